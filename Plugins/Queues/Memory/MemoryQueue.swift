@@ -1,0 +1,96 @@
+import DequeModule
+public import HeraldCore
+public import HeraldProtocol
+import NIOConcurrencyHelpers
+
+/// The `memory` queue plugin: an in-process bounded queue between logic and job.
+///
+/// Not durable and no redelivery: what is queued is lost if the process stops. When the queue
+/// holds `capacity` messages, publishing fails (the API answers -500) rather than dropping silently.
+public final class MemoryQueue: QueueBackend {
+    public let name: String
+    public let capacity: Int
+    public var guarantees: QueueGuarantees { QueueGuarantees(durable: false, orderedPerKey: true, redelivers: false) }
+
+    private struct State {
+        var items = Deque<QueueDelivery>()
+        var waiters = Deque<CheckedContinuation<QueueDelivery?, Never>>()
+        var nextPosition: UInt64 = 0
+        var closed = false
+        var published = 0
+        var acknowledged = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init(name: String = "memory", capacity: Int = 65536) {
+        self.name = name
+        self.capacity = capacity
+    }
+
+    /// Registers the plugin under `memory`. Config: `capacity` (default 65536).
+    public static func register(in registry: inout PluginRegistry) {
+        registry.registerQueue("memory") { context in
+            MemoryQueue(name: context.name, capacity: try context.config.int("capacity", default: 65536, in: 1...(1 << 26)))
+        }
+    }
+
+    public func publish(_ message: PushMsg) async throws {
+        let waiter: (CheckedContinuation<QueueDelivery?, Never>, QueueDelivery)? = try state.withLockedValue { s in
+            guard !s.closed else { throw QueueError("memory queue is shut down") }
+            let delivery = QueueDelivery(message: message, position: s.nextPosition)
+            s.nextPosition += 1
+            s.published += 1
+            if let w = s.waiters.popFirst() { return (w, delivery) }
+            guard s.items.count < capacity else {
+                s.published -= 1
+                throw QueueError("memory queue is full (capacity \(capacity))")
+            }
+            s.items.append(delivery)
+            return nil
+        }
+        if let (continuation, delivery) = waiter { continuation.resume(returning: delivery) }
+    }
+
+    public func makeConsumer() async throws -> any QueueConsumer { Consumer(queue: self) }
+
+    public func shutdown() async { closeAll() }
+
+    /// Messages published and acknowledged so far.
+    public var counts: (published: Int, acknowledged: Int, queued: Int) {
+        state.withLockedValue { ($0.published, $0.acknowledged, $0.items.count) }
+    }
+
+    fileprivate func next() async -> QueueDelivery? {
+        await withCheckedContinuation { (c: CheckedContinuation<QueueDelivery?, Never>) in
+            let ready: QueueDelivery?? = state.withLockedValue { s in
+                if let item = s.items.popFirst() { return .some(item) }
+                if s.closed { return .some(nil) }
+                s.waiters.append(c)
+                return .none
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    fileprivate func acknowledge() {
+        state.withLockedValue { $0.acknowledged += 1 }
+    }
+
+    fileprivate func closeAll() {
+        let waiters = state.withLockedValue { s in
+            s.closed = true
+            let w = s.waiters
+            s.waiters = []
+            return w
+        }
+        for w in waiters { w.resume(returning: nil) }
+    }
+
+    private struct Consumer: QueueConsumer {
+        let queue: MemoryQueue
+        func next() async throws -> QueueDelivery? { await queue.next() }
+        func acknowledge(_ delivery: QueueDelivery) async throws { queue.acknowledge() }
+        func close() async { queue.closeAll() }
+    }
+}

@@ -1,0 +1,80 @@
+public import HeraldCore
+import NIOConcurrencyHelpers
+
+/// The `memory` router plugin: the session directory in this process (for `herald serve`).
+///
+/// Mappings live as long as their connection; there is no expiry because the comet that owns them
+/// shares the process and removes them on disconnect.
+public final class MemoryRouter: SessionRouter {
+    public let name: String
+
+    private struct State {
+        var byKey: [String: SessionMapping] = [:]
+        var byMid: [Int64: [String: SessionMapping]] = [:]
+        var online: [String: ServerOnline] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init(name: String = "memory") {
+        self.name = name
+    }
+
+    public static func register(in registry: inout PluginRegistry) {
+        registry.registerRouter("memory") { context in MemoryRouter(name: context.name) }
+    }
+
+    public func addMapping(_ mapping: SessionMapping) async throws {
+        state.withLockedValue { s in
+            s.byKey[mapping.key] = mapping
+            if mapping.mid > 0 { s.byMid[mapping.mid, default: [:]][mapping.key] = mapping }
+        }
+    }
+
+    public func expireMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+        state.withLockedValue { $0.byKey[key] != nil }
+    }
+
+    public func deleteMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+        state.withLockedValue { s in
+            let existed = s.byKey.removeValue(forKey: key) != nil
+            if mid > 0, var keys = s.byMid[mid] {
+                keys[key] = nil
+                s.byMid[mid] = keys.isEmpty ? nil : keys
+            }
+            return existed
+        }
+    }
+
+    public func serversByKeys(_ keys: [String]) async throws -> [String: String] {
+        state.withLockedValue { s in
+            var out: [String: String] = [:]
+            for key in keys { if let m = s.byKey[key] { out[key] = m.server } }
+            return out
+        }
+    }
+
+    public func sessionsByMids(_ mids: [Int64]) async throws -> [Int64: [SessionMapping]] {
+        state.withLockedValue { s in
+            var out: [Int64: [SessionMapping]] = [:]
+            for mid in mids {
+                if let keys = s.byMid[mid], !keys.isEmpty { out[mid] = keys.values.sorted { $0.key < $1.key } }
+            }
+            return out
+        }
+    }
+
+    public func setServerOnline(_ online: ServerOnline) async throws {
+        state.withLockedValue { $0.online[online.server] = online }
+    }
+
+    public func serverOnline(server: String) async throws -> ServerOnline? {
+        state.withLockedValue { $0.online[server] }
+    }
+
+    public func deleteServerOnline(server: String) async throws {
+        state.withLockedValue { $0.online[server] = nil }
+    }
+
+    public func shutdown() async {}
+}

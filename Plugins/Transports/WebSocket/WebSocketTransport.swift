@@ -1,0 +1,134 @@
+public import HeraldCore
+import HeraldProtocol
+public import Logging
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// The `websocket` transport plugin: goim packets in binary WebSocket messages, upgraded at `/sub`
+/// (goim's port 3102).
+///
+/// Config (`[transport.websocket]`): `listen` (default `["0.0.0.0:3102"]`), `path` (`"/sub"`; a
+/// query string is allowed), `backlog` (1024), `nodelay` (true), `max_fragments` (100).
+public final class WebSocketTransport: Transport {
+    public let name: String
+    private let addresses: [ListenAddress]
+    private let path: String
+    private let backlog: Int
+    private let noDelay: Bool
+    private let maxFragments: Int
+    private let context: TransportContext
+    private let listeners = ListenerSet()
+
+    public init(context: TransportContext) throws {
+        self.context = context
+        self.name = context.name
+        self.addresses = try ListenAddress.list(from: context.config, default: ["0.0.0.0:3102"])
+        self.path = try context.config.string("path", default: "/sub")
+        self.backlog = try context.config.int("backlog", default: 1024, in: 1...65535)
+        self.noDelay = try context.config.bool("nodelay", default: true)
+        self.maxFragments = try context.config.int("max_fragments", default: 100, in: 1...10000)
+    }
+
+    public static func register(in registry: inout PluginRegistry) {
+        registry.registerTransport("websocket") { try WebSocketTransport(context: $0) }
+    }
+
+    public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
+        let limits = acceptor.limits
+        let name = self.name
+        let path = self.path
+        let maxFragments = self.maxFragments
+        let maxMessage = limits.maxBodySize + Packet.headerLength
+        let bootstrap = ServerBootstrap(group: context.eventLoopGroup)
+            .serverChannelOption(.backlog, value: Int32(backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: noDelay ? 1 : 0)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.outboundLowWater, high: limits.outboundHighWater))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor)
+                    let upgrader = NIOWebSocketServerUpgrader(
+                        maxFrameSize: maxMessage,
+                        automaticErrorHandling: false,
+                        shouldUpgrade: { channel, head in
+                            let requestPath = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+                            return channel.eventLoop.makeSucceededFuture(requestPath == path ? HTTPHeaders() : nil)
+                        },
+                        upgradePipelineHandler: { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                let sync = channel.pipeline.syncOperations
+                                // Pushes are framed once and shared; they bypass NIO's frame encoder.
+                                let encoder = try sync.context(handlerType: WebSocketFrameEncoder.self)
+                                sync.removeHandler(context: encoder, promise: nil)
+                                let plain = try sync.context(handlerType: PlainHTTPRejector.self)
+                                sync.removeHandler(context: plain, promise: nil)
+                                try sync.addHandlers(
+                                    NIOWebSocketFrameAggregator(
+                                        minNonFinalFragmentSize: 0,
+                                        maxAccumulatedFrameCount: maxFragments,
+                                        maxAccumulatedFrameSize: maxMessage
+                                    ),
+                                    WebSocketPacketHandler(maxBodySize: limits.maxBodySize),
+                                    SessionChannelHandler(acceptor: acceptor, framing: WebSocketPacketFraming.shared, transportName: name)
+                                )
+                            }
+                        }
+                    )
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
+                    )
+                    try channel.pipeline.syncOperations.addHandler(rejector)
+                }
+            }
+        for address in addresses {
+            let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
+            listeners.add(channel)
+            context.logger.info("listening", metadata: ["transport": "\(name)", "address": "\(channel.localAddress!)", "path": "\(path)"])
+        }
+        return listeners.addresses
+    }
+
+    public func stopAccepting() async { await listeners.closeAll() }
+
+    public func shutdown() async { await listeners.closeAll() }
+}
+
+/// Answers plain HTTP requests (no upgrade, or another path) on the WebSocket port and closes.
+final class PlainHTTPRejector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let path: String
+    private let transport: String
+    private let acceptor: any SessionAcceptor
+
+    init(path: String, transport: String, acceptor: any SessionAcceptor) {
+        self.path = path
+        self.transport = transport
+        self.acceptor = acceptor
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .end = unwrapInboundIn(data) else { return }
+        let text = "WebSocket upgrade required at \(path)\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        acceptor.recordRejected(transport: transport, reason: .protocolError("not a WebSocket upgrade"))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        acceptor.recordRejected(transport: transport, reason: .protocolError("bad HTTP request: \(error)"))
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension PlainHTTPRejector: Sendable {}

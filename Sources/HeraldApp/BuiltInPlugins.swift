@@ -1,0 +1,18 @@
+public import HeraldCore
+import HeraldQueueMemory
+import HeraldRouterMemory
+import HeraldTransportTCP
+import HeraldTransportWebSocket
+
+/// The plugins that ship with Herald. A new plugin is one more registration line here
+/// (or in your own executable that links Herald's modules).
+public enum BuiltInPlugins {
+    public static func registry() -> PluginRegistry {
+        var registry = PluginRegistry()
+        TCPTransport.register(in: &registry)
+        WebSocketTransport.register(in: &registry)
+        MemoryQueue.register(in: &registry)
+        MemoryRouter.register(in: &registry)
+        return registry
+    }
+}

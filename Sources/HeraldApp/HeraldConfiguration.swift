@@ -1,0 +1,85 @@
+import Foundation
+public import HeraldComet
+public import HeraldCore
+public import HeraldJob
+public import HeraldLogic
+public import Logging
+
+/// The whole configuration of one Herald process, read from TOML (see docs/configuration.md).
+public struct HeraldConfiguration: Sendable {
+    /// One configured transport instance: `[transport.<name>]`, plugin `plugin` (default: the name).
+    public struct TransportEntry: Sendable {
+        public var name: String
+        public var plugin: String
+        public var table: ConfigTable
+    }
+
+    public var serverID: String
+    public var logLevel: Logger.Level
+    public var comet: CometConfiguration
+    public var logic: LogicConfiguration
+    public var job: JobConfiguration
+    public var queuePlugin: String
+    public var queueTable: ConfigTable
+    public var routerPlugin: String
+    public var routerTable: ConfigTable
+    public var transports: [TransportEntry]
+    /// Event loop threads for connections and the API (0 = one per core).
+    public var threads: Int
+
+    public init(table root: ConfigTable) throws {
+        let server = try root.table("server")
+        serverID = try server.string("id").flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+        threads = try server.int("threads", default: 0, in: 0...1024)
+        let levelText = try root.table("log").choice(
+            "level",
+            default: "info",
+            allowed: Logger.Level.allCases.map(\.rawValue)
+        )
+        logLevel = Logger.Level(rawValue: levelText)!
+        comet = try CometConfiguration(serverID: serverID, table: root.table("comet"))
+        logic = try LogicConfiguration(table: root.table("logic"))
+        job = try JobConfiguration(table: root.table("job"))
+        comet.limits.maxBodySize = max(comet.limits.maxBodySize, 16)
+
+        let queue = try root.table("queue")
+        queuePlugin = try queue.string("plugin", default: "memory")
+        queueTable = try queue.table(queuePlugin)
+
+        let router = try root.table("router")
+        routerPlugin = try router.string("plugin", default: "memory")
+        routerTable = try router.table(routerPlugin)
+
+        var transports: [TransportEntry] = []
+        let transportRoot: ConfigTable
+        if root.contains("transport") {
+            transportRoot = try root.table("transport")
+        } else {
+            transportRoot = ConfigTable(path: "transport", values: [
+                "tcp": .table(ConfigTable(path: "transport.tcp")),
+                "websocket": .table(ConfigTable(path: "transport.websocket")),
+            ])
+        }
+        for name in transportRoot.keys {
+            let table = try transportRoot.table(name)
+            guard try table.bool("enabled", default: true) else { continue }
+            transports.append(TransportEntry(name: name, plugin: try table.string("plugin", default: name), table: table))
+        }
+        self.transports = transports
+    }
+
+    /// The embedded default: memory queue and router, tcp on 3101, websocket on 3102, API on 3111.
+    public static func embeddedDefault() throws -> HeraldConfiguration {
+        try HeraldConfiguration(table: ConfigTable())
+    }
+
+    /// Reads a TOML file.
+    public static func load(path: String) throws -> HeraldConfiguration {
+        try HeraldConfiguration(table: ConfigLoader.load(path: path))
+    }
+
+    /// Parses TOML text.
+    public static func parse(_ text: String) throws -> HeraldConfiguration {
+        try HeraldConfiguration(table: ConfigLoader.parse(text))
+    }
+}

@@ -1,0 +1,155 @@
+public import HeraldComet
+public import HeraldCore
+import HeraldJob
+public import HeraldLogic
+public import Logging
+public import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+public import UnixSignals
+
+/// The all-in-one gateway (`herald serve`): comet, logic and job in one process, roles calling each
+/// other directly, plugins chosen by configuration.
+public final class HeraldServer: Sendable {
+    /// Where the server listens once started.
+    public struct Addresses: Sendable {
+        /// Bound addresses per transport instance name.
+        public var transports: [String: [SocketAddress]]
+        /// The HTTP API.
+        public var api: SocketAddress?
+    }
+
+    public let configuration: HeraldConfiguration
+    public let comet: Comet
+    public let logic: Logic
+    public let queue: any QueueBackend
+    public let router: any SessionRouter
+    let job: Job
+    let transports: [any Transport]
+    let eventLoopGroup: any EventLoopGroup
+    let ownsEventLoopGroup: Bool
+    let logger: Logger
+    private let ready = ReadyLatch<Addresses>()
+
+    /// Builds every role and plugin. Throws on an unknown plugin name (listing the registered ones)
+    /// or an invalid setting, before anything listens.
+    public init(
+        configuration: HeraldConfiguration,
+        registry: PluginRegistry = BuiltInPlugins.registry(),
+        eventLoopGroup: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "herald")
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        if let eventLoopGroup {
+            self.eventLoopGroup = eventLoopGroup
+            self.ownsEventLoopGroup = false
+        } else {
+            let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+            self.eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            self.ownsEventLoopGroup = true
+        }
+        let queue = try registry.makeQueue(
+            plugin: configuration.queuePlugin,
+            context: QueueContext(name: configuration.queuePlugin, config: configuration.queueTable, logger: logger, registry: registry)
+        )
+        let router = try registry.makeRouter(
+            plugin: configuration.routerPlugin,
+            context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
+        )
+        let nodes = LocalNodeDirectory()
+        let logic = Logic(configuration: configuration.logic, router: router, queue: queue, nodes: nodes, logger: logger)
+        let comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: self.eventLoopGroup, logger: logger)
+        nodes.set(comet: comet)
+        self.queue = queue
+        self.router = router
+        self.logic = logic
+        self.comet = comet
+        self.job = Job(configuration: configuration.job, queue: queue, comets: StaticCometDirectory([comet]), logger: logger)
+        let group = self.eventLoopGroup
+        self.transports = try configuration.transports.map { entry in
+            try registry.makeTransport(
+                plugin: entry.plugin,
+                context: TransportContext(
+                    name: entry.name,
+                    config: entry.table,
+                    eventLoopGroup: group,
+                    limits: configuration.comet.limits,
+                    logger: logger
+                )
+            )
+        }
+        logger.info(
+            "herald configured",
+            metadata: [
+                "server.id": "\(configuration.serverID)",
+                "queue": "\(queue.name) (\(queue.guarantees))",
+                "router": "\(router.name)",
+                "transports": "\(configuration.transports.map { "\($0.name)=\($0.plugin)" }.joined(separator: ","))",
+            ]
+        )
+    }
+
+    /// Waits until every listener is bound and returns their addresses.
+    public func addresses() async throws -> Addresses { try await ready.wait() }
+
+    /// Runs until cancelled or, with `signals`, until one arrives; then stops accepting and closes cleanly.
+    public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
+        let apiBound = ReadyLatch<SocketAddress?>()
+        let api = LogicHTTPAPI.makeApplication(
+            logic: logic,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            onBound: { address in apiBound.publish(address) }
+        )
+        let front = TransportService(server: self, apiBound: apiBound, ready: ready)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: comet),
+                    .init(service: job),
+                    .init(service: api),
+                    .init(service: front),
+                ],
+                gracefulShutdownSignals: signals,
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            ready.fail(error)
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    private func cleanUp() async {
+        await queue.shutdown()
+        await router.shutdown()
+        if ownsEventLoopGroup { try? await eventLoopGroup.shutdownGracefully() }
+    }
+
+    /// Starts the transports; on shutdown stops accepting first, then closes every connection.
+    private struct TransportService: Service {
+        let server: HeraldServer
+        let apiBound: ReadyLatch<SocketAddress?>
+        let ready: ReadyLatch<Addresses>
+
+        func run() async throws {
+            var bound: [String: [SocketAddress]] = [:]
+            for (entry, transport) in zip(server.configuration.transports, server.transports) {
+                bound[entry.name] = try await transport.start(acceptor: server.comet)
+            }
+            let api = try await apiBound.wait()
+            server.logger.info("herald ready", metadata: ["api": "\(api.map { "\($0)" } ?? "-")"])
+            ready.publish(Addresses(transports: bound, api: api))
+            try? await gracefulShutdown()
+            for transport in server.transports { await transport.stopAccepting() }
+            await server.comet.closeAll()
+            for transport in server.transports { await transport.shutdown() }
+        }
+    }
+}

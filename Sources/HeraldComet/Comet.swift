@@ -1,0 +1,213 @@
+public import HeraldCore
+public import HeraldProtocol
+public import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+public import ServiceLifecycle
+
+/// The comet role: holds client connections from every transport, authenticates them through
+/// logic, answers heartbeats, tracks rooms and op subscriptions, and delivers pushes.
+///
+/// Connections are indexed by key in ``KeyBucket``s (FNV-1a of the key) and grouped by event loop
+/// in ``LoopShard``s, which hold the rooms. A push to a room runs one task per event loop.
+public final class Comet: SessionAcceptor, CometPusher, Service {
+    public let configuration: CometConfiguration
+    public let metrics = CometMetrics()
+    public var serverID: String { configuration.serverID }
+    public var limits: ConnectionLimits { configuration.limits }
+
+    let logic: any LogicService
+    let logger: Logger
+    let allocator = ByteBufferAllocator()
+    let roomOnline = RoomOnline()
+    private let buckets: [KeyBucket]
+    private let shards: NIOLockedValueBox<[ObjectIdentifier: LoopShard]>
+
+    public init(configuration: CometConfiguration, logic: any LogicService, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.logic = logic
+        self.logger = logger
+        self.buckets = (0..<configuration.bucketCount).map { _ in KeyBucket() }
+        var shards: [ObjectIdentifier: LoopShard] = [:]
+        for loop in eventLoopGroup.makeIterator() {
+            let shard = LoopShard(eventLoop: loop)
+            shards[ObjectIdentifier(loop)] = shard
+            loop.execute { shard.startSweeping(every: configuration.timerTick) }
+        }
+        self.shards = NIOLockedValueBox(shards)
+    }
+
+    // MARK: SessionAcceptor
+
+    public func open(link: any ClientLink) -> any ClientSession {
+        let shard = shard(for: link.eventLoop)
+        let session = CometSession(comet: self, shard: shard, link: link)
+        shard.add(session)
+        return session
+    }
+
+    public func recordRejected(transport: String, reason: CloseReason) {
+        metrics.recordClose(reason, logger: logger)
+    }
+
+    private func shard(for loop: any EventLoop) -> LoopShard {
+        shards.withLockedValue { shards in
+            if let s = shards[ObjectIdentifier(loop)] { return s }
+            let s = LoopShard(eventLoop: loop)
+            shards[ObjectIdentifier(loop)] = s
+            let tick = configuration.timerTick
+            loop.execute { s.startSweeping(every: tick) }
+            return s
+        }
+    }
+
+    private var allShards: [LoopShard] { shards.withLockedValue { Array($0.values) } }
+
+    func bucket(for key: String) -> KeyBucket {
+        buckets[Int(KeyBucket.hash(key) % UInt32(buckets.count))]
+    }
+
+    /// Number of authenticated connections.
+    public var connectionCount: Int { buckets.reduce(0) { $0 + $1.count } }
+
+    // MARK: CometPusher
+
+    public func pushMsg(keys: [String], operation: Int32, packet: Packet) async throws {
+        let payload = PushPayload(packet: packet)
+        var grouped: [ObjectIdentifier: (LoopShard, [CometSession])] = [:]
+        for key in keys {
+            guard let session = bucket(for: key).get(key) else { continue }
+            grouped[ObjectIdentifier(session.shard), default: (session.shard, [])].1.append(session)
+        }
+        let byShard = grouped
+        try await onEachShard(byShard.values.map { $0.0 }) { shard in
+            let targets = byShard[ObjectIdentifier(shard)]!.1
+            return shard.deliver(to: targets, operation: operation, payload: payload, allocator: self.allocator)
+        }
+    }
+
+    public func broadcast(operation: Int32, packet: Packet, speed: Int32) async throws {
+        let payload = PushPayload(packet: packet)
+        let shards = allShards
+        guard speed > 0 else {
+            try await onEachShard(shards) { shard in
+                shard.deliver(to: shard.sessions, operation: operation, payload: payload, allocator: self.allocator)
+            }
+            return
+        }
+        // Paced: each loop delivers its share of `speed` connections per second, in 100 ms slices.
+        let perSlice = max(1, Int(speed) / shards.count / 10)
+        for shard in shards {
+            shard.eventLoop.execute {
+                self.pacedBroadcast(shard: shard, targets: shard.sessions[...], perSlice: perSlice, operation: operation, payload: payload)
+            }
+        }
+    }
+
+    private func pacedBroadcast(shard: LoopShard, targets: ArraySlice<CometSession>, perSlice: Int, operation: Int32, payload: PushPayload) {
+        let now = targets.prefix(perSlice)
+        let (delivered, dropped) = shard.deliver(to: Array(now), operation: operation, payload: payload, allocator: allocator)
+        metrics.delivered(delivered)
+        metrics.dropped(dropped)
+        let rest = targets.dropFirst(perSlice)
+        guard !rest.isEmpty else { return }
+        shard.eventLoop.scheduleTask(in: .milliseconds(100)) {
+            self.pacedBroadcast(shard: shard, targets: rest, perSlice: perSlice, operation: operation, payload: payload)
+        }
+    }
+
+    public func broadcastRoom(room: String, packet: Packet) async throws {
+        let payload = PushPayload(packet: packet)
+        try await onEachShard(allShards) { shard in
+            shard.deliverToRoom(room, payload: payload, allocator: self.allocator)
+        }
+    }
+
+    public func rooms() async throws -> [String] {
+        Array(roomOnline.localCounts().keys)
+    }
+
+    /// Runs `body` on each shard's event loop and waits for all; counts deliveries and drops.
+    private func onEachShard(_ shards: [LoopShard], _ body: @escaping @Sendable (LoopShard) -> (Int, Int)) async throws {
+        if shards.count == 1, let only = shards.first {
+            let (d, x) = try await only.eventLoop.submit { body(only) }.get()
+            metrics.delivered(d)
+            metrics.dropped(x)
+            return
+        }
+        let futures = shards.map { shard in shard.eventLoop.submit { body(shard) } }
+        for f in futures {
+            let (d, x) = try await f.get()
+            metrics.delivered(d)
+            metrics.dropped(x)
+        }
+    }
+
+    // MARK: Calls to logic
+
+    func logicDisconnect(mid: Int64, key: String) {
+        let logic = self.logic, server = serverID, logger = self.logger
+        Task {
+            do { _ = try await logic.disconnect(mid: mid, key: key, server: server) } catch {
+                logger.warning("logic disconnect failed", metadata: ["connection.key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func logicHeartbeat(mid: Int64, key: String) {
+        let logic = self.logic, server = serverID, logger = self.logger
+        Task {
+            do { try await logic.heartbeat(mid: mid, key: key, server: server) } catch {
+                logger.warning("logic heartbeat failed", metadata: ["connection.key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func logicReceive(mid: Int64, packet: Packet) {
+        let logic = self.logic, logger = self.logger
+        Task {
+            do { try await logic.receive(mid: mid, packet: packet) } catch {
+                logger.debug("logic receive failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func randomLogicHeartbeatGap() -> TimeAmount {
+        let lo = configuration.logicHeartbeatMin.nanoseconds
+        let hi = max(lo, configuration.logicHeartbeatMax.nanoseconds)
+        return .nanoseconds(lo == hi ? lo : Int64.random(in: lo..<hi))
+    }
+
+    // MARK: Service
+
+    /// Reports room online counts to logic periodically until shutdown.
+    public func run() async throws {
+        let interval = configuration.onlineReportInterval
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.reportOnline()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Sends this comet's room counts to logic and stores the global counts it returns.
+    public func reportOnline() async {
+        do {
+            let global = try await logic.renewOnline(server: serverID, roomCount: roomOnline.localCounts())
+            roomOnline.setGlobal(global)
+        } catch {
+            logger.warning("renewing room online counts failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes every connection (after transports stopped accepting) and stops the timers.
+    public func closeAll() async {
+        for shard in allShards {
+            try? await shard.eventLoop.submit {
+                shard.stopSweeping()
+                for session in shard.sessions { session.closeForShutdown() }
+            }.get()
+        }
+    }
+}

@@ -1,0 +1,66 @@
+public import HeraldCore
+
+/// What the comet does with a push for a connection whose outbound buffer is full.
+public enum SlowConsumerPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Drop the message for that connection; count it in `herald_push_dropped_total`.
+    case drop
+    /// Close that connection; count it in `herald_connections_closed_total{reason="slow_consumer"}`.
+    case disconnect
+}
+
+/// The comet role's settings (`[comet]`).
+public struct CometConfiguration: Sendable {
+    /// This comet's server id: the `server` of every session mapping it creates.
+    public var serverID: String
+    /// Number of key buckets (goim `bucket.size`).
+    public var bucketCount: Int = 32
+    /// Time a new connection has to send its op-7 auth packet.
+    public var handshakeTimeout: Duration = .seconds(5)
+    /// How often each event loop checks its connections' deadlines.
+    public var timerTick: Duration = .seconds(1)
+    /// What happens to a push for a connection that cannot keep up.
+    public var slowConsumerPolicy: SlowConsumerPolicy = .drop
+    /// Per-connection limits (max body, outbound buffer bound).
+    public var limits = ConnectionLimits()
+    /// Packets a client may send before its auth completes; more closes the connection.
+    public var maxPacketsBeforeAuth: Int = 8
+    /// How often room online counts are reported to logic.
+    public var onlineReportInterval: Duration = .seconds(10)
+    /// Bounds of the random interval between a connection's heartbeats to logic (goim: 10–30 min).
+    public var logicHeartbeatMin: Duration = .seconds(600)
+    public var logicHeartbeatMax: Duration = .seconds(1800)
+    /// Weight and public addresses reported for node selection.
+    public var weight: Int = 10
+    public var publicAddresses: [String] = []
+
+    public init(serverID: String) {
+        self.serverID = serverID
+    }
+
+    /// Reads `[comet]`.
+    public init(serverID: String, table: ConfigTable) throws {
+        self.serverID = try table.string("server_id") ?? serverID
+        bucketCount = try table.int("buckets", default: bucketCount, in: 1...65536)
+        handshakeTimeout = try table.duration("handshake_timeout", default: handshakeTimeout)
+        timerTick = try table.duration("timer_tick", default: timerTick)
+        let policy = try table.choice(
+            "slow_consumer",
+            default: slowConsumerPolicy.rawValue,
+            allowed: SlowConsumerPolicy.allCases.map(\.rawValue)
+        )
+        slowConsumerPolicy = SlowConsumerPolicy(rawValue: policy)!
+        limits.maxBodySize = try table.int("max_body_size", default: limits.maxBodySize, in: 16...(16 << 20))
+        limits.outboundHighWater = try table.int("outbound_buffer_bytes", default: limits.outboundHighWater, in: 1024...(1 << 30))
+        limits.outboundLowWater = limits.outboundHighWater / 4
+        maxPacketsBeforeAuth = try table.int("max_packets_before_auth", default: maxPacketsBeforeAuth, in: 0...1024)
+        onlineReportInterval = try table.duration("online_report_interval", default: onlineReportInterval)
+        logicHeartbeatMin = try table.duration("logic_heartbeat_min", default: logicHeartbeatMin)
+        logicHeartbeatMax = try table.duration("logic_heartbeat_max", default: logicHeartbeatMax)
+        weight = try table.int("weight", default: weight, in: 0...1_000_000)
+        publicAddresses = try table.stringArray("public_addresses", default: publicAddresses)
+        guard timerTick > .zero else { throw ConfigError(key: table.keyPath("timer_tick"), message: "must be positive") }
+        guard logicHeartbeatMin <= logicHeartbeatMax else {
+            throw ConfigError(key: table.keyPath("logic_heartbeat_min"), message: "must not exceed logic_heartbeat_max")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import HeraldCore
+import HeraldProtocol
+import Logging
+import NIOCore
+
+/// The comet core's state for one client connection, whatever its transport.
+///
+/// Confined to its link's event loop. Holds no buffers while idle: a connection costs this object,
+/// its index slots and its transport's channel.
+final class CometSession: ClientSession, @unchecked Sendable {
+    // Immutable after init; safe to read from any thread.
+    let shard: LoopShard
+    let framing: any PacketFraming
+    private unowned let comet: Comet
+
+    // Event-loop confined state.
+    private var link: (any ClientLink)?
+    private var machine: ConnectionStateMachine
+    private(set) var key = ""
+    private(set) var mid: Int64 = 0
+    private(set) var room = ""
+    private var platform = ""
+    private var acceptedOps: Set<Int32> = []
+    private var heartbeat: Duration = .seconds(480)
+    private var replaced = false
+    private var buffered: [Packet] = []
+    private var nextLogicHeartbeat: NIODeadline = .distantFuture
+    var deadline: NIODeadline
+    var shardIndex = -1
+    var roomIndex = -1
+
+    init(comet: Comet, shard: LoopShard, link: any ClientLink) {
+        self.comet = comet
+        self.shard = shard
+        self.link = link
+        self.framing = link.framing
+        self.machine = ConnectionStateMachine(maxBufferedPackets: comet.configuration.maxPacketsBeforeAuth)
+        self.deadline = .now() + .nanoseconds(comet.configuration.handshakeTimeout.nanoseconds)
+    }
+
+    var isActive: Bool { machine.isActive }
+
+    func accepts(_ operation: Int32) -> Bool { acceptedOps.contains(operation) }
+
+    // MARK: ClientSession
+
+    func receive(_ packet: Packet) {
+        switch machine.packetReceived(packet.operation) {
+        case .authenticate: authenticate(packet)
+        case .buffer: buffered.append(packet)
+        case .ignore:
+            comet.logger.debug("packet before auth ignored", metadata: ["packet.op": "\(packet.operation)"])
+        case .handle: handle(packet)
+        case .close(let reason): link?.close(reason)
+        }
+    }
+
+    func linkClosed(_ reason: CloseReason) {
+        link = nil
+        buffered = []
+        shard.remove(self)
+        switch machine.linkClosed() {
+        case .unregister:
+            comet.bucket(for: key).remove(key, ifIdenticalTo: self)
+            if !room.isEmpty {
+                shard.leave(self, room: room)
+                comet.roomOnline.leave(room)
+            }
+            comet.metrics.connectionClosed(replaced ? .replaced : reason, logger: comet.logger)
+            // A replaced connection's mapping now belongs to its successor: leave it in place.
+            if !replaced { comet.logicDisconnect(mid: mid, key: key) }
+        case .none:
+            comet.metrics.recordClose(reason, logger: comet.logger)
+        }
+    }
+
+    // MARK: Deadlines and delivery
+
+    func deadlinePassed() {
+        guard let reason = machine.deadlinePassed() else { return }
+        link?.close(reason)
+    }
+
+    /// Writes framed push bytes. Returns false when the push was not written (slow consumer).
+    func deliver(_ bytes: ByteBuffer) -> Bool {
+        guard let link else { return false }
+        guard link.isWritable else {
+            switch comet.configuration.slowConsumerPolicy {
+            case .drop: break
+            case .disconnect: link.close(.slowConsumer)
+            }
+            return false
+        }
+        link.send(bytes)
+        return true
+    }
+
+    /// Closes because a newer connection took this key.
+    func replace() {
+        replaced = true
+        link?.close(.replaced)
+    }
+
+    func closeForShutdown() {
+        link?.close(.serverShutdown)
+    }
+
+    // MARK: Auth
+
+    private func authenticate(_ request: Packet) {
+        let token = Array(request.body.readableBytesView)
+        let loopBound = NIOLoopBound(self, eventLoop: shard.eventLoop)
+        let comet = self.comet
+        Task {
+            let result: Result<ConnectReply, any Error>
+            do {
+                result = .success(try await comet.logic.connect(server: comet.serverID, cookie: "", token: token))
+            } catch {
+                result = .failure(error)
+            }
+            loopBound.eventLoop.execute {
+                loopBound.value.authCompleted(result, request: request)
+            }
+        }
+    }
+
+    private func authCompleted(_ result: Result<ConnectReply, any Error>, request: Packet) {
+        switch result {
+        case .success(let reply):
+            switch machine.authSucceeded() {
+            case .activate: activate(reply, request: request)
+            case .undoMapping: comet.logicDisconnect(mid: reply.mid, key: reply.key)
+            case .close, .none: break
+            }
+        case .failure(let error):
+            comet.metrics.authRefused()
+            if case .close(let reason) = machine.authFailed(String(describing: error)) {
+                link?.close(reason)
+            }
+        }
+    }
+
+    private func activate(_ reply: ConnectReply, request: Packet) {
+        guard let link else { return }
+        key = reply.key
+        mid = reply.mid
+        platform = reply.platform
+        acceptedOps = Set(reply.accepts)
+        heartbeat = reply.heartbeat
+        comet.metrics.authSucceeded()
+        comet.metrics.connectionOpened()
+        if let old = comet.bucket(for: key).put(key, self) {
+            old.shard.eventLoop.execute { old.replace() }
+        }
+        if !reply.roomID.isEmpty { enterRoom(reply.roomID) }
+        let now = NIODeadline.now()
+        deadline = now + .nanoseconds(heartbeat.nanoseconds)
+        nextLogicHeartbeat = now + comet.randomLogicHeartbeatGap()
+        link.send(framing.frame(request.reply(.authReply), allocator: comet.allocator))
+        let pending = buffered
+        buffered = []
+        for packet in pending where self.link != nil { handle(packet) }
+    }
+
+    // MARK: Operations of an active connection
+
+    private func handle(_ packet: Packet) {
+        guard let link else { return }
+        switch packet.operation {
+        case .heartbeat:
+            let now = NIODeadline.now()
+            deadline = now + .nanoseconds(heartbeat.nanoseconds)
+            if now >= nextLogicHeartbeat {
+                nextLogicHeartbeat = now + comet.randomLogicHeartbeatGap()
+                comet.logicHeartbeat(mid: mid, key: key)
+            }
+            var body = comet.allocator.buffer(capacity: 4)
+            body.writeInteger(room.isEmpty ? Int32(0) : comet.roomOnline.count(room))
+            link.send(framing.frame(packet.reply(.heartbeatReply, body: body), allocator: comet.allocator))
+        case .changeRoom:
+            let newRoom = String(buffer: packet.body)
+            if newRoom != room {
+                if !room.isEmpty {
+                    shard.leave(self, room: room)
+                    comet.roomOnline.leave(room)
+                }
+                room = ""
+                if !newRoom.isEmpty { enterRoom(newRoom) }
+            }
+            link.send(framing.frame(packet.reply(.changeRoomReply, body: packet.body), allocator: comet.allocator))
+        case .sub:
+            acceptedOps.formUnion(Self.parseOperations(packet.body))
+            link.send(framing.frame(packet.reply(.subReply, body: packet.body), allocator: comet.allocator))
+        case .unsub:
+            acceptedOps.subtract(Self.parseOperations(packet.body))
+            link.send(framing.frame(packet.reply(.unsubReply, body: packet.body), allocator: comet.allocator))
+        case .auth:
+            // Already authenticated: answer as goim does for other ops.
+            link.send(framing.frame(packet.reply(.authReply), allocator: comet.allocator))
+        default:
+            comet.logicReceive(mid: mid, packet: packet)
+            link.send(framing.frame(packet.reply(packet.operation), allocator: comet.allocator))
+        }
+    }
+
+    private func enterRoom(_ newRoom: String) {
+        room = newRoom
+        shard.join(self, room: newRoom)
+        comet.roomOnline.join(newRoom)
+    }
+
+    /// Parses a comma-separated list of operations ("1000,1001"); unparsable items are skipped, as in goim.
+    static func parseOperations(_ body: ByteBuffer) -> [Int32] {
+        String(buffer: body).split(separator: ",").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+    }
+}

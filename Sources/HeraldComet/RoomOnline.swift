@@ -1,0 +1,34 @@
+import NIOConcurrencyHelpers
+
+/// Room online counts: the local count per room (this comet) and the global count logic returns.
+final class RoomOnline: Sendable {
+    private struct Counts {
+        var local: [String: Int32] = [:]
+        var global: [String: Int32] = [:]
+    }
+
+    private let counts = NIOLockedValueBox(Counts())
+
+    func join(_ room: String) {
+        counts.withLockedValue { $0.local[room, default: 0] += 1 }
+    }
+
+    func leave(_ room: String) {
+        counts.withLockedValue {
+            let n = ($0.local[room] ?? 1) - 1
+            $0.local[room] = n > 0 ? n : nil
+        }
+    }
+
+    /// What a heartbeat reply reports: the global count when logic gave one, else the local count.
+    func count(_ room: String) -> Int32 {
+        counts.withLockedValue { c in
+            if let g = c.global[room], g > 0 { return g }
+            return c.local[room] ?? 0
+        }
+    }
+
+    func localCounts() -> [String: Int32] { counts.withLockedValue { $0.local } }
+
+    func setGlobal(_ global: [String: Int32]) { counts.withLockedValue { $0.global = global } }
+}

@@ -1,0 +1,46 @@
+public import HeraldProtocol
+
+/// A comet as the job calls it (goim's `goim.comet.Comet` service). In-process in `herald serve`;
+/// over gRPC when roles run as separate processes.
+///
+/// `packet` follows goim: when its operation is ``Operation/raw`` its body holds complete packets
+/// back to back; otherwise it is one packet to deliver as is.
+public protocol CometPusher: Sendable {
+    /// The server id this comet registered with (the `server` of mappings).
+    var serverID: String { get }
+    /// Delivers to the connections with these keys that accept `operation`.
+    func pushMsg(keys: [String], operation: Int32, packet: Packet) async throws
+    /// Delivers to every connection that accepts `operation`; `speed` limits connections per second (0 = no limit).
+    func broadcast(operation: Int32, packet: Packet, speed: Int32) async throws
+    /// Delivers to every connection in `room` (no op filtering).
+    func broadcastRoom(room: String, packet: Packet) async throws
+    /// Ids of the rooms with at least one connection here.
+    func rooms() async throws -> [String]
+}
+
+/// The comets a job pushes to, by server id.
+public protocol CometDirectory: Sendable {
+    func comets() async -> [String: any CometPusher]
+}
+
+/// A comet node as logic reports it (`/goim/nodes/instances`, `/goim/online/total`).
+public struct CometNode: Sendable, Hashable, Codable {
+    public var id: String
+    public var addresses: [String]
+    public var weight: Int
+    public var connectionCount: Int
+    public var ipCount: Int
+
+    public init(id: String, addresses: [String], weight: Int = 10, connectionCount: Int = 0, ipCount: Int = 0) {
+        self.id = id
+        self.addresses = addresses
+        self.weight = weight
+        self.connectionCount = connectionCount
+        self.ipCount = ipCount
+    }
+}
+
+/// Where logic learns which comet nodes exist.
+public protocol NodeDirectory: Sendable {
+    func nodes() async -> [CometNode]
+}

@@ -1,0 +1,190 @@
+public import Foundation
+public import HeraldCore
+public import HeraldProtocol
+public import Logging
+import NIOConcurrencyHelpers
+
+/// The logic role: authenticates connections, keeps the session directory through a
+/// ``SessionRouter``, publishes pushes to the queue, and aggregates room online counts.
+///
+/// Stateless apart from the cached room counts, as in goim: every process running logic can
+/// serve any request.
+public final class Logic: LogicService {
+    public let configuration: LogicConfiguration
+    public let router: any SessionRouter
+    public let queue: any QueueBackend
+    let nodes: any NodeDirectory
+    let logger: Logger
+    private let online = NIOLockedValueBox<[String: ServerOnline]>([:])
+
+    public init(
+        configuration: LogicConfiguration,
+        router: any SessionRouter,
+        queue: any QueueBackend,
+        nodes: any NodeDirectory,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.router = router
+        self.queue = queue
+        self.nodes = nodes
+        self.logger = logger
+    }
+
+    // MARK: LogicService (called by comets)
+
+    public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+        let parsed: AuthToken
+        do {
+            parsed = try AuthToken.parse(token)
+        } catch {
+            throw AuthError(error.description)
+        }
+        let key = parsed.key.isEmpty ? UUID().uuidString.lowercased() : parsed.key
+        try await router.addMapping(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
+        return ConnectReply(
+            mid: parsed.mid,
+            key: key,
+            roomID: parsed.roomID,
+            platform: parsed.platform,
+            accepts: parsed.accepts,
+            heartbeat: configuration.connectionTimeout
+        )
+    }
+
+    public func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+        try await router.deleteMapping(mid: mid, key: key, server: server)
+    }
+
+    public func heartbeat(mid: Int64, key: String, server: String) async throws {
+        let has = try await router.expireMapping(mid: mid, key: key, server: server)
+        if !has {
+            try await router.addMapping(SessionMapping(mid: mid, key: key, server: server))
+        }
+    }
+
+    public func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+        let entry = ServerOnline(server: server, roomCount: roomCount)
+        try await router.setServerOnline(entry)
+        online.withLockedValue { $0[server] = entry }
+        return roomCounts()
+    }
+
+    public func receive(mid: Int64, packet: Packet) async throws {
+        logger.debug("upstream message", metadata: ["user.mid": "\(mid)", "packet.op": "\(packet.operation)"])
+    }
+
+    // MARK: Pushes (called by the HTTP API)
+
+    /// Pushes to connection keys: one PUSH message per comet server holding some of them.
+    /// Returns the keys that are not connected.
+    @discardableResult
+    public func pushKeys(operation: Int32, keys: [String], message: [UInt8]) async throws -> [String] {
+        let servers = try await router.serversByKeys(keys)
+        var byServer: [String: [String]] = [:]
+        var missing: [String] = []
+        for key in keys {
+            if let server = servers[key] { byServer[server, default: []].append(key) } else { missing.append(key) }
+        }
+        try await publishPushes(operation: operation, byServer: byServer, message: message)
+        return missing
+    }
+
+    /// Pushes to every connection of the given users. Returns the users with no connection.
+    @discardableResult
+    public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: [UInt8]) async throws -> [Int64] {
+        let sessions = try await router.sessionsByMids(mids)
+        var byServer: [String: [String]] = [:]
+        var offline: [Int64] = []
+        for mid in mids {
+            let list = (sessions[mid] ?? []).filter { platform == nil || $0.platform == platform }
+            if list.isEmpty { offline.append(mid) }
+            for s in list { byServer[s.server, default: []].append(s.key) }
+        }
+        try await publishPushes(operation: operation, byServer: byServer, message: message)
+        return offline
+    }
+
+    /// Pushes to everyone in room `type://room`.
+    public func pushRoom(operation: Int32, type: String, room: String, message: [UInt8]) async throws {
+        var msg = PushMsg()
+        msg.type = .room
+        msg.operation = operation
+        msg.room = Self.roomID(type: type, room: room)
+        msg.msg = Data(message)
+        try await publish(msg)
+    }
+
+    /// Pushes to every connection that accepts `operation`.
+    public func pushAll(operation: Int32, speed: Int32, message: [UInt8]) async throws {
+        var msg = PushMsg()
+        msg.type = .broadcast
+        msg.operation = operation
+        msg.speed = speed
+        msg.msg = Data(message)
+        try await publish(msg)
+    }
+
+    private func publishPushes(operation: Int32, byServer: [String: [String]], message: [UInt8]) async throws {
+        let data = Data(message)
+        for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
+            var msg = PushMsg()
+            msg.type = .push
+            msg.operation = operation
+            msg.server = server
+            msg.keys = keys
+            msg.msg = data
+            try await publish(msg)
+        }
+    }
+
+    private func publish(_ msg: PushMsg) async throws {
+        do {
+            try await queue.publish(msg)
+        } catch {
+            throw APIError.server("queue \(queue.name) did not accept the message: \(error)")
+        }
+    }
+
+    /// goim's room id: `type://room`.
+    public static func roomID(type: String, room: String) -> String { "\(type)://\(room)" }
+
+    // MARK: Online counts
+
+    /// Global room counts: the sum over comets whose report is fresh.
+    public func roomCounts() -> [String: Int32] {
+        let deadline = Date().addingTimeInterval(-configuration.onlineDeadline.seconds)
+        return online.withLockedValue { servers in
+            var total: [String: Int32] = [:]
+            for (server, entry) in servers {
+                guard entry.updated >= deadline else {
+                    servers[server] = nil
+                    continue
+                }
+                for (room, n) in entry.roomCount { total[room, default: 0] += n }
+            }
+            return total
+        }
+    }
+
+    /// The `limit` most populated rooms whose id starts with `type`.
+    public func onlineTop(type: String, limit: Int) -> [(room: String, count: Int32)] {
+        let prefix = "\(type)://"
+        var rooms: [(room: String, count: Int32)] = []
+        for (id, count) in roomCounts() where id.hasPrefix(prefix) {
+            rooms.append((room: String(id.dropFirst(prefix.count)), count: count))
+        }
+        rooms.sort { a, b in a.count != b.count ? a.count > b.count : a.room < b.room }
+        return Array(rooms.prefix(limit))
+    }
+
+    /// Online counts of the given rooms of one type (0 for unknown rooms).
+    public func onlineRooms(type: String, rooms: [String]) -> [String: Int32] {
+        let counts = roomCounts()
+        var out: [String: Int32] = [:]
+        for room in rooms { out[room] = counts[Self.roomID(type: type, room: room)] ?? 0 }
+        return out
+    }
+
+    public func cometNodes() async -> [CometNode] { await nodes.nodes() }
+}

@@ -1,0 +1,51 @@
+public import HeraldCore
+
+/// The logic role's settings (`[logic]`).
+public struct LogicConfiguration: Sendable {
+    /// Address of the HTTP push API (goim's default port 3111).
+    public var httpHost = "0.0.0.0"
+    public var httpPort = 3111
+    /// Largest push message body accepted by the API; larger bodies are refused (HTTP 413, code -400).
+    public var maxMessageSize = 4096
+    /// Client heartbeat interval suggested to clients (`/goim/nodes/weighted`), goim `node.heartbeat`.
+    public var heartbeat: Duration = .seconds(240)
+    /// Missed heartbeats before a connection is closed: the comet waits `heartbeat × heartbeat_max`.
+    public var heartbeatMax = 2
+    /// Room counts older than this are ignored and deleted (goim: 5 min).
+    public var onlineDeadline: Duration = .seconds(300)
+    /// What `/goim/nodes/weighted` returns.
+    public var nodeDomain = "localhost"
+    public var tcpPort = 3101
+    public var wsPort = 3102
+    public var wssPort = 0
+    public var backoffMaxDelay = 300
+    public var backoffBaseDelay = 3
+    public var backoffFactor = 1.8
+    public var backoffJitter = 0.3
+
+    public init() {}
+
+    /// Reads `[logic]`.
+    public init(table: ConfigTable) throws {
+        let (host, port) = try HostPort.parse(try table.string("listen", default: "0.0.0.0:3111"), key: table.keyPath("listen"))
+        httpHost = host
+        httpPort = port
+        maxMessageSize = try table.int("max_message_size", default: maxMessageSize, in: 1...(16 << 20))
+        heartbeat = try table.duration("heartbeat", default: heartbeat)
+        heartbeatMax = try table.int("heartbeat_max", default: heartbeatMax, in: 1...100)
+        onlineDeadline = try table.duration("online_deadline", default: onlineDeadline)
+        let node = try table.table("node")
+        nodeDomain = try node.string("domain", default: nodeDomain)
+        tcpPort = try node.int("tcp_port", default: tcpPort, in: 0...65535)
+        wsPort = try node.int("ws_port", default: wsPort, in: 0...65535)
+        wssPort = try node.int("wss_port", default: wssPort, in: 0...65535)
+        let backoff = try table.table("backoff")
+        backoffMaxDelay = try backoff.int("max_delay", default: backoffMaxDelay, in: 0...86400)
+        backoffBaseDelay = try backoff.int("base_delay", default: backoffBaseDelay, in: 0...86400)
+        backoffFactor = try backoff.double("factor", default: backoffFactor)
+        backoffJitter = try backoff.double("jitter", default: backoffJitter)
+    }
+
+    /// How long a comet waits for a heartbeat before closing a connection.
+    public var connectionTimeout: Duration { heartbeat * heartbeatMax }
+}

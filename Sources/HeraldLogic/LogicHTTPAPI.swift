@@ -1,0 +1,179 @@
+import Foundation
+public import HeraldCore
+import HeraldProtocol
+public import Hummingbird
+public import Logging
+public import NIOCore
+
+/// goim's HTTP push and query API (`/goim/...`), served by logic.
+///
+/// Responses use goim's envelope `{"code":0,"message":"","data":...}` with HTTP 200; bad
+/// parameters give code -400 and a message naming the parameter; queue or router failures give -500.
+/// A message body over the configured size is refused with HTTP 413 (code -400), never truncated.
+public enum LogicHTTPAPI {
+    /// Builds the API application; `onBound` receives the bound address (useful with port 0).
+    public static func makeApplication(
+        logic: Logic,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        extraRoutes: @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
+        onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        addRoutes(to: router, logic: logic)
+        extraRoutes(router)
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(logic.configuration.httpHost, port: logic.configuration.httpPort),
+                serverName: "herald"
+            ),
+            onServerRunning: { channel in await onBound(channel.localAddress) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger
+        )
+    }
+
+    static func addRoutes(to router: Router<BasicRequestContext>, logic: Logic) {
+        let maxBody = logic.configuration.maxMessageSize
+        let goim = router.group("goim")
+
+        goim.post("push/keys") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let op = try q.int32("operation", required: true)!
+                let keys = q.list("keys")
+                guard !keys.isEmpty else { throw APIError.badRequest("keys: required parameter is missing") }
+                let body = try await readMessage(request, limit: maxBody)
+                try await logic.pushKeys(operation: op, keys: keys, message: body)
+                return Optional<Int>.none
+            }
+        }
+        goim.post("push/mids") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let op = try q.int32("operation", required: true)!
+                let mids = try q.int64List("mids")
+                guard !mids.isEmpty else { throw APIError.badRequest("mids: required parameter is missing") }
+                let platform = try q.string("platform", required: false).flatMap { $0.isEmpty ? nil : $0 }
+                let body = try await readMessage(request, limit: maxBody)
+                let offline = try await logic.pushMids(operation: op, mids: mids, platform: platform, message: body)
+                return ["offline_mids": offline]
+            }
+        }
+        goim.post("push/room") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let op = try q.int32("operation", required: true, nonZero: true)!
+                let type = try q.string("type", required: true)!
+                let room = try q.string("room", required: true)!
+                let body = try await readMessage(request, limit: maxBody)
+                try await logic.pushRoom(operation: op, type: type, room: room, message: body)
+                return Optional<Int>.none
+            }
+        }
+        goim.post("push/all") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let op = try q.int32("operation", required: true, nonZero: true)!
+                let speed = try q.int32("speed", required: false) ?? 0
+                guard speed >= 0 else { throw APIError.badRequest("speed: must not be negative") }
+                let body = try await readMessage(request, limit: maxBody)
+                try await logic.pushAll(operation: op, speed: speed, message: body)
+                return Optional<Int>.none
+            }
+        }
+        goim.get("online/top") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let type = try q.string("type", required: true)!
+                let limitText = try q.string("limit", required: true)!
+                guard let limit = Int(limitText), limit > 0 else { throw APIError.badRequest("limit: \"\(limitText)\" is not a positive integer") }
+                return logic.onlineTop(type: type, limit: limit).map { RoomCount(room_id: $0.room, count: $0.count) }
+            }
+        }
+        goim.get("online/room") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let type = try q.string("type", required: true)!
+                let rooms = q.list("rooms")
+                guard !rooms.isEmpty else { throw APIError.badRequest("rooms: required parameter is missing") }
+                return logic.onlineRooms(type: type, rooms: rooms)
+            }
+        }
+        goim.get("online/total") { _, _ in
+            await respond {
+                let nodes = await logic.cometNodes()
+                return OnlineTotal(
+                    ip_count: nodes.reduce(0) { $0 + $1.ipCount },
+                    conn_count: nodes.reduce(0) { $0 + $1.connectionCount }
+                )
+            }
+        }
+        goim.get("nodes/weighted") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let platform = try q.string("platform", required: false) ?? ""
+                return await NodesWeighted.make(logic: logic, platform: platform)
+            }
+        }
+        goim.get("nodes/instances") { _, _ in
+            await respond { await logic.cometNodes() }
+        }
+    }
+
+    private static func readMessage(_ request: Request, limit: Int) async throws -> [UInt8] {
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw MessageTooLarge(limit: limit)
+        }
+    }
+
+    struct MessageTooLarge: Error { var limit: Int }
+
+    private static func respond<T: Encodable & Sendable>(_ body: () async throws -> T) async -> Response {
+        do {
+            let data = try await body()
+            return envelope(status: .ok, Envelope(code: 0, message: "", data: data))
+        } catch let error as APIError {
+            return envelope(status: .ok, Envelope<Int>(code: error.code, message: error.message, data: nil))
+        } catch let error as MessageTooLarge {
+            return envelope(
+                status: .contentTooLarge,
+                Envelope<Int>(code: -400, message: "body: message exceeds the limit of \(error.limit) bytes", data: nil)
+            )
+        } catch {
+            return envelope(status: .ok, Envelope<Int>(code: -500, message: String(describing: error), data: nil))
+        }
+    }
+
+    private static func envelope<T: Encodable>(status: HTTPResponse.Status, _ value: Envelope<T>) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(value)) ?? Data(#"{"code":-500,"message":"encoding failed"}"#.utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+/// goim's response envelope; `data` is omitted when nil.
+struct Envelope<T: Encodable>: Encodable {
+    var code: Int
+    var message: String
+    var data: T?
+}
+
+struct RoomCount: Encodable, Sendable {
+    var room_id: String
+    var count: Int32
+}
+
+struct OnlineTotal: Encodable, Sendable {
+    var ip_count: Int
+    var conn_count: Int
+}

@@ -1,0 +1,49 @@
+public import ArgumentParser
+import HeraldApp
+public import Logging
+
+@main
+struct Herald: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Herald: a push gateway that speaks goim's protocol.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run comet, logic and job in one process (the embedded default: memory queue and router)."
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file (TOML). Without it the embedded default is used.")
+    var config: String?
+
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical); overrides [log] level.")
+    var logLevel: Logger.Level?
+
+    func run() async throws {
+        let configuration: HeraldConfiguration
+        do {
+            configuration = try config.map(HeraldConfiguration.load(path:)) ?? HeraldConfiguration.embeddedDefault()
+        } catch {
+            throw ValidationError("configuration: \(error)")
+        }
+        let level = logLevel ?? configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let server: HeraldServer
+        do {
+            server = try HeraldServer(configuration: configuration)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
