@@ -4,6 +4,7 @@ import HeraldJob
 public import HeraldLogic
 public import Logging
 public import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 public import ServiceLifecycle
 public import UnixSignals
@@ -30,6 +31,7 @@ public final class HeraldServer: Sendable {
     let ownsEventLoopGroup: Bool
     let logger: Logger
     private let ready = ReadyLatch<Addresses>()
+    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
 
     /// Builds every role and plugin. Throws on an unknown plugin name (listing the registered ones)
     /// or an invalid setting, before anything listens.
@@ -37,9 +39,12 @@ public final class HeraldServer: Sendable {
         configuration: HeraldConfiguration,
         registry: PluginRegistry = BuiltInPlugins.registry(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
-        logger: Logger = Logger(label: "herald")
+        logger: Logger? = nil
     ) throws {
         self.configuration = configuration
+        var defaultLogger = Logger(label: "herald")
+        defaultLogger.logLevel = configuration.logLevel
+        let logger = logger ?? defaultLogger
         self.logger = logger
         if let eventLoopGroup {
             self.eventLoopGroup = eventLoopGroup
@@ -116,6 +121,7 @@ public final class HeraldServer: Sendable {
                 logger: logger
             )
         )
+        self.group.withLockedValue { $0 = group }
         do {
             try await group.run()
         } catch {
@@ -124,6 +130,11 @@ public final class HeraldServer: Sendable {
             throw error
         }
         await cleanUp()
+    }
+
+    /// Stops the server as SIGTERM would: stop accepting, close connections, drain, exit `run`.
+    public func shutdown() async {
+        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
     }
 
     private func cleanUp() async {

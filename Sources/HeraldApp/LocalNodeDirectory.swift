@@ -17,7 +17,7 @@ final class LocalNodeDirectory: NodeDirectory {
                 addresses: c.publicAddresses,
                 weight: c.weight,
                 connectionCount: comet.connectionCount,
-                ipCount: 0
+                ipCount: comet.ipCount
             )
         ]
     }

@@ -20,6 +20,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     let logger: Logger
     let allocator = ByteBufferAllocator()
     let roomOnline = RoomOnline()
+    let ips = IPCounter()
     private let buckets: [KeyBucket]
     private let shards: NIOLockedValueBox<[ObjectIdentifier: LoopShard]>
 
@@ -69,6 +70,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
 
     /// Number of authenticated connections.
     public var connectionCount: Int { buckets.reduce(0) { $0 + $1.count } }
+
+    /// Number of distinct client IP addresses.
+    public var ipCount: Int { ips.distinct }
 
     // MARK: CometPusher
 

@@ -20,6 +20,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private(set) var mid: Int64 = 0
     private(set) var room = ""
     private var platform = ""
+    private var ip: String?
     private var acceptedOps: Set<Int32> = []
     private var heartbeat: Duration = .seconds(480)
     private var replaced = false
@@ -62,6 +63,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         switch machine.linkClosed() {
         case .unregister:
             comet.bucket(for: key).remove(key, ifIdenticalTo: self)
+            comet.ips.remove(ip)
             if !room.isEmpty {
                 shard.leave(self, room: room)
                 comet.roomOnline.leave(room)
@@ -149,6 +151,8 @@ final class CometSession: ClientSession, @unchecked Sendable {
         heartbeat = reply.heartbeat
         comet.metrics.authSucceeded()
         comet.metrics.connectionOpened()
+        ip = link.remoteAddress?.ipAddress
+        comet.ips.add(ip)
         if let old = comet.bucket(for: key).put(key, self) {
             old.shard.eventLoop.execute { old.replace() }
         }

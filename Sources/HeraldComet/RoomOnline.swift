@@ -32,3 +32,23 @@ final class RoomOnline: Sendable {
 
     func setGlobal(_ global: [String: Int32]) { counts.withLockedValue { $0.global = global } }
 }
+
+/// Distinct client IP addresses with at least one authenticated connection.
+final class IPCounter: Sendable {
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+
+    func add(_ ip: String?) {
+        guard let ip else { return }
+        counts.withLockedValue { $0[ip, default: 0] += 1 }
+    }
+
+    func remove(_ ip: String?) {
+        guard let ip else { return }
+        counts.withLockedValue {
+            let n = ($0[ip] ?? 1) - 1
+            $0[ip] = n > 0 ? n : nil
+        }
+    }
+
+    var distinct: Int { counts.withLockedValue { $0.count } }
+}

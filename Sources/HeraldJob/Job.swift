@@ -50,13 +50,17 @@ public final class Job: Service {
                 }
             }
         )
-        try await withGracefulShutdownHandler {
-            while let delivery = try await consumer.next() {
-                consumed.increment()
-                await process(delivery, consumer: consumer, batcher: batcher)
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                while let delivery = try await consumer.next() {
+                    consumed.increment()
+                    await process(delivery, consumer: consumer, batcher: batcher)
+                }
+                await batcher.waitUntilIdle()
+            } onGracefulShutdown: {
+                Task { await consumer.close() }
             }
-            await batcher.waitUntilIdle()
-        } onGracefulShutdown: {
+        } onCancel: {
             Task { await consumer.close() }
         }
     }

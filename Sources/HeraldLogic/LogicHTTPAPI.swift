@@ -46,7 +46,7 @@ public enum LogicHTTPAPI {
                 guard !keys.isEmpty else { throw APIError.badRequest("keys: required parameter is missing") }
                 let body = try await readMessage(request, limit: maxBody)
                 try await logic.pushKeys(operation: op, keys: keys, message: body)
-                return Optional<Int>.none
+                return NoData()
             }
         }
         goim.post("push/mids") { request, _ in
@@ -69,7 +69,7 @@ public enum LogicHTTPAPI {
                 let room = try q.string("room", required: true)!
                 let body = try await readMessage(request, limit: maxBody)
                 try await logic.pushRoom(operation: op, type: type, room: room, message: body)
-                return Optional<Int>.none
+                return NoData()
             }
         }
         goim.post("push/all") { request, _ in
@@ -80,7 +80,7 @@ public enum LogicHTTPAPI {
                 guard speed >= 0 else { throw APIError.badRequest("speed: must not be negative") }
                 let body = try await readMessage(request, limit: maxBody)
                 try await logic.pushAll(operation: op, speed: speed, message: body)
-                return Optional<Int>.none
+                return NoData()
             }
         }
         goim.get("online/top") { request, _ in
@@ -118,7 +118,7 @@ public enum LogicHTTPAPI {
             }
         }
         goim.get("nodes/instances") { _, _ in
-            await respond { await logic.cometNodes() }
+            await respond { await logic.cometNodes().map(NodeInstance.init) }
         }
     }
 
@@ -126,7 +126,7 @@ public enum LogicHTTPAPI {
         do {
             let buffer = try await request.body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw MessageTooLarge(limit: limit)
         }
     }
@@ -161,16 +161,48 @@ public enum LogicHTTPAPI {
     }
 }
 
-/// goim's response envelope; `data` is omitted when nil.
+/// goim's response envelope; `data` is omitted when there is none.
 struct Envelope<T: Encodable>: Encodable {
     var code: Int
     var message: String
     var data: T?
+
+    enum CodingKeys: String, CodingKey { case code, message, data }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(message, forKey: .message)
+        if let data, !(data is NoData) { try c.encode(data, forKey: .data) }
+    }
 }
+
+/// A successful answer without data.
+struct NoData: Encodable, Sendable {}
 
 struct RoomCount: Encodable, Sendable {
     var room_id: String
     var count: Int32
+}
+
+/// A comet in goim's discovery-instance shape (`/goim/nodes/instances`).
+struct NodeInstance: Encodable, Sendable {
+    var appid = "goim.comet"
+    var hostname: String
+    var addrs: [String]
+    var metadata: [String: String]
+
+    init(_ node: CometNode) {
+        hostname = node.id
+        addrs = node.addresses
+        metadata = [
+            "addrs": node.addresses.joined(separator: ","),
+            "conn_count": String(node.connectionCount),
+            "ip_count": String(node.ipCount),
+            "weight": String(node.weight),
+            "offline": "false",
+        ]
+    }
 }
 
 struct OnlineTotal: Encodable, Sendable {

@@ -14,10 +14,16 @@ final class WebSocketPacketHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let maxBodySize: Int
+    private let frontWriter: FrontWriter
     private var closeSent = false
 
-    init(maxBodySize: Int) {
+    init(maxBodySize: Int, frontWriter: FrontWriter) {
         self.maxBodySize = maxBodySize
+        self.frontWriter = frontWriter
+    }
+
+    private func writeRaw(_ bytes: ByteBuffer, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        (frontWriter.context ?? context).writeAndFlush(NIOAny(bytes))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -33,7 +39,7 @@ final class WebSocketPacketHandler: ChannelInboundHandler {
             }
         case .ping:
             let pong = WebSocketPacketFraming.controlFrame(opcode: 0xA, payload: frame.unmaskedData, allocator: context.channel.allocator)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            _ = writeRaw(pong, context: context)
         case .pong:
             break
         case .connectionClose:
@@ -45,7 +51,7 @@ final class WebSocketPacketHandler: ChannelInboundHandler {
             var status = frame.unmaskedData
             let code = status.readSlice(length: min(2, status.readableBytes)) ?? ByteBuffer()
             let reply = WebSocketPacketFraming.controlFrame(opcode: 0x8, payload: code, allocator: context.channel.allocator)
-            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+            writeRaw(reply, context: context).whenComplete { _ in context.close(promise: nil) }
         default:
             context.fireErrorCaught(PacketError.truncated(length: frame.length))
         }

@@ -10,13 +10,15 @@ import NIOWebSocket
 /// (goim's port 3102).
 ///
 /// Config (`[transport.websocket]`): `listen` (default `["0.0.0.0:3102"]`), `path` (`"/sub"`; a
-/// query string is allowed), `backlog` (1024), `nodelay` (true), `max_fragments` (100).
+/// query string is allowed), `backlog` (1024), `nodelay` (true), `sndbuf`/`rcvbuf` (0 = the OS default), `max_fragments` (100).
 public final class WebSocketTransport: Transport {
     public let name: String
     private let addresses: [ListenAddress]
     private let path: String
     private let backlog: Int
     private let noDelay: Bool
+    private let sendBuffer: Int
+    private let receiveBuffer: Int
     private let maxFragments: Int
     private let context: TransportContext
     private let listeners = ListenerSet()
@@ -28,6 +30,8 @@ public final class WebSocketTransport: Transport {
         self.path = try context.config.string("path", default: "/sub")
         self.backlog = try context.config.int("backlog", default: 1024, in: 1...65535)
         self.noDelay = try context.config.bool("nodelay", default: true)
+        self.sendBuffer = try context.config.int("sndbuf", default: 0, in: 0...(64 << 20))
+        self.receiveBuffer = try context.config.int("rcvbuf", default: 0, in: 0...(64 << 20))
         self.maxFragments = try context.config.int("max_fragments", default: 100, in: 1...10000)
     }
 
@@ -41,7 +45,7 @@ public final class WebSocketTransport: Transport {
         let path = self.path
         let maxFragments = self.maxFragments
         let maxMessage = limits.maxBodySize + Packet.headerLength
-        let bootstrap = ServerBootstrap(group: context.eventLoopGroup)
+        var bootstrap = ServerBootstrap(group: context.eventLoopGroup)
             .serverChannelOption(.backlog, value: Int32(backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: noDelay ? 1 : 0)
@@ -59,9 +63,10 @@ public final class WebSocketTransport: Transport {
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
                                 let sync = channel.pipeline.syncOperations
-                                // Pushes are framed once and shared; they bypass NIO's frame encoder.
-                                let encoder = try sync.context(handlerType: WebSocketFrameEncoder.self)
-                                sync.removeHandler(context: encoder, promise: nil)
+                                // Pushes are framed once and shared: they bypass NIO's frame encoder
+                                // (which the upgrader installs and which cannot be removed).
+                                let front = FrontWriter()
+                                try sync.addHandler(front, position: .first)
                                 let plain = try sync.context(handlerType: PlainHTTPRejector.self)
                                 sync.removeHandler(context: plain, promise: nil)
                                 try sync.addHandlers(
@@ -70,8 +75,13 @@ public final class WebSocketTransport: Transport {
                                         maxAccumulatedFrameCount: maxFragments,
                                         maxAccumulatedFrameSize: maxMessage
                                     ),
-                                    WebSocketPacketHandler(maxBodySize: limits.maxBodySize),
-                                    SessionChannelHandler(acceptor: acceptor, framing: WebSocketPacketFraming.shared, transportName: name)
+                                    WebSocketPacketHandler(maxBodySize: limits.maxBodySize, frontWriter: front),
+                                    SessionChannelHandler(
+                                        acceptor: acceptor,
+                                        framing: WebSocketPacketFraming.shared,
+                                        transportName: name,
+                                        frontWriter: front
+                                    )
                                 )
                             }
                         }
@@ -82,6 +92,8 @@ public final class WebSocketTransport: Transport {
                     try channel.pipeline.syncOperations.addHandler(rejector)
                 }
             }
+        if sendBuffer > 0 { bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(sendBuffer)) }
+        if receiveBuffer > 0 { bootstrap = bootstrap.childChannelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer)) }
         for address in addresses {
             let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
             listeners.add(channel)

@@ -15,14 +15,18 @@ public final class SessionChannelHandler: ChannelInboundHandler, RemovableChanne
     private let acceptor: any SessionAcceptor
     public let framing: any PacketFraming
     public let transportName: String
+    private let frontWriter: FrontWriter?
     private var context: ChannelHandlerContext?
     private var session: (any ClientSession)?
     private var closing = false
 
-    public init(acceptor: any SessionAcceptor, framing: any PacketFraming, transportName: String) {
+    /// - Parameter frontWriter: when given (and first in the pipeline), framed bytes are written
+    ///   through it, bypassing the handlers between it and this one.
+    public init(acceptor: any SessionAcceptor, framing: any PacketFraming, transportName: String, frontWriter: FrontWriter? = nil) {
         self.acceptor = acceptor
         self.framing = framing
         self.transportName = transportName
+        self.frontWriter = frontWriter
     }
 
     // MARK: ClientLink
@@ -33,7 +37,11 @@ public final class SessionChannelHandler: ChannelInboundHandler, RemovableChanne
 
     public func send(_ bytes: ByteBuffer) {
         guard let context, !closing else { return }
-        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        if let front = frontWriter?.context {
+            front.writeAndFlush(NIOAny(bytes), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        }
     }
 
     public func close(_ reason: CloseReason) {

@@ -1,0 +1,154 @@
+public import HeraldProtocol
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+public import NIOWebSocket
+
+/// A goim WebSocket client: one packet per binary message, pushes in op-9 envelopes.
+public final class GoimWebSocketClient: GoimClient {
+    public let inbox: PacketInbox
+    public var envelopes: Int { handler.envelopes.load(ordering: .relaxed) }
+    let channel: any Channel
+    private let handler: InboxHandler
+
+    private init(channel: any Channel, inbox: PacketInbox, handler: InboxHandler) {
+        self.channel = channel
+        self.inbox = inbox
+        self.handler = handler
+    }
+
+    public static func connect(
+        host: String,
+        port: Int,
+        path: String = "/sub",
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        receiveBuffer: Int = 0
+    ) async throws -> GoimWebSocketClient {
+        let inbox = PacketInbox()
+        let inboxHandler = InboxHandler(inbox: inbox)
+        let upgraded = group.any().makePromise(of: Void.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer > 0 ? receiveBuffer : 131072))
+            .channelInitializer { channel in
+                let request = UpgradeRequestHandler(host: host, path: path, failure: upgraded)
+                let upgrader = NIOWebSocketClientUpgrader(
+                    maxFrameSize: 1 << 24,
+                    automaticErrorHandling: false,
+                    upgradePipelineHandler: { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            sync.removeHandler(context: try sync.context(handler: request), promise: nil)
+                            try channel.pipeline.syncOperations.addHandlers(
+                                WebSocketPacketUnwrapper(),
+                                inboxHandler
+                            )
+                            upgraded.succeed()
+                        }
+                    }
+                )
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
+                    )
+                    try channel.pipeline.syncOperations.addHandler(request)
+                }
+            }
+            .connect(host: host, port: port).get()
+        try await upgraded.futureResult.get()
+        return GoimWebSocketClient(channel: channel, inbox: inbox, handler: inboxHandler)
+    }
+
+    public func send(_ packet: Packet) async throws {
+        var buffer = channel.allocator.buffer(capacity: packet.packetLength)
+        buffer.writePacket(packet)
+        try await sendRaw(buffer)
+    }
+
+    public func sendRaw(_ bytes: ByteBuffer) async throws {
+        try await sendFrame(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: bytes))
+    }
+
+    /// Sends any frame (ping, close, text).
+    public func sendFrame(_ frame: WebSocketFrame) async throws {
+        try await channel.writeAndFlush(frame)
+    }
+
+    public func pauseReading() async throws {
+        try await channel.setOption(.autoRead, value: false)
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Sends the upgrade request once connected; fails the promise if the server answers plain HTTP.
+private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let host: String
+    let path: String
+    let failure: EventLoopPromise<Void>
+
+    init(host: String, path: String, failure: EventLoopPromise<Void>) {
+        self.host = host
+        self.path = path
+        self.failure = failure
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: host)
+        headers.add(name: "Content-Length", value: "0")
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data) {
+            failure.fail(WebSocketUpgradeRefused(status: head.status.code))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failure.fail(WebSocketUpgradeRefused(status: 0))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failure.fail(error)
+        context.close(promise: nil)
+    }
+}
+
+/// The server refused the WebSocket upgrade.
+public struct WebSocketUpgradeRefused: Error, Sendable {
+    public var status: UInt
+}
+
+/// Turns binary WebSocket messages into packets for the inbox.
+private final class WebSocketPacketUnwrapper: ChannelInboundHandler, Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = Packet
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .binary, .text:
+            var payload = frame.unmaskedData
+            if let packet = try? payload.readWholePacket(maxBodySize: 1 << 24) {
+                context.fireChannelRead(wrapInboundOut(packet))
+            } else {
+                context.close(promise: nil)
+            }
+        case .connectionClose:
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import HeraldApp
+import HeraldCore
+import HeraldProtocol
+import HeraldTesting
+import NIOCore
+import Testing
+
+/// A running all-in-one gateway on port 0, for one test.
+struct Gateway {
+    let server: HeraldServer
+    let tcpPort: Int
+    let wsPort: Int
+    let apiPort: Int
+    var http: HTTPTestClient { HTTPTestClient(host: "127.0.0.1", port: apiPort) }
+
+    func tcp() async throws -> GoimTCPClient { try await GoimTCPClient.connect(host: "127.0.0.1", port: tcpPort) }
+    func ws() async throws -> GoimWebSocketClient { try await GoimWebSocketClient.connect(host: "127.0.0.1", port: wsPort) }
+
+    /// A connected, authenticated client of either transport.
+    func client(_ transport: TransportKind, _ token: AuthToken) async throws -> any GoimClient {
+        let c: any GoimClient = transport == .tcp ? try await tcp() : try await ws()
+        #expect(try await c.authenticate(token), "auth over \(transport)")
+        return c
+    }
+
+    var closes: [String: Int] { server.comet.metrics.snapshot().closes }
+}
+
+enum TransportKind: String, CaseIterable, Sendable {
+    case tcp, websocket
+}
+
+/// Builds a test configuration: loopback, port 0, fast timers; `comet`/`logic`/`job` add lines to those sections.
+func gatewayTOML(
+    comet: String = "",
+    logic: String = "",
+    job: String = "",
+    extra: String = "",
+    handshake: String = "2s",
+    sendBuffer: Int = 0
+) -> String {
+    """
+    [server]
+    id = "test-comet"
+    threads = 2
+    [log]
+    level = "warning"
+    [comet]
+    online_report_interval = "100ms"
+    timer_tick = "20ms"
+    handshake_timeout = "\(handshake)"
+    \(comet)
+    [logic]
+    listen = "127.0.0.1:0"
+    \(logic)
+    [job]
+    \(job)
+    [transport.tcp]
+    listen = ["127.0.0.1:0"]
+    sndbuf = \(sendBuffer)
+    [transport.websocket]
+    listen = ["127.0.0.1:0"]
+    sndbuf = \(sendBuffer)
+    \(extra)
+    """
+}
+
+/// Runs `body` against a fresh gateway and stops it afterwards.
+func withGateway(_ toml: String = gatewayTOML(), _ body: (Gateway) async throws -> Void) async throws {
+    let configuration = try HeraldConfiguration.parse(toml)
+    let server = try HeraldServer(configuration: configuration)
+    let task = Task { try await server.run() }
+    do {
+        let addresses = try await server.addresses()
+        let gateway = Gateway(
+            server: server,
+            tcpPort: addresses.transports["tcp"]!.first!.port!,
+            wsPort: addresses.transports["websocket"]!.first!.port!,
+            apiPort: addresses.api!.port!
+        )
+        try await body(gateway)
+    } catch {
+        await server.shutdown()
+        _ = try? await task.value
+        throw error
+    }
+    await server.shutdown()
+    _ = try? await task.value
+}
+
+/// Waits until `condition` holds, polling; false on timeout.
+func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+extension Packet {
+    var text: String { String(buffer: body) }
+}
