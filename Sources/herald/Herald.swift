@@ -7,7 +7,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: a push gateway that speaks goim's protocol.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("configuration: \(error)")
         }
+        raiseOpenFileLimit()
         let level = logLevel ?? configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -1,0 +1,39 @@
+/// What one `herald bench` run does.
+public struct BenchOptions: Sendable {
+    public enum Transport: String, Sendable, CaseIterable { case tcp, websocket }
+
+    public var transport: Transport = .tcp
+    /// The comet's client port (tcp or websocket).
+    public var host = "127.0.0.1"
+    public var port = 3101
+    public var path = "/sub"
+    /// The logic HTTP API.
+    public var apiHost = "127.0.0.1"
+    public var apiPort = 3111
+    public var connections = 1000
+    /// Local source addresses to spread connections over (so N is not capped by ephemeral ports).
+    public var sources = ["127.0.0.1"]
+    /// Connections being set up at once.
+    public var connectConcurrency = 500
+    /// Messages pushed to the room.
+    public var messages = 100
+    /// Messages per second; 0 = as fast as the API takes them (burst).
+    public var rate = 0.0
+    /// Message body size in bytes (at least enough for the timestamp).
+    public var size = 128
+    /// HTTP requests in flight at once.
+    public var pushConcurrency = 4
+    /// Give up waiting for deliveries this long after the last push.
+    public var drainTimeout: Duration = .seconds(30)
+    /// Process id of the server (for CPU and memory figures), if known.
+    public var serverPIDs: [Int32] = []
+    public var operation: Int32 = 1000
+    /// Event loop threads of the load tool.
+    public var threads = 1
+    /// Record latency on one connection in this many (0 = automatic, about 1,000 sampled connections).
+    public var sampleEvery = 0
+    /// Seconds to wait idle before reading per-connection memory.
+    public var idleSettle: Duration = .seconds(2)
+
+    public init() {}
+}

@@ -1,0 +1,38 @@
+import Atomics
+import Histogram
+import NIOConcurrencyHelpers
+
+/// What the bench clients observed, shared by all connections.
+final class BenchRecorder: Sendable {
+    let authenticated = ManagedAtomic<Int>(0)
+    let received = ManagedAtomic<Int>(0)
+    let closed = ManagedAtomic<Int>(0)
+    let failedConnects = ManagedAtomic<Int>(0)
+    let lastReceiveNanos = ManagedAtomic<UInt64>(0)
+    private let histogram = NIOLockedValueBox(Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three))
+
+    /// Adds latencies (microseconds) measured by one connection.
+    func record(latenciesMicros: [UInt64]) {
+        guard !latenciesMicros.isEmpty else { return }
+        histogram.withLockedValue { h in
+            for v in latenciesMicros { _ = h.record(max(1, v)) }
+        }
+    }
+
+    func latencyPercentiles() -> (p50: Double, p90: Double, p99: Double, p999: Double, max: Double, count: UInt64) {
+        histogram.withLockedValue { h in
+            (
+                Double(h.valueAtPercentile(50)) / 1000,
+                Double(h.valueAtPercentile(90)) / 1000,
+                Double(h.valueAtPercentile(99)) / 1000,
+                Double(h.valueAtPercentile(99.9)) / 1000,
+                Double(h.max) / 1000,
+                h.totalCount
+            )
+        }
+    }
+
+    func resetLatencies() {
+        histogram.withLockedValue { $0 = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three) }
+    }
+}
