@@ -18,3 +18,31 @@ fi
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# Smoke of the load tool against a real server: a few hundred connections, zero loss required.
+bin=.build/debug/herald
+port_base=$((20000 + RANDOM % 20000))
+config=$(mktemp)
+cat >"$config" <<TOML
+[log]
+level = "warning"
+[logic]
+listen = "127.0.0.1:$((port_base + 11))"
+[transport.tcp]
+listen = ["127.0.0.1:$((port_base + 1))"]
+[transport.websocket]
+listen = ["127.0.0.1:$((port_base + 2))"]
+TOML
+"$bin" serve --config "$config" &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$config"' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$((port_base + 11))") 2>/dev/null && break
+  sleep 0.1
+done
+for transport in tcp websocket; do
+  port=$((port_base + 1)); [ "$transport" = websocket ] && port=$((port_base + 2))
+  "$bin" bench --transport "$transport" --target "127.0.0.1:$port" --api "127.0.0.1:$((port_base + 11))" \
+    --connections 300 --messages 50 --drain-timeout 20 --server-pid "$server" --require-no-loss
+done
+echo "bench smoke: no loss"
