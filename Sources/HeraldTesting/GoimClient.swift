@@ -12,6 +12,8 @@ public protocol GoimClient: AnyObject, Sendable {
     func sendRaw(_ bytes: ByteBuffer) async throws
     /// Stops reading from the socket (a client that cannot keep up).
     func pauseReading() async throws
+    /// Reads again after ``pauseReading()``.
+    func resumeReading() async throws
     func close() async
 }
 

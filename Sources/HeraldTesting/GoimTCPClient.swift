@@ -50,6 +50,11 @@ public final class GoimTCPClient: GoimClient {
         try await channel.setOption(.autoRead, value: false)
     }
 
+    public func resumeReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+    }
+
     public func close() async {
         try? await channel.close()
     }

@@ -78,6 +78,11 @@ public final class GoimWebSocketClient: GoimClient {
         try await channel.setOption(.autoRead, value: false)
     }
 
+    public func resumeReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+    }
+
     public func close() async {
         try? await channel.close()
     }

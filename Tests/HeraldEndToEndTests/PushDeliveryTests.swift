@@ -141,7 +141,7 @@ struct PushDeliveryTests {
                 #expect(await second.inbox.next()?.text == "to the new one")
                 await second.close()
             }
-            #expect(gw.closes["replaced_by_same_key"] == 2)
+            #expect(await eventually { gw.closes["replaced_by_same_key"] == 2 }, "close reason replaced_by_same_key counted")
         }
     }
 
