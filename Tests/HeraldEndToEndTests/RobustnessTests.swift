@@ -91,6 +91,25 @@ struct RobustnessTests {
         }
     }
 
+    @Test("a fragmented WebSocket message is reassembled; a stray continuation closes the connection")
+    func webSocketFragments() async throws {
+        try await withGateway { gw in
+            let c = try await gw.ws()
+            var packet = ByteBuffer()
+            packet.writePacket(Packet(operation: .auth, sequence: 1, body: ByteBuffer(bytes: AuthToken(mid: 9, key: "frag").jsonBytes())))
+            let first = packet.getSlice(at: 0, length: 10)!
+            let rest = packet.getSlice(at: 10, length: packet.readableBytes - 10)!
+            try await c.sendFrame(WebSocketFrame(fin: false, opcode: .binary, maskKey: .random(), data: first))
+            try await c.sendFrame(WebSocketFrame(fin: true, opcode: .continuation, maskKey: .random(), data: rest))
+            #expect(await c.inbox.next()?.operation == .authReply)
+
+            let stray = try await gw.ws()
+            try await stray.sendFrame(WebSocketFrame(fin: true, opcode: .continuation, maskKey: .random(), data: rest))
+            #expect(await stray.inbox.waitForClose())
+            await c.close()
+        }
+    }
+
     @Test("plain HTTP on the WebSocket port is refused; upgrading at another path fails")
     func webSocketWrongRequests() async throws {
         try await withGateway { gw in

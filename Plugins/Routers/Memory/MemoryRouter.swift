@@ -10,7 +10,7 @@ public final class MemoryRouter: SessionRouter {
 
     private struct State {
         var byKey: [String: SessionMapping] = [:]
-        var byMid: [Int64: [String: SessionMapping]] = [:]
+        var byMid: [Int64: [SessionMapping]] = [:]  // few connections per user: a small array beats a dictionary
         var online: [String: ServerOnline] = [:]
     }
 
@@ -27,7 +27,10 @@ public final class MemoryRouter: SessionRouter {
     public func addMapping(_ mapping: SessionMapping) async throws {
         state.withLockedValue { s in
             s.byKey[mapping.key] = mapping
-            if mapping.mid > 0 { s.byMid[mapping.mid, default: [:]][mapping.key] = mapping }
+            if mapping.mid > 0 {
+                s.byMid[mapping.mid, default: []].removeAll { $0.key == mapping.key }
+                s.byMid[mapping.mid, default: []].append(mapping)
+            }
         }
     }
 
@@ -38,9 +41,9 @@ public final class MemoryRouter: SessionRouter {
     public func deleteMapping(mid: Int64, key: String, server: String) async throws -> Bool {
         state.withLockedValue { s in
             let existed = s.byKey.removeValue(forKey: key) != nil
-            if mid > 0, var keys = s.byMid[mid] {
-                keys[key] = nil
-                s.byMid[mid] = keys.isEmpty ? nil : keys
+            if mid > 0, var list = s.byMid[mid] {
+                list.removeAll { $0.key == key }
+                s.byMid[mid] = list.isEmpty ? nil : list
             }
             return existed
         }
@@ -58,7 +61,7 @@ public final class MemoryRouter: SessionRouter {
         state.withLockedValue { s in
             var out: [Int64: [SessionMapping]] = [:]
             for mid in mids {
-                if let keys = s.byMid[mid], !keys.isEmpty { out[mid] = keys.values.sorted { $0.key < $1.key } }
+                if let list = s.byMid[mid], !list.isEmpty { out[mid] = list }
             }
             return out
         }

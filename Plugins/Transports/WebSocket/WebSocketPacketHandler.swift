@@ -14,11 +14,16 @@ final class WebSocketPacketHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let maxBodySize: Int
+    private let maxFragments: Int
     private let frontWriter: FrontWriter
     private var closeSent = false
+    /// A fragmented message being reassembled (rare: goim clients send one frame per packet).
+    private var fragments: ByteBuffer?
+    private var fragmentCount = 0
 
-    init(maxBodySize: Int, frontWriter: FrontWriter) {
+    init(maxBodySize: Int, maxFragments: Int, frontWriter: FrontWriter) {
         self.maxBodySize = maxBodySize
+        self.maxFragments = maxFragments
         self.frontWriter = frontWriter
     }
 
@@ -29,8 +34,11 @@ final class WebSocketPacketHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .binary, .text:
+        case .binary, .text, .continuation:
             var payload = frame.unmaskedData
+            if frame.opcode == .continuation || !frame.fin {
+                guard assemble(frame, into: &payload, context: context) else { return }
+            }
             do {
                 let packet = try payload.readWholePacket(maxBodySize: maxBodySize)
                 context.fireChannelRead(wrapInboundOut(packet))
@@ -54,6 +62,44 @@ final class WebSocketPacketHandler: ChannelInboundHandler {
             writeRaw(reply, context: context).whenComplete { _ in context.close(promise: nil) }
         default:
             context.fireErrorCaught(PacketError.truncated(length: frame.length))
+        }
+    }
+
+    /// Adds a fragment; returns true with the whole message in `payload` once the final one arrived.
+    private func assemble(_ frame: WebSocketFrame, into payload: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        let starting = frame.opcode != .continuation
+        guard starting == (fragments == nil) else {
+            context.fireErrorCaught(WebSocketFragmentError.unexpectedFrame)
+            return false
+        }
+        if starting {
+            fragments = payload
+            fragmentCount = 1
+        } else {
+            fragments!.writeBuffer(&payload)
+            fragmentCount += 1
+        }
+        guard fragmentCount <= maxFragments, fragments!.readableBytes <= maxBodySize + Packet.headerLength else {
+            fragments = nil
+            context.fireErrorCaught(WebSocketFragmentError.tooLarge)
+            return false
+        }
+        guard frame.fin else { return false }
+        payload = fragments!
+        fragments = nil
+        return true
+    }
+}
+
+/// A fragmented WebSocket message broke the rules.
+enum WebSocketFragmentError: Error, CustomStringConvertible {
+    case unexpectedFrame
+    case tooLarge
+
+    var description: String {
+        switch self {
+        case .unexpectedFrame: "continuation frame without a started message, or a new message inside one"
+        case .tooLarge: "fragmented message exceeds the fragment or size limit"
         }
     }
 }

@@ -10,15 +10,11 @@ import NIOWebSocket
 /// (goim's port 3102).
 ///
 /// Config (`[transport.websocket]`): `listen` (default `["0.0.0.0:3102"]`), `path` (`"/sub"`; a
-/// query string is allowed), `backlog` (1024), `nodelay` (true), `sndbuf`/`rcvbuf` (0 = the OS default), `max_fragments` (100).
+/// query string is allowed), `max_fragments` (100), and the socket settings of ``ListenerOptions``.
 public final class WebSocketTransport: Transport {
     public let name: String
-    private let addresses: [ListenAddress]
+    private let options: ListenerOptions
     private let path: String
-    private let backlog: Int
-    private let noDelay: Bool
-    private let sendBuffer: Int
-    private let receiveBuffer: Int
     private let maxFragments: Int
     private let context: TransportContext
     private let listeners = ListenerSet()
@@ -26,12 +22,8 @@ public final class WebSocketTransport: Transport {
     public init(context: TransportContext) throws {
         self.context = context
         self.name = context.name
-        self.addresses = try ListenAddress.list(from: context.config, default: ["0.0.0.0:3102"])
+        self.options = try ListenerOptions(config: context.config, defaultListen: "0.0.0.0:3102")
         self.path = try context.config.string("path", default: "/sub")
-        self.backlog = try context.config.int("backlog", default: 1024, in: 1...65535)
-        self.noDelay = try context.config.bool("nodelay", default: true)
-        self.sendBuffer = try context.config.int("sndbuf", default: 0, in: 0...(64 << 20))
-        self.receiveBuffer = try context.config.int("rcvbuf", default: 0, in: 0...(64 << 20))
         self.maxFragments = try context.config.int("max_fragments", default: 100, in: 1...10000)
     }
 
@@ -45,11 +37,7 @@ public final class WebSocketTransport: Transport {
         let path = self.path
         let maxFragments = self.maxFragments
         let maxMessage = limits.maxBodySize + Packet.headerLength
-        var bootstrap = ServerBootstrap(group: context.eventLoopGroup)
-            .serverChannelOption(.backlog, value: Int32(backlog))
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: noDelay ? 1 : 0)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.outboundLowWater, high: limits.outboundHighWater))
+        let bootstrap = options.bootstrap(group: context.eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor)
@@ -70,12 +58,7 @@ public final class WebSocketTransport: Transport {
                                 let plain = try sync.context(handlerType: PlainHTTPRejector.self)
                                 sync.removeHandler(context: plain, promise: nil)
                                 try sync.addHandlers(
-                                    NIOWebSocketFrameAggregator(
-                                        minNonFinalFragmentSize: 0,
-                                        maxAccumulatedFrameCount: maxFragments,
-                                        maxAccumulatedFrameSize: maxMessage
-                                    ),
-                                    WebSocketPacketHandler(maxBodySize: limits.maxBodySize, frontWriter: front),
+                                    WebSocketPacketHandler(maxBodySize: limits.maxBodySize, maxFragments: maxFragments, frontWriter: front),
                                     SessionChannelHandler(
                                         acceptor: acceptor,
                                         framing: WebSocketPacketFraming.shared,
@@ -92,14 +75,7 @@ public final class WebSocketTransport: Transport {
                     try channel.pipeline.syncOperations.addHandler(rejector)
                 }
             }
-        if sendBuffer > 0 { bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(sendBuffer)) }
-        if receiveBuffer > 0 { bootstrap = bootstrap.childChannelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer)) }
-        for address in addresses {
-            let channel = try await bootstrap.bind(host: address.host, port: address.port).get()
-            listeners.add(channel)
-            context.logger.info("listening", metadata: ["transport": "\(name)", "address": "\(channel.localAddress!)", "path": "\(path)"])
-        }
-        return listeners.addresses
+        return try await options.bind(bootstrap, into: listeners, context: context)
     }
 
     public func stopAccepting() async { await listeners.closeAll() }
