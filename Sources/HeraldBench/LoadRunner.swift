@@ -64,6 +64,8 @@ public struct LoadRunner: Sendable {
                     do {
                         return try await ClientBootstrap(group: group)
                             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                            // Let connect() pick the port (it can reuse TIME_WAIT pairs; bind() cannot).
+                            .channelOption(ChannelOptions.Types.SocketOption(level: IPPROTO_IP, name: 24), value: 1)
                             .bind(to: try SocketAddress(ipAddress: source, port: 0))
                             .channelInitializer { ch in
                                 ch.eventLoop.makeCompletedFuture {
@@ -94,7 +96,12 @@ public struct LoadRunner: Sendable {
         }
         let connectSeconds = (ContinuousClock.now - connectStart).seconds
         let authed = recorder.authenticated.load(ordering: .relaxed)
-        progress("connected \(connected)/\(o.connections), authenticated \(authed) in \(String(format: "%.2f", connectSeconds)) s")
+        let afterConnect = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
+        let connectCPU = zip(afterConnect, before).reduce(0.0) { $0 + ($1.0.cpuSeconds - $1.1.cpuSeconds) }
+        progress(
+            "connected \(connected)/\(o.connections), authenticated \(authed) in \(String(format: "%.2f", connectSeconds)) s"
+                + (before.isEmpty ? "" : ", server CPU \(Int(connectCPU / max(connectSeconds, 0.001) * 100))%")
+        )
 
         // Per-connection memory once idle.
         try await Task.sleep(for: o.idleSettle)
@@ -163,7 +170,11 @@ public struct LoadRunner: Sendable {
         }
         let received = recorder.received.load(ordering: .relaxed)
         let latency = recorder.latencyPercentiles()
-        for ch in channels { try? await ch.close() }
+        // Close with RST (linger 0) so runs leave no TIME_WAIT behind to slow the next one down.
+        for ch in channels {
+            try? await (ch as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            try? await ch.close()
+        }
         let failedPushes = failures.withLockedValue { $0 }
         if failedPushes > 0 { progress("\(failedPushes) pushes were refused by the API") }
         return BenchReport(

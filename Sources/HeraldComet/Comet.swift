@@ -17,6 +17,8 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     public var limits: ConnectionLimits { configuration.limits }
 
     let logic: any LogicService
+    /// Set when logic shares this process and answers without suspending.
+    let localLogic: (any LocalLogicService)?
     let logger: Logger
     let allocator = ByteBufferAllocator()
     let roomOnline = RoomOnline()
@@ -27,6 +29,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     public init(configuration: CometConfiguration, logic: any LogicService, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.logic = logic
+        self.localLogic = logic as? any LocalLogicService
         self.logger = logger
         self.buckets = (0..<configuration.bucketCount).map { _ in KeyBucket() }
         var shards: [ObjectIdentifier: LoopShard] = [:]
@@ -150,6 +153,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     // MARK: Calls to logic
 
     func logicDisconnect(mid: Int64, key: String) {
+        if let localLogic, localLogic.disconnectNow(mid: mid, key: key, server: serverID) != nil { return }
         let logic = self.logic, server = serverID, logger = self.logger
         Task {
             do { _ = try await logic.disconnect(mid: mid, key: key, server: server) } catch {

@@ -111,6 +111,17 @@ final class CometSession: ClientSession, @unchecked Sendable {
 
     private func authenticate(_ request: Packet) {
         let token = Array(request.body.readableBytesView)
+        if let local = comet.localLogic {
+            do {
+                if let reply = try local.connectNow(server: comet.serverID, cookie: "", token: token) {
+                    authCompleted(.success(reply), request: request)
+                    return
+                }
+            } catch {
+                authCompleted(.failure(error), request: request)
+                return
+            }
+        }
         let loopBound = NIOLoopBound(self, eventLoop: shard.eventLoop)
         let comet = self.comet
         Task {

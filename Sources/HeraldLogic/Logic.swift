@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 ///
 /// Stateless apart from the cached room counts, as in goim: every process running logic can
 /// serve any request.
-public final class Logic: LogicService {
+public final class Logic: LocalLogicService {
     public let configuration: LogicConfiguration
     public let router: any SessionRouter
     public let queue: any QueueBackend
@@ -34,15 +34,35 @@ public final class Logic: LogicService {
     // MARK: LogicService (called by comets)
 
     public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+        let (parsed, key) = try parseToken(token)
+        try await router.addMapping(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
+        return reply(parsed, key: key)
+    }
+
+    public func connectNow(server: String, cookie: String, token: [UInt8]) throws -> ConnectReply? {
+        guard let local = router as? any LocalSessionRouter else { return nil }
+        let (parsed, key) = try parseToken(token)
+        local.addMappingNow(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
+        return reply(parsed, key: key)
+    }
+
+    public func disconnectNow(mid: Int64, key: String, server: String) -> Bool? {
+        guard let local = router as? any LocalSessionRouter else { return nil }
+        return local.deleteMappingNow(mid: mid, key: key, server: server)
+    }
+
+    private func parseToken(_ token: [UInt8]) throws -> (AuthToken, String) {
         let parsed: AuthToken
         do {
             parsed = try AuthToken.parse(token)
         } catch {
             throw AuthError(error.description)
         }
-        let key = parsed.key.isEmpty ? UUID().uuidString.lowercased() : parsed.key
-        try await router.addMapping(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
-        return ConnectReply(
+        return (parsed, parsed.key.isEmpty ? UUID().uuidString.lowercased() : parsed.key)
+    }
+
+    private func reply(_ parsed: AuthToken, key: String) -> ConnectReply {
+        ConnectReply(
             mid: parsed.mid,
             key: key,
             roomID: parsed.roomID,

@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level?
 
     func run() async throws {
-        let configuration: HeraldConfiguration
+        var configuration: HeraldConfiguration
         do {
             configuration = try config.map(HeraldConfiguration.load(path:)) ?? HeraldConfiguration.embeddedDefault()
         } catch {
@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
         }
         raiseOpenFileLimit()
         let level = logLevel ?? configuration.logLevel
+        configuration.logLevel = level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

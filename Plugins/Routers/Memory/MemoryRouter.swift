@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 ///
 /// Mappings live as long as their connection; there is no expiry because the comet that owns them
 /// shares the process and removes them on disconnect.
-public final class MemoryRouter: SessionRouter {
+public final class MemoryRouter: LocalSessionRouter {
     public let name: String
 
     private struct State {
@@ -24,7 +24,9 @@ public final class MemoryRouter: SessionRouter {
         registry.registerRouter("memory") { context in MemoryRouter(name: context.name) }
     }
 
-    public func addMapping(_ mapping: SessionMapping) async throws {
+    public func addMapping(_ mapping: SessionMapping) async throws { addMappingNow(mapping) }
+
+    public func addMappingNow(_ mapping: SessionMapping) {
         state.withLockedValue { s in
             s.byKey[mapping.key] = mapping
             if mapping.mid > 0 {
@@ -39,6 +41,10 @@ public final class MemoryRouter: SessionRouter {
     }
 
     public func deleteMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+        deleteMappingNow(mid: mid, key: key, server: server)
+    }
+
+    public func deleteMappingNow(mid: Int64, key: String, server: String) -> Bool {
         state.withLockedValue { s in
             let existed = s.byKey.removeValue(forKey: key) != nil
             if mid > 0, var list = s.byMid[mid] {

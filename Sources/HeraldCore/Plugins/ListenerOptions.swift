@@ -16,7 +16,7 @@ public struct ListenerOptions: Sendable {
 
     public init(config: ConfigTable, defaultListen: String) throws {
         addresses = try ListenAddress.list(from: config, default: [defaultListen])
-        backlog = try config.int("backlog", default: 1024, in: 1...65535)
+        backlog = try config.int("backlog", default: 4096, in: 1...65535)
         noDelay = try config.bool("nodelay", default: true)
         keepAlive = try config.bool("keepalive", default: false)
         sendBuffer = try config.int("sndbuf", default: 0, in: 0...(64 << 20))
@@ -29,6 +29,8 @@ public struct ListenerOptions: Sendable {
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Accept many connections per wake-up: connection storms are a gateway's normal day.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: noDelay ? 1 : 0)
             .childChannelOption(.socketOption(.so_keepalive), value: keepAlive ? 1 : 0)
             .childChannelOption(

@@ -69,3 +69,10 @@ public struct RouterContext: Sendable {
         self.registry = registry
     }
 }
+
+/// A router whose operations complete without suspending (in-process state under a lock).
+/// Logic uses it to answer a co-located comet synchronously.
+public protocol LocalSessionRouter: SessionRouter {
+    func addMappingNow(_ mapping: SessionMapping)
+    func deleteMappingNow(mid: Int64, key: String, server: String) -> Bool
+}

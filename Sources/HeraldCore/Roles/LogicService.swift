@@ -41,3 +41,12 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// A logic that lives in the comet's process and can answer without suspending (the all-in-one
+/// gateway on a memory router). The comet then authenticates on the event loop directly, without a
+/// task and two thread hops per connection. Returning nil means "use the async path".
+public protocol LocalLogicService: LogicService {
+    func connectNow(server: String, cookie: String, token: [UInt8]) throws -> ConnectReply?
+    /// Returns whether the mapping existed, or nil to use the async path.
+    func disconnectNow(mid: Int64, key: String, server: String) -> Bool?
+}
