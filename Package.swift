@@ -14,6 +14,13 @@ let package = Package(
         .library(name: "HeraldCore", targets: ["HeraldCore"]),
         .library(name: "HeraldProtocol", targets: ["HeraldProtocol"]),
         .library(name: "HeraldTesting", targets: ["HeraldTesting"]),
+        .library(name: "HeraldComet", targets: ["HeraldComet"]),
+        .library(name: "HeraldLogic", targets: ["HeraldLogic"]),
+        .library(name: "HeraldJob", targets: ["HeraldJob"]),
+        .library(
+            name: "HeraldPlugins",
+            targets: ["HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldRouterMemory"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
