@@ -19,7 +19,7 @@ let package = Package(
         .library(name: "HeraldJob", targets: ["HeraldJob"]),
         .library(
             name: "HeraldPlugins",
-            targets: ["HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldRouterMemory"]
+            targets: ["HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldQueueMemory", "HeraldRouterMemory"]
         ),
     ],
     dependencies: [
@@ -125,6 +125,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldTransportLongPoll",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/Transports/LongPoll",
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldQueueMemory",
             dependencies: [
                 "HeraldCore", "HeraldProtocol",
@@ -159,7 +172,7 @@ let package = Package(
             name: "HeraldApp",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
-                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldRouterMemory",
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldQueueMemory", "HeraldRouterMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 public import HeraldCore
 import HeraldQueueMemory
 import HeraldRouterMemory
+import HeraldTransportLongPoll
 import HeraldTransportTCP
 import HeraldTransportWebSocket
 
@@ -11,6 +12,7 @@ public enum BuiltInPlugins {
         var registry = PluginRegistry()
         TCPTransport.register(in: &registry)
         WebSocketTransport.register(in: &registry)
+        LongPollTransport.register(in: &registry)
         MemoryQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
         return registry

@@ -58,6 +58,7 @@ public struct HeraldConfiguration: Sendable {
             transportRoot = ConfigTable(path: "transport", values: [
                 "tcp": .table(ConfigTable(path: "transport.tcp")),
                 "websocket": .table(ConfigTable(path: "transport.websocket")),
+                "longpoll": .table(ConfigTable(path: "transport.longpoll")),
             ])
         }
         for name in transportRoot.keys {
@@ -68,7 +69,7 @@ public struct HeraldConfiguration: Sendable {
         self.transports = transports
     }
 
-    /// The embedded default: memory queue and router, tcp on 3101, websocket on 3102, API on 3111.
+    /// The embedded default: memory queue and router, tcp on 3101, websocket on 3102, long-poll on 3104, API on 3111.
     public static func embeddedDefault() throws -> HeraldConfiguration {
         try HeraldConfiguration(table: ConfigTable())
     }

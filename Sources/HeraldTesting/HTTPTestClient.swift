@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// Calls Herald's HTTP API and decodes goim's envelope.
 public struct HTTPTestClient: Sendable {
@@ -14,38 +13,35 @@ public struct HTTPTestClient: Sendable {
         public var json: [String: any Sendable]
     }
 
-    public let base: String
+    public let host: String
+    public let port: Int
 
     public init(host: String, port: Int) {
-        base = "http://\(host):\(port)"
+        self.host = host
+        self.port = port
     }
 
     public func post(_ pathAndQuery: String, body: [UInt8]) async throws -> Reply {
-        try await call("POST", pathAndQuery, body: body)
+        try await call(.POST, pathAndQuery, body: ByteBuffer(bytes: body))
     }
 
     public func post(_ pathAndQuery: String, body: String) async throws -> Reply {
-        try await call("POST", pathAndQuery, body: Array(body.utf8))
+        try await call(.POST, pathAndQuery, body: ByteBuffer(string: body))
     }
 
     public func get(_ pathAndQuery: String) async throws -> Reply {
-        try await call("GET", pathAndQuery, body: nil)
+        try await call(.GET, pathAndQuery, body: nil)
     }
 
-    private func call(_ method: String, _ pathAndQuery: String, body: [UInt8]?) async throws -> Reply {
-        var request = URLRequest(url: URL(string: base + pathAndQuery)!)
-        request.httpMethod = method
-        if let body { request.httpBody = Data(body) }
-        request.timeoutInterval = 10
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    private func call(_ method: HTTPMethod, _ pathAndQuery: String, body: ByteBuffer?) async throws -> Reply {
+        let response = try await HTTP1Client.request(host: host, port: port, method: method, path: pathAndQuery, body: body)
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
         var dataText: String?
         if let d = object["data"], let encoded = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys, .fragmentsAllowed]) {
             dataText = String(decoding: encoded, as: UTF8.self)
         }
         return Reply(
-            status: status,
+            status: response.status,
             code: object["code"] as? Int ?? Int.min,
             message: object["message"] as? String ?? "",
             data: dataText,

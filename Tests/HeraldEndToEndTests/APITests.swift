@@ -88,7 +88,7 @@ struct APITests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let config = try HeraldConfiguration.load(path: root.appendingPathComponent("configs/herald.toml").path)
         #expect(config.queuePlugin == "memory")
-        #expect(config.transports.map(\.name).sorted() == ["tcp", "websocket"])
+        #expect(config.transports.map(\.name).sorted() == ["longpoll", "tcp", "websocket"])
         #expect(config.logic.httpPort == 3111)
     }
 }

@@ -10,6 +10,7 @@ struct Gateway {
     let server: HeraldServer
     let tcpPort: Int
     let wsPort: Int
+    let longPollPort: Int
     let apiPort: Int
     var http: HTTPTestClient { HTTPTestClient(host: "127.0.0.1", port: apiPort) }
 
@@ -17,8 +18,15 @@ struct Gateway {
     func ws() async throws -> GoimWebSocketClient { try await GoimWebSocketClient.connect(host: "127.0.0.1", port: wsPort) }
 
     /// A connected, authenticated client of either transport.
+    func longPoll() -> GoimLongPollClient { GoimLongPollClient(host: "127.0.0.1", port: longPollPort) }
+
     func client(_ transport: TransportKind, _ token: AuthToken) async throws -> any GoimClient {
-        let c: any GoimClient = transport == .tcp ? try await tcp() : try await ws()
+        let c: any GoimClient
+        switch transport {
+        case .tcp: c = try await tcp()
+        case .websocket: c = try await ws()
+        case .longpoll: c = longPoll()
+        }
         #expect(try await c.authenticate(token), "auth over \(transport)")
         return c
     }
@@ -27,7 +35,10 @@ struct Gateway {
 }
 
 enum TransportKind: String, CaseIterable, Sendable {
-    case tcp, websocket
+    case tcp, websocket, longpoll
+
+    /// The transports with a socket per connection (raw bytes, no-auth connections).
+    static let sockets: [TransportKind] = [.tcp, .websocket]
 }
 
 /// Builds a test configuration: loopback, port 0, fast timers; `comet`/`logic`/`job` add lines to those sections.
@@ -61,6 +72,9 @@ func gatewayTOML(
     [transport.websocket]
     listen = ["127.0.0.1:0"]
     sndbuf = \(sendBuffer)
+    [transport.longpoll]
+    listen = "127.0.0.1:0"
+    poll_timeout = "500ms"
     \(extra)
     """
 }
@@ -76,6 +90,7 @@ func withGateway(_ toml: String = gatewayTOML(), _ body: (Gateway) async throws 
             server: server,
             tcpPort: addresses.transports["tcp"]!.first!.port!,
             wsPort: addresses.transports["websocket"]!.first!.port!,
+            longPollPort: addresses.transports["longpoll"]!.first!.port!,
             apiPort: addresses.api!.port!
         )
         try await body(gateway)

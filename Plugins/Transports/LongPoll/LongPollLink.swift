@@ -1,0 +1,119 @@
+import DequeModule
+import HeraldCore
+import HeraldProtocol
+import NIOCore
+
+/// One long-poll session: the comet core's link for a client that talks in HTTP requests.
+///
+/// Confined to `eventLoop`. Pushes are kept in a bounded queue, numbered; a poll returns every
+/// message after the client's acknowledged number, so a poll that was lost in transit is answered
+/// again by the next one: nothing is lost between polls and nothing is repeated once acknowledged.
+final class LongPollLink: ClientLink, @unchecked Sendable {
+    struct Message {
+        var seq: UInt64
+        var packet: Packet
+    }
+
+    let id: String
+    let eventLoop: any EventLoop
+    let framing: any PacketFraming = StreamPacketFraming.shared
+    let transportName: String
+    let remoteAddress: SocketAddress?
+    private let maxQueuedBytes: Int
+    private let onClose: @Sendable (String) -> Void
+
+    var session: (any ClientSession)?
+    private var queue = Deque<Message>()
+    private var queuedBytes = 0
+    private var nextSeq: UInt64 = 1
+    private var waiter: EventLoopPromise<Void>?
+    private var capture: [Packet]?
+    private(set) var closeReason: CloseReason?
+
+    init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxQueuedBytes: Int,
+         onClose: @escaping @Sendable (String) -> Void) {
+        self.id = id
+        self.eventLoop = eventLoop
+        self.transportName = transportName
+        self.remoteAddress = remoteAddress
+        self.maxQueuedBytes = maxQueuedBytes
+        self.onClose = onClose
+    }
+
+    var isClosed: Bool { closeReason != nil }
+
+    // MARK: ClientLink
+
+    var isWritable: Bool { queuedBytes < maxQueuedBytes }
+
+    func send(_ bytes: ByteBuffer) {
+        guard !isClosed, let packets = try? PacketBatch.split(bytes) else { return }
+        if capture != nil {
+            capture!.append(contentsOf: packets)
+            return
+        }
+        for packet in packets {
+            queue.append(Message(seq: nextSeq, packet: packet))
+            nextSeq += 1
+            queuedBytes += packet.packetLength
+        }
+        wake()
+    }
+
+    func close(_ reason: CloseReason) {
+        guard !isClosed else { return }
+        closeReason = reason
+        wake()
+        onClose(id)
+        if let session {
+            self.session = nil
+            session.linkClosed(reason)
+        }
+    }
+
+    // MARK: Requests (on eventLoop)
+
+    /// Hands the session a client packet and returns the replies it produced synchronously.
+    func submit(_ packet: Packet) -> [Packet] {
+        capture = []
+        session?.receive(packet)
+        let replies = capture ?? []
+        capture = nil
+        return replies
+    }
+
+    /// Drops acknowledged messages; returns what is queued after `ack`, or nil when the caller should wait.
+    func take(after ack: UInt64) -> [Message]? {
+        while let first = queue.first, first.seq <= ack {
+            queue.removeFirst()
+            queuedBytes -= first.packet.packetLength
+        }
+        if !queue.isEmpty || isClosed { return Array(queue) }
+        return nil
+    }
+
+    /// A future completed when a message arrives or the session closes (one poll waits at a time).
+    func waitForMessages() -> EventLoopFuture<Void> {
+        waiter?.succeed()
+        let promise = eventLoop.makePromise(of: Void.self)
+        waiter = promise
+        return promise.futureResult
+    }
+
+    func peekMessages() -> Deque<Message> { queue }
+
+    func dropMessage(at index: Int) {
+        let removed = queue.remove(at: index)
+        queuedBytes -= removed.packet.packetLength
+    }
+
+    /// Ends a waiting poll empty-handed (its timeout passed).
+    func wakeForTimeout() { wake() }
+
+    private func wake() {
+        if let w = waiter {
+            waiter = nil
+            w.succeed()
+        }
+    }
+}

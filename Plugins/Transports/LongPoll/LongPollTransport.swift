@@ -1,0 +1,222 @@
+import Foundation
+public import HeraldCore
+import HeraldProtocol
+import Hummingbird
+import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+
+/// The `longpoll` transport plugin: goim over HTTP/1.1 requests, for browsers behind proxies that
+/// break WebSockets.
+///
+/// ```
+/// POST {path}/auth                 body: the op-7 JSON token      → {"session": "<id>"}
+/// GET  {path}/poll?session=&ack=N  returns every message after N (or waits up to poll_timeout)
+/// POST {path}/op?session=&op=12    body: the op's body            → the replies (heartbeat, room, sub…)
+/// POST {path}/close?session=
+/// ```
+///
+/// Messages carry increasing `seq` numbers; a poll acknowledges everything up to `ack`, so a lost
+/// response is simply answered again. Each poll counts as a heartbeat. Config (`[transport.longpoll]`):
+/// `listen` (`"0.0.0.0:3104"`), `path` (`"/sub"`), `poll_timeout` (`"25s"`), `auth_timeout` (`"5s"`),
+/// `cors_origin` (`"*"`; `""` for none).
+public final class LongPollTransport: Transport {
+    public let name: String
+    private let context: TransportContext
+    private let host: String
+    private let port: Int
+    private let path: String
+    private let pollTimeout: Duration
+    private let authTimeout: Duration
+    private let corsOrigin: String
+    private let sessions = NIOLockedValueBox<[String: LongPollLink]>([:])
+    private let server = NIOLockedValueBox<Task<Void, any Error>?>(nil)
+
+    public init(context: TransportContext) throws {
+        self.context = context
+        self.name = context.name
+        let listen = try ListenAddress.list(from: context.config, default: ["0.0.0.0:3104"])
+        guard listen.count == 1 else { throw ConfigError(key: context.config.keyPath("listen"), message: "longpoll listens on one address") }
+        host = listen[0].host
+        port = listen[0].port
+        path = try context.config.string("path", default: "/sub")
+        pollTimeout = try context.config.duration("poll_timeout", default: .seconds(25))
+        authTimeout = try context.config.duration("auth_timeout", default: .seconds(5))
+        corsOrigin = try context.config.string("cors_origin", default: "*")
+    }
+
+    public static func register(in registry: inout PluginRegistry) {
+        registry.registerTransport("longpoll") { try LongPollTransport(context: $0) }
+    }
+
+    /// Sessions currently open.
+    public var sessionCount: Int { sessions.withLockedValue { $0.count } }
+
+    public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
+        let router = Router()
+        if !corsOrigin.isEmpty {
+            router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin)))
+        }
+        addRoutes(to: router, acceptor: acceptor)
+        let bound = NIOLockedValueBox<EventLoopPromise<SocketAddress?>?>(context.eventLoopGroup.any().makePromise())
+        let promise = bound.withLockedValue { $0! }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "herald-longpoll"),
+            onServerRunning: { channel in promise.succeed(channel.localAddress) },
+            eventLoopGroupProvider: .shared(context.eventLoopGroup),
+            logger: context.logger
+        )
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        server.withLockedValue { $0 = task }
+        Task {
+            _ = try? await task.value
+            promise.fail(ChannelError.ioOnClosedChannel)
+        }
+        let address = try await promise.futureResult.get()
+        context.logger.info("listening", metadata: ["transport": "\(name)", "address": "\(address.map { "\($0)" } ?? "-")", "path": "\(path)"])
+        return address.map { [$0] } ?? []
+    }
+
+    public func stopAccepting() async {
+        let task = server.withLockedValue { t in
+            defer { t = nil }
+            return t
+        }
+        task?.cancel()
+        _ = try? await task?.value
+    }
+
+    public func shutdown() async {
+        await stopAccepting()
+        for link in sessions.withLockedValue({ Array($0.values) }) {
+            try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
+        }
+    }
+
+    // MARK: Routes
+
+    private func addRoutes(to router: Router<BasicRequestContext>, acceptor: any SessionAcceptor) {
+        let group = router.group(RouterPath(path))
+        let maxBody = acceptor.limits.maxBodySize
+
+        group.post("auth") { request, _ in
+            let token = try await request.body.collect(upTo: maxBody)
+            return try await self.authenticate(token: token, remote: nil, acceptor: acceptor)
+        }
+        group.get("poll") { request, _ in
+            let q = request.uri.queryParameters
+            guard let link = self.link(q.get("session")) else { return Self.json(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
+            guard let ack = UInt64(q.get("ack") ?? "0") else { return Self.json(.badRequest, ["code": -400, "message": "ack: not a number"]) }
+            return try await self.poll(link, ack: ack)
+        }
+        group.post("op") { request, _ in
+            let q = request.uri.queryParameters
+            guard let link = self.link(q.get("session")) else { return Self.json(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
+            guard let opText = q.get("op"), let op = Int32(opText), op != Operation.auth.rawValue else {
+                return Self.json(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
+            }
+            let body = try await request.body.collect(upTo: maxBody)
+            let replies = try await link.eventLoop.submit {
+                link.submit(Packet(version: 1, operation: Operation(op), sequence: 0, body: body))
+            }.get()
+            return Self.json(.ok, ["code": 0, "data": ["replies": replies.map(Self.encode)]])
+        }
+        group.post("close") { request, _ in
+            if let link = self.link(request.uri.queryParameters.get("session")) {
+                try await link.eventLoop.submit { link.close(.clientClosed) }.get()
+            }
+            return Self.json(.ok, ["code": 0])
+        }
+    }
+
+    private func link(_ id: String?) -> LongPollLink? {
+        guard let id else { return nil }
+        return sessions.withLockedValue { $0[id] }
+    }
+
+    private func authenticate(token: ByteBuffer, remote: SocketAddress?, acceptor: any SessionAcceptor) async throws -> Response {
+        let loop = context.eventLoopGroup.next()
+        let id = UUID().uuidString.lowercased()
+        let link = LongPollLink(
+            id: id, eventLoop: loop, transportName: name, remoteAddress: remote,
+            maxQueuedBytes: acceptor.limits.outboundHighWater,
+            onClose: { [weak self] id in self?.sessions.withLockedValue { $0[id] = nil } }
+        )
+        sessions.withLockedValue { $0[id] = link }
+        let auth = Packet(version: 1, operation: .auth, sequence: 0, body: token)
+        var accepted = try await loop.submit {
+            link.session = acceptor.open(link: link)
+            return link.submit(auth).contains { $0.operation == .authReply }
+        }.get()
+        // A logic in another process answers later: the op-8 reply then arrives as a message.
+        let deadline = ContinuousClock.now + authTimeout
+        while !accepted, ContinuousClock.now < deadline {
+            let state: (Bool, Bool) = try await loop.submit {
+                if let i = link.pendingAuthReplyIndex() { link.dropMessage(at: i); return (true, false) }
+                return (false, link.isClosed)
+            }.get()
+            accepted = state.0
+            if state.1 { break }
+            if !accepted { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        guard accepted else {
+            let reason = try await loop.submit { () -> String in
+                let r = link.closeReason?.description ?? "auth timed out"
+                link.close(.authFailed(r))
+                return r
+            }.get()
+            return Self.json(.forbidden, ["code": -403, "message": "auth failed: \(reason)"])
+        }
+        return Self.json(.ok, ["code": 0, "data": ["session": id]])
+    }
+
+    private func poll(_ link: LongPollLink, ack: UInt64) async throws -> Response {
+        let timeout = TimeAmount.nanoseconds(pollTimeout.nanoseconds)
+        let messages: [LongPollLink.Message] = try await link.eventLoop.flatSubmit {
+            // A poll is the client's sign of life: it refreshes the heartbeat deadline.
+            _ = link.submit(Packet(version: 1, operation: .heartbeat, sequence: 0))
+            if let ready = link.take(after: ack) { return link.eventLoop.makeSucceededFuture(ready) }
+            let wait = link.waitForMessages()
+            let timer = link.eventLoop.scheduleTask(in: timeout) { link.wakeForTimeout() }
+            return wait.map {
+                timer.cancel()
+                return link.take(after: ack) ?? []
+            }
+        }.get()
+        let closed = try await link.eventLoop.submit { link.closeReason?.label }.get()
+        var data: [String: Any] = ["messages": messages.map { Self.encode($0.packet, seq: $0.seq) }]
+        if let closed { data["closed"] = closed }
+        return Self.json(.ok, ["code": 0, "data": data])
+    }
+
+    // MARK: JSON
+
+    static func encode(_ packet: Packet) -> [String: Any] { encode(packet, seq: nil) }
+
+    static func encode(_ packet: Packet, seq: UInt64?) -> [String: Any] {
+        var out: [String: Any] = ["op": Int(packet.operation.rawValue), "ver": Int(packet.version)]
+        if let seq { out["seq"] = seq }
+        let bytes = Array(packet.body.readableBytesView)
+        if let text = String(validating: bytes, as: UTF8.self) {
+            out["body"] = text
+        } else {
+            out["body"] = Data(bytes).base64EncodedString()
+            out["base64"] = true
+        }
+        return out
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+extension LongPollLink {
+    func pendingAuthReplyIndex() -> Int? { peekMessages().firstIndex { $0.packet.operation == .authReply } }
+}
