@@ -19,7 +19,10 @@ let package = Package(
         .library(name: "HeraldJob", targets: ["HeraldJob"]),
         .library(
             name: "HeraldPlugins",
-            targets: ["HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldQueueMemory", "HeraldRouterMemory"]
+            targets: [
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
+                "HeraldQueueMemory", "HeraldRouterMemory",
+            ]
         ),
     ],
     dependencies: [
@@ -138,6 +141,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldTransportSSE",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/Transports/SSE",
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldQueueMemory",
             dependencies: [
                 "HeraldCore", "HeraldProtocol",
@@ -172,7 +187,8 @@ let package = Package(
             name: "HeraldApp",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
-                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldQueueMemory", "HeraldRouterMemory",
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
+                "HeraldQueueMemory", "HeraldRouterMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

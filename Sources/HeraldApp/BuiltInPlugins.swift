@@ -2,6 +2,7 @@ public import HeraldCore
 import HeraldQueueMemory
 import HeraldRouterMemory
 import HeraldTransportLongPoll
+import HeraldTransportSSE
 import HeraldTransportTCP
 import HeraldTransportWebSocket
 
@@ -13,6 +14,7 @@ public enum BuiltInPlugins {
         TCPTransport.register(in: &registry)
         WebSocketTransport.register(in: &registry)
         LongPollTransport.register(in: &registry)
+        SSETransport.register(in: &registry)
         MemoryQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
         return registry

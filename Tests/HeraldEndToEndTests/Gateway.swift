@@ -11,6 +11,7 @@ struct Gateway {
     let tcpPort: Int
     let wsPort: Int
     let longPollPort: Int
+    let ssePort: Int
     let apiPort: Int
     var http: HTTPTestClient { HTTPTestClient(host: "127.0.0.1", port: apiPort) }
 
@@ -26,6 +27,7 @@ struct Gateway {
         case .tcp: c = try await tcp()
         case .websocket: c = try await ws()
         case .longpoll: c = longPoll()
+        case .sse: c = GoimSSEClient(host: "127.0.0.1", port: ssePort)
         }
         #expect(try await c.authenticate(token), "auth over \(transport)")
         return c
@@ -35,7 +37,7 @@ struct Gateway {
 }
 
 enum TransportKind: String, CaseIterable, Sendable {
-    case tcp, websocket, longpoll
+    case tcp, websocket, longpoll, sse
 
     /// The transports with a socket per connection (raw bytes, no-auth connections).
     static let sockets: [TransportKind] = [.tcp, .websocket]
@@ -75,6 +77,9 @@ func gatewayTOML(
     [transport.longpoll]
     listen = "127.0.0.1:0"
     poll_timeout = "500ms"
+    [transport.sse]
+    listen = "127.0.0.1:0"
+    keepalive = "200ms"
     \(extra)
     """
 }
@@ -91,6 +96,7 @@ func withGateway(_ toml: String = gatewayTOML(), _ body: (Gateway) async throws 
             tcpPort: addresses.transports["tcp"]!.first!.port!,
             wsPort: addresses.transports["websocket"]!.first!.port!,
             longPollPort: addresses.transports["longpoll"]!.first!.port!,
+            ssePort: addresses.transports["sse"]!.first!.port!,
             apiPort: addresses.api!.port!
         )
         try await body(gateway)

@@ -12,7 +12,7 @@ struct PushDeliveryTests {
             var clients: [(TransportKind, Int, any GoimClient)] = []
             for t in TransportKind.allCases {
                 for i in 0..<n {
-                    let mid = Int64(t == .tcp ? 100 + i : t == .websocket ? 200 + i : 300 + i)
+                    let mid = Int64([TransportKind.tcp: 100, .websocket: 200, .longpoll: 300, .sse: 400][t]! + i)
                     let token = AuthToken(mid: mid, key: "\(t.rawValue)-\(i)", roomID: "live://1", platform: "web", accepts: [1000])
                     clients.append((t, i, try await gw.client(t, token)))
                 }

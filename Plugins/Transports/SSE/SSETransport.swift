@@ -1,0 +1,157 @@
+import Foundation
+public import HeraldCore
+import HeraldProtocol
+import Hummingbird
+import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+
+/// The `sse` transport plugin: pushes as Server-Sent Events, client ops by POST. The worked example
+/// of docs/plugins.md — written only against the public transport API.
+///
+/// ```
+/// GET  {path}/events?token=<op-7 JSON, URL-encoded>   text/event-stream:
+///        event: session  data: {"session":"<id>"}     then   event: message  data: {"op":..,"body":..}
+/// POST {path}/op?session=<id>&op=<op>                  body: the op's body → {"replies":[...]}
+/// ```
+///
+/// While the stream is open the transport writes a comment every `keepalive` and counts it as the
+/// client's heartbeat, so a client only needs to keep the stream open. Config (`[transport.sse]`):
+/// `listen` (`"0.0.0.0:3105"`), `path` (`"/sse"`), `keepalive` (`"15s"`), `cors_origin` (`"*"`).
+public final class SSETransport: Transport {
+    public let name: String
+    private let context: TransportContext
+    private let address: ListenAddress
+    private let path: String
+    private let keepAlive: Duration
+    private let corsOrigin: String
+    private let sessions = NIOLockedValueBox<[String: SSELink]>([:])
+    private let server = NIOLockedValueBox<Task<Void, any Error>?>(nil)
+
+    public init(context: TransportContext) throws {
+        self.context = context
+        self.name = context.name
+        let listen = try ListenAddress.list(from: context.config, default: ["0.0.0.0:3105"])
+        guard listen.count == 1 else { throw ConfigError(key: context.config.keyPath("listen"), message: "sse listens on one address") }
+        address = listen[0]
+        path = try context.config.string("path", default: "/sse")
+        keepAlive = try context.config.duration("keepalive", default: .seconds(15))
+        corsOrigin = try context.config.string("cors_origin", default: "*")
+    }
+
+    public static func register(in registry: inout PluginRegistry) {
+        registry.registerTransport("sse") { try SSETransport(context: $0) }
+    }
+
+    public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
+        let router = Router()
+        if !corsOrigin.isEmpty {
+            router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin)))
+        }
+        let group = router.group(RouterPath(path))
+        group.get("events") { request, _ in self.events(request, acceptor: acceptor) }
+        group.post("op") { request, _ in try await self.op(request, acceptor: acceptor) }
+        let promise = context.eventLoopGroup.any().makePromise(of: SocketAddress?.self)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "herald-sse"),
+            onServerRunning: { channel in promise.succeed(channel.localAddress) },
+            eventLoopGroupProvider: .shared(context.eventLoopGroup),
+            logger: context.logger
+        )
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        server.withLockedValue { $0 = task }
+        Task {
+            _ = try? await task.value
+            promise.fail(ChannelError.ioOnClosedChannel)
+        }
+        let bound = try await promise.futureResult.get()
+        context.logger.info("listening", metadata: ["transport": "\(name)", "address": "\(bound.map { "\($0)" } ?? "-")", "path": "\(path)"])
+        return bound.map { [$0] } ?? []
+    }
+
+    public func stopAccepting() async {
+        for link in sessions.withLockedValue({ Array($0.values) }) {
+            try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
+        }
+        let task = server.withLockedValue { t in
+            defer { t = nil }
+            return t
+        }
+        task?.cancel()
+        _ = try? await task?.value
+    }
+
+    public func shutdown() async { await stopAccepting() }
+
+    private func events(_ request: Request, acceptor: any SessionAcceptor) -> Response {
+        let token = request.uri.queryParameters.get("token") ?? ""
+        let loop = context.eventLoopGroup.next()
+        let id = UUID().uuidString.lowercased()
+        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let link = SSELink(
+            id: id, eventLoop: loop, transportName: name, maxPendingBytes: acceptor.limits.outboundHighWater,
+            emit: { continuation.yield($0) }, finish: { continuation.finish() },
+            onClose: { [weak self] id in self?.sessions.withLockedValue { $0[id] = nil } }
+        )
+        sessions.withLockedValue { $0[id] = link }
+        let keepAlive = TimeAmount.nanoseconds(self.keepAlive.nanoseconds)
+        loop.execute {
+            link.sendRaw("event: session\ndata: {\"session\":\"\(id)\"}\n\n")
+            link.session = acceptor.open(link: link)
+            for reply in link.submit(Packet(version: 1, operation: .auth, sequence: 0, body: ByteBuffer(string: token))) {
+                link.send(ByteBuffer(packet: reply))
+            }
+            loop.scheduleRepeatedTask(initialDelay: keepAlive, delay: keepAlive) { task in
+                guard link.closeReason == nil else { return task.cancel() }
+                _ = link.submit(Packet(version: 1, operation: .heartbeat, sequence: 0))
+                link.sendRaw(": keep-alive\n\n")
+            }
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+            body: ResponseBody { writer in
+                do {
+                    for await chunk in stream {
+                        try await writer.write(chunk)
+                        let n = chunk.readableBytes
+                        loop.execute { link.written(n) }
+                    }
+                    try await writer.finish(nil)
+                } catch {
+                    loop.execute { link.close(.clientClosed) }
+                    throw error
+                }
+                loop.execute { link.close(.clientClosed) }
+            }
+        )
+    }
+
+    private func op(_ request: Request, acceptor: any SessionAcceptor) async throws -> Response {
+        let q = request.uri.queryParameters
+        guard let id = q.get("session"), let link = sessions.withLockedValue({ $0[id] }) else {
+            return Self.json(.notFound, ["code": -404, "message": "session: unknown or closed"])
+        }
+        guard let opText = q.get("op"), let op = Int32(opText), op != Operation.auth.rawValue else {
+            return Self.json(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
+        }
+        let body = try await request.body.collect(upTo: acceptor.limits.maxBodySize)
+        let replies = try await link.eventLoop.submit {
+            link.submit(Packet(version: 1, operation: Operation(op), sequence: 0, body: body))
+        }.get()
+        return Self.json(.ok, ["code": 0, "data": ["replies": replies.map(SSEEncoding.object)]])
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension ByteBuffer {
+    init(packet: Packet) {
+        self.init()
+        writePacket(packet)
+    }
+}
