@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the build and tests use (Swift itself must already be installed).
-packages=(pkg-config)
+# System packages the build and tests use (Swift itself must already be installed);
+# chromium drives the browser demo test.
+packages=(pkg-config chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

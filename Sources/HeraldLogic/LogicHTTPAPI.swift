@@ -21,6 +21,7 @@ public enum LogicHTTPAPI {
     ) -> some ApplicationProtocol {
         let router = Router()
         addRoutes(to: router, logic: logic)
+        addDemo(to: router)
         extraRoutes(router)
         return Application(
             router: router,
@@ -119,6 +120,20 @@ public enum LogicHTTPAPI {
         }
         goim.get("nodes/instances") { _, _ in
             await respond { await logic.cometNodes().map(NodeInstance.init) }
+        }
+    }
+
+    /// The browser demo: `/demo` and `/demo/herald.js`.
+    static func addDemo(to router: Router<BasicRequestContext>) {
+        router.get("demo") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: DemoPage.html)))
+        }
+        router.get("demo/herald.js") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/javascript; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: DemoPage.script))
+            )
         }
     }
 

@@ -1,0 +1,61 @@
+import Foundation
+import HeraldProtocol
+import Testing
+
+/// Drives the demo page (`/demo`) in headless Chromium: the page's own JavaScript client connects,
+/// pushes through the API and shows what arrives. Requires the Debian `chromium` package, which
+/// scripts/test.sh installs.
+@Suite("end to end: browser demo", .serialized)
+struct BrowserDemoTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("a pushed message appears on the page over WebSocket and over long-poll", arguments: ["websocket", "longpoll"])
+    func demoPage(transport: String) async throws {
+        guard let chromium = Self.chromium else {
+            Issue.record("chromium is not installed (scripts/test.sh installs it)")
+            return
+        }
+        try await withGateway { gw in
+            let marker = "demo-\(transport)-\(UInt32.random(in: 0...UInt32.max))"
+            // For long-poll the WebSocket URL points at a closed port, so the client must fall back.
+            let ws = transport == "websocket" ? "ws://127.0.0.1:\(gw.wsPort)/sub" : "ws://127.0.0.1:9/sub"
+            let url = "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
+                + "&room=demo://\(transport)&autopush=\(marker)&wstimeout=600000"
+            var dom = ""
+            for _ in 0..<3 where !dom.contains("op 1000: \(marker)") {
+                dom = try await Self.dumpDOM(chromium: chromium, url: url)
+            }
+            #expect(dom.contains(#"<span id="transport">\#(transport)</span>"#), "the page used \(transport)")
+            #expect(dom.contains("<li>op 1000: \(marker)</li>"), "the pushed message is on the page")
+        }
+    }
+
+    /// Loads the page headless and returns the DOM once the page went idle.
+    static func dumpDOM(chromium: String, url: String) async throws -> String {
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--user-data-dir=\(profile.path)", "--virtual-time-budget=10000", "--dump-dom", url,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let killer = Task {
+            try await Task.sleep(for: .seconds(40))
+            if process.isRunning { process.terminate() }
+        }
+        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+            DispatchQueue.global().async {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                c.resume(returning: data)
+            }
+        }
+        killer.cancel()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
