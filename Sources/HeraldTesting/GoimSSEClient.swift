@@ -55,6 +55,8 @@ public final class GoimSSEClient: GoimClient {
         let query = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let parser = SSEEventParser(inbox: inbox) { [state] session in state.withLockedValue { $0.session = session } }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // A small receive window, so a paused client backs up to the server quickly.
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
