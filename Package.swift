@@ -128,9 +128,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldHTTPTransport",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/Transports/HTTPSupport",
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldTransportLongPoll",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldProtocol", "HeraldHTTPTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -143,7 +155,7 @@ let package = Package(
         .target(
             name: "HeraldTransportSSE",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldProtocol", "HeraldHTTPTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import Foundation
 public import HeraldCore
+import HeraldHTTPTransport
 import HeraldProtocol
 import Hummingbird
 import Logging
@@ -23,26 +24,19 @@ import NIOConcurrencyHelpers
 public final class LongPollTransport: Transport {
     public let name: String
     private let context: TransportContext
-    private let host: String
-    private let port: Int
+    private let server: HTTPTransportServer
     private let path: String
     private let pollTimeout: Duration
     private let authTimeout: Duration
-    private let corsOrigin: String
     private let sessions = NIOLockedValueBox<[String: LongPollLink]>([:])
-    private let server = NIOLockedValueBox<Task<Void, any Error>?>(nil)
 
     public init(context: TransportContext) throws {
         self.context = context
         self.name = context.name
-        let listen = try ListenAddress.list(from: context.config, default: ["0.0.0.0:3104"])
-        guard listen.count == 1 else { throw ConfigError(key: context.config.keyPath("listen"), message: "longpoll listens on one address") }
-        host = listen[0].host
-        port = listen[0].port
+        server = try HTTPTransportServer(context: context, defaultListen: "0.0.0.0:3104")
         path = try context.config.string("path", default: "/sub")
         pollTimeout = try context.config.duration("poll_timeout", default: .seconds(25))
         authTimeout = try context.config.duration("auth_timeout", default: .seconds(5))
-        corsOrigin = try context.config.string("cors_origin", default: "*")
     }
 
     public static func register(in registry: inout PluginRegistry) {
@@ -53,39 +47,10 @@ public final class LongPollTransport: Transport {
     public var sessionCount: Int { sessions.withLockedValue { $0.count } }
 
     public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
-        let router = Router()
-        if !corsOrigin.isEmpty {
-            router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin)))
-        }
-        addRoutes(to: router, acceptor: acceptor)
-        let bound = NIOLockedValueBox<EventLoopPromise<SocketAddress?>?>(context.eventLoopGroup.any().makePromise())
-        let promise = bound.withLockedValue { $0! }
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "herald-longpoll"),
-            onServerRunning: { channel in promise.succeed(channel.localAddress) },
-            eventLoopGroupProvider: .shared(context.eventLoopGroup),
-            logger: context.logger
-        )
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        server.withLockedValue { $0 = task }
-        Task {
-            _ = try? await task.value
-            promise.fail(ChannelError.ioOnClosedChannel)
-        }
-        let address = try await promise.futureResult.get()
-        context.logger.info("listening", metadata: ["transport": "\(name)", "address": "\(address.map { "\($0)" } ?? "-")", "path": "\(path)"])
-        return address.map { [$0] } ?? []
+        try await server.start(path: path) { group in addRoutes(to: group, acceptor: acceptor) }
     }
 
-    public func stopAccepting() async {
-        let task = server.withLockedValue { t in
-            defer { t = nil }
-            return t
-        }
-        task?.cancel()
-        _ = try? await task?.value
-    }
+    public func stopAccepting() async { await server.stop() }
 
     public func shutdown() async {
         await stopAccepting()
@@ -96,8 +61,7 @@ public final class LongPollTransport: Transport {
 
     // MARK: Routes
 
-    private func addRoutes(to router: Router<BasicRequestContext>, acceptor: any SessionAcceptor) {
-        let group = router.group(RouterPath(path))
+    private func addRoutes(to group: RouterGroup<BasicRequestContext>, acceptor: any SessionAcceptor) {
         let maxBody = acceptor.limits.maxBodySize
 
         group.post("auth") { request, _ in

@@ -1,5 +1,6 @@
 import Foundation
 public import HeraldCore
+import HeraldHTTPTransport
 import HeraldProtocol
 import Hummingbird
 import Logging
@@ -21,22 +22,17 @@ import NIOConcurrencyHelpers
 public final class SSETransport: Transport {
     public let name: String
     private let context: TransportContext
-    private let address: ListenAddress
+    private let server: HTTPTransportServer
     private let path: String
     private let keepAlive: Duration
-    private let corsOrigin: String
     private let sessions = NIOLockedValueBox<[String: SSELink]>([:])
-    private let server = NIOLockedValueBox<Task<Void, any Error>?>(nil)
 
     public init(context: TransportContext) throws {
         self.context = context
         self.name = context.name
-        let listen = try ListenAddress.list(from: context.config, default: ["0.0.0.0:3105"])
-        guard listen.count == 1 else { throw ConfigError(key: context.config.keyPath("listen"), message: "sse listens on one address") }
-        address = listen[0]
+        server = try HTTPTransportServer(context: context, defaultListen: "0.0.0.0:3105")
         path = try context.config.string("path", default: "/sse")
         keepAlive = try context.config.duration("keepalive", default: .seconds(15))
-        corsOrigin = try context.config.string("cors_origin", default: "*")
     }
 
     public static func register(in registry: inout PluginRegistry) {
@@ -44,42 +40,17 @@ public final class SSETransport: Transport {
     }
 
     public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
-        let router = Router()
-        if !corsOrigin.isEmpty {
-            router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin)))
+        try await server.start(path: path) { group in
+            group.get("events") { request, _ in self.events(request, acceptor: acceptor) }
+            group.post("op") { request, _ in try await self.op(request, acceptor: acceptor) }
         }
-        let group = router.group(RouterPath(path))
-        group.get("events") { request, _ in self.events(request, acceptor: acceptor) }
-        group.post("op") { request, _ in try await self.op(request, acceptor: acceptor) }
-        let promise = context.eventLoopGroup.any().makePromise(of: SocketAddress?.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "herald-sse"),
-            onServerRunning: { channel in promise.succeed(channel.localAddress) },
-            eventLoopGroupProvider: .shared(context.eventLoopGroup),
-            logger: context.logger
-        )
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        server.withLockedValue { $0 = task }
-        Task {
-            _ = try? await task.value
-            promise.fail(ChannelError.ioOnClosedChannel)
-        }
-        let bound = try await promise.futureResult.get()
-        context.logger.info("listening", metadata: ["transport": "\(name)", "address": "\(bound.map { "\($0)" } ?? "-")", "path": "\(path)"])
-        return bound.map { [$0] } ?? []
     }
 
     public func stopAccepting() async {
         for link in sessions.withLockedValue({ Array($0.values) }) {
             try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
         }
-        let task = server.withLockedValue { t in
-            defer { t = nil }
-            return t
-        }
-        task?.cancel()
-        _ = try? await task?.value
+        await server.stop()
     }
 
     public func shutdown() async { await stopAccepting() }

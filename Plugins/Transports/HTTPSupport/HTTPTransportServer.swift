@@ -1,0 +1,65 @@
+public import HeraldCore
+public import Hummingbird
+import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+
+/// The HTTP listener of an HTTP-based transport (long-poll, SSE, your own): a Hummingbird server
+/// on the transport's address, on the gateway's event loops, with optional CORS headers.
+public final class HTTPTransportServer: Sendable {
+    private let context: TransportContext
+    private let address: ListenAddress
+    private let corsOrigin: String
+    private let task = NIOLockedValueBox<Task<Void, any Error>?>(nil)
+
+    /// Reads `listen` (one address, default `defaultListen`) and `cors_origin` (`"*"`, one origin,
+    /// or `""` for none) from the transport's table.
+    public init(context: TransportContext, defaultListen: String) throws {
+        self.context = context
+        let listen = try ListenAddress.list(from: context.config, default: [defaultListen])
+        guard listen.count == 1 else {
+            throw ConfigError(key: context.config.keyPath("listen"), message: "\(context.name) listens on one address")
+        }
+        address = listen[0]
+        corsOrigin = try context.config.string("cors_origin", default: "*")
+    }
+
+    /// Starts serving the routes `addRoutes` adds under `path`; returns the bound address.
+    public func start(path: String, addRoutes: (RouterGroup<BasicRequestContext>) -> Void) async throws -> [SocketAddress] {
+        let router = Router()
+        if !corsOrigin.isEmpty {
+            router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin)))
+        }
+        addRoutes(router.group(RouterPath(path)))
+        let promise = context.eventLoopGroup.any().makePromise(of: SocketAddress?.self)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "herald-\(context.name)"),
+            onServerRunning: { channel in promise.succeed(channel.localAddress) },
+            eventLoopGroupProvider: .shared(context.eventLoopGroup),
+            logger: context.logger
+        )
+        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
+        task.withLockedValue { $0 = running }
+        Task {
+            _ = try? await running.value
+            promise.fail(ChannelError.ioOnClosedChannel)
+        }
+        let bound = try await promise.futureResult.get()
+        context.logger.info(
+            "listening",
+            metadata: ["transport": "\(context.name)", "address": "\(bound.map { "\($0)" } ?? "-")", "path": "\(path)"]
+        )
+        return bound.map { [$0] } ?? []
+    }
+
+    /// Stops the server (open requests are cancelled).
+    public func stop() async {
+        let running = task.withLockedValue { t in
+            defer { t = nil }
+            return t
+        }
+        running?.cancel()
+        _ = try? await running?.value
+    }
+}
