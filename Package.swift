@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - Core and roles
@@ -60,6 +61,14 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldRing",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -190,7 +199,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldRouterMemory",
-                "HeraldApp", "HeraldBench",
+                "HeraldApp", "HeraldBench", "HeraldRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -198,7 +207,7 @@ let package = Package(
         .target(
             name: "HeraldApp",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
+                "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldRouterMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -249,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: [
-                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol",
+                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

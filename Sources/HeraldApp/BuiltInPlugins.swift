@@ -1,5 +1,6 @@
 public import HeraldCore
 import HeraldQueueMemory
+import HeraldRing
 import HeraldRouterMemory
 import HeraldTransportLongPoll
 import HeraldTransportSSE
@@ -17,6 +18,7 @@ public enum BuiltInPlugins {
         SSETransport.register(in: &registry)
         MemoryQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
+        BuiltInRings.register(in: &registry)
         return registry
     }
 }
