@@ -2,6 +2,7 @@ public import HeraldComet
 public import HeraldCore
 import HeraldJob
 public import HeraldLogic
+import Hummingbird
 public import Logging
 public import NIOCore
 import NIOConcurrencyHelpers
@@ -30,6 +31,7 @@ public final class HeraldServer: Sendable {
     let eventLoopGroup: any EventLoopGroup
     let ownsEventLoopGroup: Bool
     let logger: Logger
+    private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
 
@@ -39,9 +41,11 @@ public final class HeraldServer: Sendable {
         configuration: HeraldConfiguration,
         registry: PluginRegistry = BuiltInPlugins.registry(),
         eventLoopGroup: (any EventLoopGroup)? = nil,
-        logger: Logger? = nil
+        logger: Logger? = nil,
+        metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
         self.configuration = configuration
+        self.metricsText = metricsText
         var defaultLogger = Logger(label: "herald")
         defaultLogger.logLevel = configuration.logLevel
         let logger = logger ?? defaultLogger
@@ -101,10 +105,22 @@ public final class HeraldServer: Sendable {
     /// Runs until cancelled or, with `signals`, until one arrives; then stops accepting and closes cleanly.
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
         let apiBound = ReadyLatch<SocketAddress?>()
+        let metricsText = self.metricsText
         let api = LogicHTTPAPI.makeApplication(
             logic: logic,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
+            extraRoutes: { router in
+                guard let metricsText else { return }
+                // Prometheus text exposition of every swift-metrics counter, gauge and histogram.
+                router.get("metrics") { _, _ in
+                    Response(
+                        status: .ok,
+                        headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText()))
+                    )
+                }
+            },
             onBound: { address in apiBound.publish(address) }
         )
         let front = TransportService(server: self, apiBound: apiBound, ready: ready)

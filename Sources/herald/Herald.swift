@@ -1,6 +1,8 @@
 public import ArgumentParser
 import HeraldApp
 public import Logging
+import Metrics
+import Prometheus
 
 @main
 struct Herald: AsyncParsableCommand {
@@ -38,9 +40,11 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let server: HeraldServer
         do {
-            server = try HeraldServer(configuration: configuration)
+            server = try HeraldServer(configuration: configuration, metricsText: { registry.emitToBuffer() })
         } catch {
             throw ValidationError("\(error)")
         }
