@@ -19,7 +19,6 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private(set) var key = ""
     private(set) var mid: Int64 = 0
     private(set) var room = ""
-    private var platform = ""
     private var ip: String?
     private var acceptedOps: Set<Int32> = []
     private var heartbeat: Duration = .seconds(480)
@@ -157,7 +156,6 @@ final class CometSession: ClientSession, @unchecked Sendable {
         guard let link else { return }
         key = reply.key
         mid = reply.mid
-        platform = reply.platform
         acceptedOps = Set(reply.accepts)
         heartbeat = reply.heartbeat
         comet.metrics.authSucceeded()

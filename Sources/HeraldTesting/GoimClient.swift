@@ -38,3 +38,23 @@ extension GoimClient {
         return await inbox.next(timeout: timeout)
     }
 }
+
+/// A client with one NIO channel: reading is paused and resumed with `autoRead`.
+protocol ChannelGoimClient: GoimClient {
+    var channel: any Channel { get }
+}
+
+extension ChannelGoimClient {
+    public func pauseReading() async throws {
+        try await channel.setOption(.autoRead, value: false)
+    }
+
+    public func resumeReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}

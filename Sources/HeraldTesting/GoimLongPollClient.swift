@@ -52,7 +52,7 @@ public final class GoimLongPollClient: GoimClient {
             if status == 404 { inbox.close() }
             return
         }
-        for r in replies { inbox.append(Self.packet(from: r, sequence: packet.sequence)) }
+        for r in replies { inbox.append(PacketJSON.packet(from: r, sequence: packet.sequence)) }
     }
 
     public func sendRaw(_ bytes: ByteBuffer) async throws { throw LongPollClientError.unsupported }
@@ -98,7 +98,7 @@ public final class GoimLongPollClient: GoimClient {
                         s.received.append(seq)
                         return true
                     }
-                    if isNew { inbox.append(Self.packet(from: m, sequence: 0)) }
+                    if isNew { inbox.append(PacketJSON.packet(from: m, sequence: 0)) }
                 }
                 if data["closed"] != nil {
                     inbox.close()
@@ -107,18 +107,6 @@ public final class GoimLongPollClient: GoimClient {
             }
         }
         state.withLockedValue { $0.poller = task }
-    }
-
-    private static func packet(from m: [String: Any], sequence: Int32) -> Packet {
-        let op = (m["op"] as? NSNumber)?.int32Value ?? 0
-        let text = m["body"] as? String ?? ""
-        let body: ByteBuffer
-        if m["base64"] as? Bool == true, let data = Data(base64Encoded: text) {
-            body = ByteBuffer(bytes: data)
-        } else {
-            body = ByteBuffer(string: text)
-        }
-        return Packet(version: Int16((m["ver"] as? NSNumber)?.intValue ?? 1), operation: Operation(op), sequence: sequence, body: body)
     }
 
     private func call(_ method: String, _ path: String, body: ByteBuffer?) async throws -> (Int, [String: Any]) {

@@ -32,7 +32,7 @@ public final class GoimSSEClient: GoimClient {
         )
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any]
         let replies = (object?["data"] as? [String: Any])?["replies"] as? [[String: Any]] ?? []
-        for r in replies { inbox.append(SSEEventParser.packet(from: r, sequence: packet.sequence)) }
+        for r in replies { inbox.append(PacketJSON.packet(from: r, sequence: packet.sequence)) }
     }
 
     public func sendRaw(_ bytes: ByteBuffer) async throws { throw LongPollClientError.unsupported }
@@ -125,14 +125,7 @@ final class SSEEventParser: ChannelInboundHandler, @unchecked Sendable {
         if name == "session", let session = object["session"] as? String {
             onSession(session)
         } else if name == "message" {
-            inbox.append(Self.packet(from: object, sequence: 1))
+            inbox.append(PacketJSON.packet(from: object, sequence: 1))
         }
-    }
-
-    static func packet(from m: [String: Any], sequence: Int32) -> Packet {
-        let op = (m["op"] as? NSNumber)?.int32Value ?? 0
-        let text = m["body"] as? String ?? ""
-        let body = m["base64"] as? Bool == true ? ByteBuffer(bytes: Data(base64Encoded: text) ?? Data()) : ByteBuffer(string: text)
-        return Packet(version: Int16((m["ver"] as? NSNumber)?.intValue ?? 1), operation: Operation(op), sequence: sequence, body: body)
     }
 }

@@ -4,7 +4,7 @@ public import NIOCore
 public import NIOPosix
 
 /// A goim TCP client: packets back to back on a stream.
-public final class GoimTCPClient: GoimClient {
+public final class GoimTCPClient: GoimClient, ChannelGoimClient {
     public let inbox: PacketInbox
     public var envelopes: Int { 0 }
     let channel: any Channel
@@ -44,19 +44,6 @@ public final class GoimTCPClient: GoimClient {
 
     public func sendRaw(_ bytes: ByteBuffer) async throws {
         try await channel.writeAndFlush(bytes)
-    }
-
-    public func pauseReading() async throws {
-        try await channel.setOption(.autoRead, value: false)
-    }
-
-    public func resumeReading() async throws {
-        try await channel.setOption(.autoRead, value: true)
-        channel.read()
-    }
-
-    public func close() async {
-        try? await channel.close()
     }
 }
 

@@ -5,7 +5,7 @@ public import NIOPosix
 public import NIOWebSocket
 
 /// A goim WebSocket client: one packet per binary message, pushes in op-9 envelopes.
-public final class GoimWebSocketClient: GoimClient {
+public final class GoimWebSocketClient: GoimClient, ChannelGoimClient {
     public let inbox: PacketInbox
     public var envelopes: Int { handler.envelopes.load(ordering: .relaxed) }
     let channel: any Channel
@@ -72,19 +72,6 @@ public final class GoimWebSocketClient: GoimClient {
     /// Sends any frame (ping, close, text).
     public func sendFrame(_ frame: WebSocketFrame) async throws {
         try await channel.writeAndFlush(frame)
-    }
-
-    public func pauseReading() async throws {
-        try await channel.setOption(.autoRead, value: false)
-    }
-
-    public func resumeReading() async throws {
-        try await channel.setOption(.autoRead, value: true)
-        channel.read()
-    }
-
-    public func close() async {
-        try? await channel.close()
     }
 }
 

@@ -10,7 +10,6 @@ public struct HTTPTestClient: Sendable {
         public var message: String
         /// The `data` member as JSON text, if present.
         public var data: String?
-        public var json: [String: any Sendable]
     }
 
     public let host: String
@@ -44,8 +43,7 @@ public struct HTTPTestClient: Sendable {
             status: response.status,
             code: object["code"] as? Int ?? Int.min,
             message: object["message"] as? String ?? "",
-            data: dataText,
-            json: [:]
+            data: dataText
         )
     }
 }

@@ -14,8 +14,14 @@ struct RingTests {
     func ketamaHash() {
         // SHA-1("a") = 86f7e437faa5a7fce15d1ddcb9eaeaea377667b8; bytes 16..19 = 37 76 67 b8.
         #expect(KetamaRing.hash("a") == 0x3776_67B8)
+        // Lookup goes to the first point at or after the key's hash: check against the points directly.
         let ring = KetamaRing(nodes: [RingNode(name: "1"), RingNode(name: "2")])
-        #expect(ring.node(for: "123") == ring.node(for: "123"))
+        let points = ["1", "2"].flatMap { n in (1...255).map { (KetamaRing.hash("\(n):\($0)"), n) } }.sorted { $0.0 < $1.0 }
+        for key in ["123", "7", "user-42"] {
+            let h = KetamaRing.hash(key)
+            let owner = (points.first { $0.0 >= h } ?? points[0]).1
+            #expect(ring.node(for: key) == owner, "key \(key)")
+        }
         #expect(KetamaRing(nodes: []).node(for: "x") == nil)
     }
 

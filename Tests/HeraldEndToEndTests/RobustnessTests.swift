@@ -80,7 +80,7 @@ struct RobustnessTests {
         }
     }
 
-    @Test("websocket ping gets a pong-free stream of packets unaffected; close is answered")
+    @Test("a WebSocket ping leaves the packet stream working; a close frame closes the connection")
     func webSocketControlFrames() async throws {
         try await withGateway { gw in
             let c = try await gw.client(.websocket, AuthToken(mid: 1, key: "ctl", accepts: [1000]))

@@ -66,31 +66,31 @@ public final class LongPollTransport: Transport {
 
         group.post("auth") { request, _ in
             let token = try await request.body.collect(upTo: maxBody)
-            return try await self.authenticate(token: token, remote: nil, acceptor: acceptor)
+            return try await self.authenticate(token: token, acceptor: acceptor)
         }
         group.get("poll") { request, _ in
             let q = request.uri.queryParameters
-            guard let link = self.link(q.get("session")) else { return Self.json(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
-            guard let ack = UInt64(q.get("ack") ?? "0") else { return Self.json(.badRequest, ["code": -400, "message": "ack: not a number"]) }
+            guard let link = self.link(q.get("session")) else { return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
+            guard let ack = UInt64(q.get("ack") ?? "0") else { return PacketJSON.response(.badRequest, ["code": -400, "message": "ack: not a number"]) }
             return try await self.poll(link, ack: ack)
         }
         group.post("op") { request, _ in
             let q = request.uri.queryParameters
-            guard let link = self.link(q.get("session")) else { return Self.json(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
+            guard let link = self.link(q.get("session")) else { return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
             guard let opText = q.get("op"), let op = Int32(opText), op != Operation.auth.rawValue else {
-                return Self.json(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
+                return PacketJSON.response(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
             }
             let body = try await request.body.collect(upTo: maxBody)
             let replies = try await link.eventLoop.submit {
                 link.submit(Packet(version: 1, operation: Operation(op), sequence: 0, body: body))
             }.get()
-            return Self.json(.ok, ["code": 0, "data": ["replies": replies.map(Self.encode)]])
+            return PacketJSON.response(.ok, ["code": 0, "data": ["replies": replies.map { PacketJSON.object($0) }]])
         }
         group.post("close") { request, _ in
             if let link = self.link(request.uri.queryParameters.get("session")) {
                 try await link.eventLoop.submit { link.close(.clientClosed) }.get()
             }
-            return Self.json(.ok, ["code": 0])
+            return PacketJSON.response(.ok, ["code": 0])
         }
     }
 
@@ -99,11 +99,11 @@ public final class LongPollTransport: Transport {
         return sessions.withLockedValue { $0[id] }
     }
 
-    private func authenticate(token: ByteBuffer, remote: SocketAddress?, acceptor: any SessionAcceptor) async throws -> Response {
+    private func authenticate(token: ByteBuffer, acceptor: any SessionAcceptor) async throws -> Response {
         let loop = context.eventLoopGroup.next()
         let id = UUID().uuidString.lowercased()
         let link = LongPollLink(
-            id: id, eventLoop: loop, transportName: name, remoteAddress: remote,
+            id: id, eventLoop: loop, transportName: name, remoteAddress: nil,
             maxQueuedBytes: acceptor.limits.outboundHighWater,
             onClose: { [weak self] id in self?.sessions.withLockedValue { $0[id] = nil } }
         )
@@ -130,9 +130,9 @@ public final class LongPollTransport: Transport {
                 link.close(.authFailed(r))
                 return r
             }.get()
-            return Self.json(.forbidden, ["code": -403, "message": "auth failed: \(reason)"])
+            return PacketJSON.response(.forbidden, ["code": -403, "message": "auth failed: \(reason)"])
         }
-        return Self.json(.ok, ["code": 0, "data": ["session": id]])
+        return PacketJSON.response(.ok, ["code": 0, "data": ["session": id]])
     }
 
     private func poll(_ link: LongPollLink, ack: UInt64) async throws -> Response {
@@ -149,35 +149,9 @@ public final class LongPollTransport: Transport {
             }
         }.get()
         let closed = try await link.eventLoop.submit { link.closeReason?.label }.get()
-        var data: [String: Any] = ["messages": messages.map { Self.encode($0.packet, seq: $0.seq) }]
+        var data: [String: Any] = ["messages": messages.map { PacketJSON.object($0.packet, seq: $0.seq) }]
         if let closed { data["closed"] = closed }
-        return Self.json(.ok, ["code": 0, "data": data])
-    }
-
-    // MARK: JSON
-
-    static func encode(_ packet: Packet) -> [String: Any] { encode(packet, seq: nil) }
-
-    static func encode(_ packet: Packet, seq: UInt64?) -> [String: Any] {
-        var out: [String: Any] = ["op": Int(packet.operation.rawValue), "ver": Int(packet.version)]
-        if let seq { out["seq"] = seq }
-        let bytes = Array(packet.body.readableBytesView)
-        if let text = String(validating: bytes, as: UTF8.self) {
-            out["body"] = text
-        } else {
-            out["body"] = Data(bytes).base64EncodedString()
-            out["base64"] = true
-        }
-        return out
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
-        )
+        return PacketJSON.response(.ok, ["code": 0, "data": data])
     }
 }
 

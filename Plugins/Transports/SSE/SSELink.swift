@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldHTTPTransport
 import HeraldProtocol
 import NIOCore
 
@@ -47,7 +48,7 @@ final class SSELink: ClientLink, @unchecked Sendable {
         }
         for packet in packets {
             var event = ByteBuffer(string: "id: \(nextID)\nevent: message\ndata: ")
-            event.writeString(SSEEncoding.json(packet))
+            event.writeString(PacketJSON.text(packet))
             event.writeString("\n\n")
             nextID += 1
             pendingBytes += event.readableBytes

@@ -102,21 +102,16 @@ public final class SSETransport: Transport {
     private func op(_ request: Request, acceptor: any SessionAcceptor) async throws -> Response {
         let q = request.uri.queryParameters
         guard let id = q.get("session"), let link = sessions.withLockedValue({ $0[id] }) else {
-            return Self.json(.notFound, ["code": -404, "message": "session: unknown or closed"])
+            return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"])
         }
         guard let opText = q.get("op"), let op = Int32(opText), op != Operation.auth.rawValue else {
-            return Self.json(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
+            return PacketJSON.response(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
         }
         let body = try await request.body.collect(upTo: acceptor.limits.maxBodySize)
         let replies = try await link.eventLoop.submit {
             link.submit(Packet(version: 1, operation: Operation(op), sequence: 0, body: body))
         }.get()
-        return Self.json(.ok, ["code": 0, "data": ["replies": replies.map(SSEEncoding.object)]])
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return PacketJSON.response(.ok, ["code": 0, "data": ["replies": replies.map { PacketJSON.object($0) }]])
     }
 }
 
