@@ -21,7 +21,7 @@ let package = Package(
             name: "HeraldPlugins",
             targets: [
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldRouterMemory",
             ]
         ),
     ],
@@ -184,6 +184,24 @@ let package = Package(
             path: "Plugins/Queues/Memory",
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Plugins/Queues/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "HeraldQueueKafka",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol", "CRdKafka",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Plugins/Queues/Kafka",
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldRouterMemory",
             dependencies: [
@@ -199,7 +217,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
-                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldRouterMemory",
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldRouterMemory",
                 "HeraldApp", "HeraldBench", "HeraldRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -212,7 +230,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldRouterMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -265,6 +283,13 @@ let package = Package(
                 "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldQueueTests",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,4 +1,5 @@
 public import HeraldCore
+import HeraldQueueKafka
 import HeraldQueueMemory
 import HeraldRing
 import HeraldRouterMemory
@@ -17,6 +18,7 @@ public enum BuiltInPlugins {
         LongPollTransport.register(in: &registry)
         SSETransport.register(in: &registry)
         MemoryQueue.register(in: &registry)
+        KafkaQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
         BuiltInRings.register(in: &registry)
         return registry

@@ -7,7 +7,7 @@ public import Logging
 public import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
-public import ServiceLifecycle
+import ServiceLifecycle
 public import UnixSignals
 
 /// The all-in-one gateway (`herald serve`): comet, logic and job in one process, roles calling each

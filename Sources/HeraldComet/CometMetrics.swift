@@ -13,7 +13,7 @@ public final class CometMetrics: Sendable {
     private let dropped = ManagedAtomic<Int>(0)
     private let closes = NIOLockedValueBox<[String: Int]>([:])
     private let closeCounters = NIOLockedValueBox<[String: Counter]>([:])
-    private let lastLogged = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+    private let closeLog = RateLimitedLog(interval: .seconds(1))
 
     private let connectionsGauge = Gauge(label: "herald_connections")
     private let authCounter = Counter(label: "herald_auth_total", dimensions: [("result", "ok")])
@@ -66,13 +66,7 @@ public final class CometMetrics: Sendable {
         }
         counter.increment()
         guard reason != .clientClosed else { return }
-        let now = ContinuousClock.now
-        let shouldLog = lastLogged.withLockedValue { last in
-            if let t = last[reason.label], now - t < .seconds(1) { return false }
-            last[reason.label] = now
-            return true
-        }
-        if shouldLog {
+        if closeLog.shouldLog(reason.label) {
             logger.info("connection closed", metadata: ["close.reason": "\(reason.label)", "close.detail": "\(reason.detail)"])
         }
     }

@@ -44,7 +44,7 @@ public final class PacketInbox: Sendable {
         while !isClosed {
             if ContinuousClock.now >= deadline { return false }
             await waitForChange(until: deadline)
-            _ = state.withLockedValue { $0.packets.removeAll() }
+            state.withLockedValue { $0.packets.removeAll() }
         }
         return true
     }

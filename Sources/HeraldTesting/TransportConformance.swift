@@ -1,4 +1,4 @@
-public import HeraldProtocol
+import HeraldProtocol
 import NIOCore
 
 /// What the transport conformance suite needs from a running gateway.

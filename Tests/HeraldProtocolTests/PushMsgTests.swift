@@ -29,3 +29,22 @@ struct PushMsgTests {
         #expect(decoded == msg)
     }
 }
+
+@Suite("PushMsg partition key")
+struct PushMsgPartitionKeyTests {
+    @Test("first key, room, or operation, as goim's logic keys its Kafka messages")
+    func keys() {
+        var push = PushMsg()
+        push.type = .push
+        push.keys = ["k2", "k1"]
+        #expect(push.partitionKey == "k2")
+        var room = PushMsg()
+        room.type = .room
+        room.room = "live://7"
+        #expect(room.partitionKey == "live://7")
+        var all = PushMsg()
+        all.type = .broadcast
+        all.operation = 1000
+        #expect(all.partitionKey == "1000")
+    }
+}

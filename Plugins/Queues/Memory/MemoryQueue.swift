@@ -14,7 +14,9 @@ public final class MemoryQueue: QueueBackend {
 
     private struct State {
         var items = Deque<QueueDelivery>()
-        var waiters = Deque<CheckedContinuation<QueueDelivery?, Never>>()
+        var waiters = Deque<(consumer: Int, continuation: CheckedContinuation<QueueDelivery?, Never>)>()
+        var closedConsumers = Set<Int>()
+        var nextConsumer = 0
         var nextPosition: UInt64 = 0
         var closed = false
         var published = 0
@@ -41,7 +43,7 @@ public final class MemoryQueue: QueueBackend {
             let delivery = QueueDelivery(message: message, position: s.nextPosition)
             s.nextPosition += 1
             s.published += 1
-            if let w = s.waiters.popFirst() { return (w, delivery) }
+            if let w = s.waiters.popFirst() { return (w.continuation, delivery) }
             guard s.items.count < capacity else {
                 s.published -= 1
                 throw QueueError("memory queue is full (capacity \(capacity))")
@@ -52,7 +54,12 @@ public final class MemoryQueue: QueueBackend {
         if let (continuation, delivery) = waiter { continuation.resume(returning: delivery) }
     }
 
-    public func makeConsumer() async throws -> any QueueConsumer { Consumer(queue: self) }
+    public func makeConsumer() async throws -> any QueueConsumer {
+        Consumer(queue: self, id: state.withLockedValue { s in
+            defer { s.nextConsumer += 1 }
+            return s.nextConsumer
+        })
+    }
 
     public func shutdown() async { closeAll() }
 
@@ -61,12 +68,12 @@ public final class MemoryQueue: QueueBackend {
         state.withLockedValue { ($0.published, $0.acknowledged, $0.items.count) }
     }
 
-    fileprivate func next() async -> QueueDelivery? {
+    fileprivate func next(consumer: Int) async -> QueueDelivery? {
         await withCheckedContinuation { (c: CheckedContinuation<QueueDelivery?, Never>) in
             let ready: QueueDelivery?? = state.withLockedValue { s in
+                if s.closed || s.closedConsumers.contains(consumer) { return .some(nil) }
                 if let item = s.items.popFirst() { return .some(item) }
-                if s.closed { return .some(nil) }
-                s.waiters.append(c)
+                s.waiters.append((consumer, c))
                 return .none
             }
             if let ready { c.resume(returning: ready) }
@@ -77,20 +84,23 @@ public final class MemoryQueue: QueueBackend {
         state.withLockedValue { $0.acknowledged += 1 }
     }
 
-    fileprivate func closeAll() {
+    /// Ends every consumer (shutdown), or only `consumer`; their pending ``next()`` return nil.
+    fileprivate func closeAll(only consumer: Int? = nil) {
         let waiters = state.withLockedValue { s in
-            s.closed = true
-            let w = s.waiters
-            s.waiters = []
-            return w
+            if let consumer { s.closedConsumers.insert(consumer) } else { s.closed = true }
+            let ending = s.waiters.filter { consumer == nil || $0.consumer == consumer }
+            s.waiters.removeAll { consumer == nil || $0.consumer == consumer }
+            return ending
         }
-        for w in waiters { w.resume(returning: nil) }
+        for w in waiters { w.continuation.resume(returning: nil) }
     }
 
+    /// One consumer; several share the queue's messages (each message goes to one of them).
     private struct Consumer: QueueConsumer {
         let queue: MemoryQueue
-        func next() async throws -> QueueDelivery? { await queue.next() }
+        let id: Int
+        func next() async throws -> QueueDelivery? { await queue.next(consumer: id) }
         func acknowledge(_ delivery: QueueDelivery) async throws { queue.acknowledge() }
-        func close() async { queue.closeAll() }
+        func close() async { queue.closeAll(only: id) }
     }
 }

@@ -1,0 +1,226 @@
+import CRdKafka
+import DequeModule
+import Foundation
+import HeraldCore
+import HeraldProtocol
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+
+/// The job side of the kafka backend: a consumer-group member that hands PushMsgs to the job and
+/// stores an offset only once every message before it was acknowledged (at-least-once).
+///
+/// One dedicated thread polls librdkafka (fetches, rebalances, logs); stored offsets are committed
+/// by librdkafka every `commit_interval`, on every revocation, and on close. After a rebalance the
+/// new owner of a partition starts at its last commit, so messages in flight at that moment are
+/// delivered twice; they are counted in `herald_queue_redelivered_total` by the member that sees
+/// an offset again.
+final class KafkaConsumer: QueueConsumer {
+    private struct State {
+        var buffer = Deque<QueueDelivery>()
+        var waiter: CheckedContinuation<QueueDelivery?, Never>?
+        var offsets = PartitionOffsets()
+        var handedOut = 0
+        var closed = false
+        var drained: CheckedContinuation<Void, Never>?
+    }
+
+    private let topicName: String
+    private let handle: KafkaHandle
+    private let state = NIOLockedValueBox(State())
+    /// Guards the handle against use after destruction (acknowledgements may come late).
+    private let handleAlive = NIOLockedValueBox(true)
+    private let maxBuffered: Int
+    private let closeDrain: Duration
+    private let logger: Logger
+    private let malformed = Counter(label: "herald_queue_malformed_total", dimensions: [("queue", "kafka")])
+    private let redelivered = Counter(label: "herald_queue_redelivered_total", dimensions: [("queue", "kafka")])
+    private let rebalances = Counter(label: "herald_queue_rebalances_total", dimensions: [("queue", "kafka")])
+    private let fetchErrors = Counter(label: "herald_queue_errors_total", dimensions: [("queue", "kafka"), ("side", "consume")])
+    private let errorLog = RateLimitedLog(interval: .seconds(1))
+    private nonisolated(unsafe) var poller: PollThread?
+
+    init(configuration: KafkaConfiguration, brokers: String, logger: Logger) throws(QueueError) {
+        self.topicName = configuration.topic
+        self.maxBuffered = configuration.maxBuffered
+        self.closeDrain = .seconds(5)
+        self.logger = logger
+        let callbacks = KafkaCallbacks(logger: logger)
+        var properties = configuration.consumerProperties
+        properties["bootstrap.servers"] = brokers
+        // The rebalance callback is installed before the handle exists and reaches self through a box.
+        let owner = WeakBox<KafkaConsumer>()
+        callbacks.onRebalance = { handle, error, partitions in owner.value?.rebalance(handle, error, partitions) }
+        handle = try KafkaHandle(kind: RD_KAFKA_CONSUMER, properties: properties, callbacks: callbacks)
+        owner.value = self
+        let pointer = handle.pointer
+        _ = rd_kafka_poll_set_consumer(pointer)
+        let topics = rd_kafka_topic_partition_list_new(1)
+        rd_kafka_topic_partition_list_add(topics, configuration.topic, -1)
+        let subscribed = rd_kafka_subscribe(pointer, topics)
+        rd_kafka_topic_partition_list_destroy(topics)
+        guard subscribed == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_destroy(pointer)
+            throw QueueError("kafka subscribe to \(configuration.topic): \(KafkaHandle.describe(subscribed))")
+        }
+        poller = PollThread(
+            name: "herald-kafka-consumer",
+            iterate: { [weak self] in self?.pollOnce() },
+            finish: { [handleAlive, handle] in
+                // Commits stored offsets and leaves the group (serving the final revocation).
+                _ = rd_kafka_consumer_close(handle.pointer)
+                handleAlive.withLockedValue { alive in
+                    alive = false
+                    rd_kafka_destroy(handle.pointer)
+                }
+            }
+        )
+    }
+
+    // MARK: QueueConsumer
+
+    func next() async throws -> QueueDelivery? {
+        await withCheckedContinuation { (c: CheckedContinuation<QueueDelivery?, Never>) in
+            let ready: QueueDelivery?? = state.withLockedValue { s in
+                if s.closed { return .some(nil) }
+                if let d = s.buffer.popFirst() {
+                    s.handedOut += 1
+                    return .some(d)
+                }
+                s.waiter = c
+                return .none
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
+
+    func acknowledge(_ delivery: QueueDelivery) async throws {
+        let (commit, drained) = state.withLockedValue { s in
+            let commit = s.offsets.acknowledge(partition: delivery.partition, offset: Int64(delivery.position))
+            s.handedOut = max(0, s.handedOut - 1)
+            var drained: CheckedContinuation<Void, Never>?
+            if s.closed && s.handedOut == 0 {
+                drained = s.drained
+                s.drained = nil
+            }
+            return (commit, drained)
+        }
+        if let commit { store(partition: delivery.partition, offset: commit) }
+        drained?.resume()
+    }
+
+    func close() async {
+        let waiter: CheckedContinuation<QueueDelivery?, Never>? = state.withLockedValue { s in
+            s.closed = true
+            s.buffer.removeAll()
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
+        // Give the job a bounded time to finish what it holds, so its offsets are committed on close.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitUntilDrained() }
+            group.addTask { try? await Task.sleep(for: self.closeDrain) }
+            await group.next()
+            group.cancelAll()
+            self.state.withLockedValue { s in
+                let d = s.drained
+                s.drained = nil
+                d?.resume()
+            }
+        }
+        await poller?.stop()
+    }
+
+    /// Messages this member consumed that it had already consumed before (a rebalance or restart).
+    var redeliveredCount: Int { state.withLockedValue { $0.offsets.redelivered } }
+
+    // MARK: Poll thread
+
+    private func waitUntilDrained() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = state.withLockedValue { s in
+                if s.handedOut == 0 { return true }
+                s.drained = c
+                return false
+            }
+            if done { c.resume() }
+        }
+    }
+
+    private func pollOnce() {
+        let full = state.withLockedValue { $0.closed || $0.buffer.count >= maxBuffered }
+        if full {
+            usleep(2000)
+            return
+        }
+        guard let message = rd_kafka_consumer_poll(handle.pointer, 100) else { return }
+        defer { rd_kafka_message_destroy(message) }
+        let m = message.pointee
+        guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            fetchErrors.increment()
+            errorLog.log(logger, "kafka consumer error: \(String(cString: rd_kafka_err2str(m.err)))")
+            return
+        }
+        let bytes = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
+        guard let push = try? PushMsg(serializedBytes: bytes) else {
+            // A poison message must not stop the partition: count it, log it, and move past it.
+            malformed.increment()
+            errorLog.log(logger, "kafka message is not a goim PushMsg; skipped", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)"])
+            _ = state.withLockedValue { $0.offsets.received(partition: m.partition, offset: m.offset) }
+            if let commit = state.withLockedValue({ $0.offsets.acknowledge(partition: m.partition, offset: m.offset) }) {
+                store(partition: m.partition, offset: commit)
+            }
+            return
+        }
+        let delivery = QueueDelivery(message: push, position: UInt64(m.offset), partition: m.partition)
+        let (waiter, again) = state.withLockedValue { s -> (CheckedContinuation<QueueDelivery?, Never>?, Bool) in
+            let again = s.offsets.received(partition: m.partition, offset: m.offset)
+            if let w = s.waiter {
+                s.waiter = nil
+                s.handedOut += 1
+                return (w, again)
+            }
+            s.buffer.append(delivery)
+            return (nil, again)
+        }
+        if again { redelivered.increment() }
+        waiter?.resume(returning: delivery)
+    }
+
+    private func rebalance(_ rk: OpaquePointer, _ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        rebalances.increment()
+        let list = partitions.pointee
+        let ids = (0..<Int(list.cnt)).map { list.elems[$0].partition }
+        if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            logger.info("kafka partitions assigned", metadata: ["kafka.partitions": "\(ids)"])
+            _ = rd_kafka_assign(rk, partitions)
+        } else {
+            logger.info("kafka partitions revoked", metadata: ["kafka.partitions": "\(ids)"])
+            // Commit what is finished before another member takes over; what is still in flight
+            // will be consumed again by the new owner.
+            _ = rd_kafka_commit(rk, nil, 0)
+            state.withLockedValue { s in
+                s.offsets.revoke(ids)
+                s.buffer.removeAll { ids.contains($0.partition) }
+            }
+            _ = rd_kafka_assign(rk, nil)
+        }
+    }
+
+    private func store(partition: Int32, offset: Int64) {
+        handleAlive.withLockedValue { alive in
+            guard alive else { return }
+            let list = rd_kafka_topic_partition_list_new(1)
+            let entry = rd_kafka_topic_partition_list_add(list, topicName, partition)
+            entry?.pointee.offset = offset
+            _ = rd_kafka_offsets_store(handle.pointer, list)
+            rd_kafka_topic_partition_list_destroy(list)
+        }
+    }
+}
+
+/// A weak reference that can be captured before the referent exists.
+final class WeakBox<T: AnyObject>: @unchecked Sendable {
+    weak var value: T?
+}
