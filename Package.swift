@@ -296,8 +296,9 @@ let package = Package(
         .testTarget(
             name: "HeraldEndToEndTests",
             dependencies: [
-                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol",
+                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldQueueKafka",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

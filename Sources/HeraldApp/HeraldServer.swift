@@ -126,12 +126,9 @@ public final class HeraldServer: Sendable {
         let front = TransportService(server: self, apiBound: apiBound, ready: ready)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: comet),
-                    .init(service: job),
-                    .init(service: api),
-                    .init(service: front),
-                ],
+                services: [.init(service: comet)]
+                    + (configuration.job.enabled ? [.init(service: job)] : [])
+                    + [.init(service: api), .init(service: front)],
                 gracefulShutdownSignals: signals,
                 cancellationSignals: [],
                 logger: logger

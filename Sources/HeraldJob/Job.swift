@@ -57,6 +57,8 @@ public final class Job: Service {
                     await process(delivery, consumer: consumer, batcher: batcher)
                 }
                 await batcher.waitUntilIdle()
+                // Waits for the consumer to finish closing (a committing backend commits here).
+                await consumer.close()
             } onGracefulShutdown: {
                 Task { await consumer.close() }
             }

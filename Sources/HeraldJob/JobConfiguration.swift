@@ -6,6 +6,9 @@ public struct JobConfiguration: Sendable {
     public var roomBatchBytes = 32 * 1024
     /// Bytes of room messages waiting behind an in-flight batch before the job stops consuming.
     public var roomQueueBytes = 4 * 1024 * 1024
+    /// Whether this process consumes the queue. A gateway can leave consuming to job processes
+    /// elsewhere (`enabled = false`); logic then only publishes.
+    public var enabled = true
 
     public init() {}
 
@@ -13,5 +16,6 @@ public struct JobConfiguration: Sendable {
     public init(table: ConfigTable) throws {
         roomBatchBytes = try table.int("room_batch_bytes", default: roomBatchBytes, in: 64...(16 << 20))
         roomQueueBytes = try table.int("room_queue_bytes", default: roomQueueBytes, in: 1024...(1 << 30))
+        enabled = try table.bool("enabled", default: enabled)
     }
 }

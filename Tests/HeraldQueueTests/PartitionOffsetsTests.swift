@@ -41,14 +41,16 @@ struct PartitionOffsetsTests {
         #expect(r8 == nil)
     }
 
-    @Test("an offset seen again counts as a redelivery and restarts the partition's tracking")
+    @Test("an offset handed out again counts as a redelivery; a fetch from an older offset restarts tracking")
     func redelivery() {
         var t = PartitionOffsets()
         t.received(partition: 0, offset: 1)
         t.received(partition: 0, offset: 2)
+        t.handedOut(partition: 0, offset: 1)
         #expect(t.redelivered == 0)
-        let seenAgain = t.received(partition: 0, offset: 1)
-        #expect(seenAgain)
+        t.received(partition: 0, offset: 1)
+        let again = t.handedOut(partition: 0, offset: 1)
+        #expect(again)
         #expect(t.redelivered == 1)
         #expect(t.inFlightCount == 1)
         let r9 = t.acknowledge(partition: 0, offset: 1)

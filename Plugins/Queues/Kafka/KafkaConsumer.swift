@@ -13,8 +13,8 @@ import NIOConcurrencyHelpers
 /// One dedicated thread polls librdkafka (fetches, rebalances, logs); stored offsets are committed
 /// by librdkafka every `commit_interval`, on every revocation, and on close. After a rebalance the
 /// new owner of a partition starts at its last commit, so messages in flight at that moment are
-/// delivered twice; they are counted in `herald_queue_redelivered_total` by the member that sees
-/// an offset again.
+/// delivered twice; they are counted in `herald_queue_redelivered_total` by a member that hands
+/// an offset to its job again.
 final class KafkaConsumer: QueueConsumer {
     private struct State {
         var buffer = Deque<QueueDelivery>()
@@ -85,6 +85,7 @@ final class KafkaConsumer: QueueConsumer {
                 if s.closed { return .some(nil) }
                 if let d = s.buffer.popFirst() {
                     s.handedOut += 1
+                    if s.offsets.handedOut(partition: d.partition, offset: Int64(d.position)) { redelivered.increment() }
                     return .some(d)
                 }
                 s.waiter = c
@@ -132,9 +133,6 @@ final class KafkaConsumer: QueueConsumer {
         await poller?.stop()
     }
 
-    /// Messages this member consumed that it had already consumed before (a rebalance or restart).
-    var redeliveredCount: Int { state.withLockedValue { $0.offsets.redelivered } }
-
     // MARK: Poll thread
 
     private func waitUntilDrained() async {
@@ -167,24 +165,24 @@ final class KafkaConsumer: QueueConsumer {
             // A poison message must not stop the partition: count it, log it, and move past it.
             malformed.increment()
             errorLog.log(logger, "kafka message is not a goim PushMsg; skipped", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)"])
-            _ = state.withLockedValue { $0.offsets.received(partition: m.partition, offset: m.offset) }
+            state.withLockedValue { $0.offsets.received(partition: m.partition, offset: m.offset) }
             if let commit = state.withLockedValue({ $0.offsets.acknowledge(partition: m.partition, offset: m.offset) }) {
                 store(partition: m.partition, offset: commit)
             }
             return
         }
         let delivery = QueueDelivery(message: push, position: UInt64(m.offset), partition: m.partition)
-        let (waiter, again) = state.withLockedValue { s -> (CheckedContinuation<QueueDelivery?, Never>?, Bool) in
-            let again = s.offsets.received(partition: m.partition, offset: m.offset)
+        let waiter = state.withLockedValue { s -> CheckedContinuation<QueueDelivery?, Never>? in
+            s.offsets.received(partition: m.partition, offset: m.offset)
             if let w = s.waiter {
                 s.waiter = nil
                 s.handedOut += 1
-                return (w, again)
+                if s.offsets.handedOut(partition: m.partition, offset: m.offset) { redelivered.increment() }
+                return w
             }
             s.buffer.append(delivery)
-            return (nil, again)
+            return nil
         }
-        if again { redelivered.increment() }
         waiter?.resume(returning: delivery)
     }
 

@@ -6,6 +6,8 @@ import Logging
 /// librdkafka calls these on the thread that polls the handle (never an event loop).
 final class KafkaCallbacks: @unchecked Sendable {
     let logger: Logger
+    /// librdkafka repeats connection errors while a broker is away; one line per second per facility is enough.
+    let logLimiter = RateLimitedLog(interval: .seconds(1))
     /// Delivery report of one produced message (producer handles).
     var onDelivery: ((UnsafePointer<rd_kafka_message_t>) -> Void)?
     /// Partition assignment or revocation (consumer handles).
@@ -40,6 +42,7 @@ final class KafkaHandle: @unchecked Sendable {
             let facility = facility.map { String(cString: $0) } ?? ""
             // syslog levels: 0–3 error, 4 warning, 5–6 info, 7 debug.
             let swiftLevel: Logger.Level = level <= 3 ? .error : level == 4 ? .warning : level <= 6 ? .info : .debug
+            guard swiftLevel >= callbacks.logger.logLevel, callbacks.logLimiter.shouldLog(facility) else { return }
             callbacks.logger.log(level: swiftLevel, "librdkafka: \(message)", metadata: ["kafka.facility": "\(facility)"])
         }
         if callbacks.onDelivery != nil {

@@ -5,30 +5,38 @@ import DequeModule
 /// of order (room messages wait in a batch while later pushes complete), but a commit never
 /// passes an offset that is still in flight — that is what makes the backend at-least-once.
 ///
-/// Also counts redeliveries: an offset at or below the highest one this consumer has already seen
-/// on that partition (after a rebalance or a restart from an older commit).
+/// Also counts redeliveries: an offset handed to the job at or below the highest one this consumer
+/// already handed out on that partition (after a rebalance moved the partition away and back, or
+/// the consumer restarted from an older commit). Messages fetched but dropped on a revocation were
+/// never handed out and do not count.
 struct PartitionOffsets {
     private struct Partition {
         /// Offsets handed to the job in consumption order, with whether each is finished.
         var inFlight = Deque<(offset: Int64, done: Bool)>()
-        var highestSeen: Int64 = -1
+        var highestHandedOut: Int64 = -1
     }
 
     private var partitions: [Int32: Partition] = [:]
     private(set) var redelivered = 0
 
-    /// Records a consumed offset. Returns true when this consumer had seen it before.
-    @discardableResult
-    mutating func received(partition: Int32, offset: Int64) -> Bool {
+    /// Records a fetched offset, in fetch order.
+    mutating func received(partition: Int32, offset: Int64) {
         var p = partitions[partition] ?? Partition()
-        let again = offset <= p.highestSeen
-        if again { redelivered += 1 }
-        p.highestSeen = max(p.highestSeen, offset)
         if let last = p.inFlight.last, offset <= last.offset {
             // The partition restarted from an older position: what was in flight will come again.
             p.inFlight.removeAll()
         }
         p.inFlight.append((offset, false))
+        partitions[partition] = p
+    }
+
+    /// Records that the job got this offset. Returns true when this consumer had handed it out before.
+    @discardableResult
+    mutating func handedOut(partition: Int32, offset: Int64) -> Bool {
+        var p = partitions[partition] ?? Partition()
+        let again = offset <= p.highestHandedOut
+        if again { redelivered += 1 }
+        p.highestHandedOut = max(p.highestHandedOut, offset)
         partitions[partition] = p
         return again
     }
