@@ -9,7 +9,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: a push gateway that speaks goim's protocol.",
-        subcommands: [Serve.self, Bench.self, RingBench.self],
+        subcommands: [Serve.self, Bench.self, RingBench.self, KafkaDevBrokerCommand.self],
         defaultSubcommand: Serve.self
     )
 }

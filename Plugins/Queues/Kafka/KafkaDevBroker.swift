@@ -15,7 +15,7 @@ public final class KafkaDevBroker: Sendable {
 
     /// Starts `brokers` mock brokers and creates `topics` (name → partition count).
     public init(brokers: Int = 1, topics: [String: Int] = [:], logger: Logger = Logger(label: "herald.kafka-dev-broker")) throws {
-        let handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, properties: [:], callbacks: KafkaCallbacks(logger: logger))
+        let handle = try KafkaHandle(kind: RD_KAFKA_PRODUCER, properties: ["log_level": "4"], callbacks: KafkaCallbacks(logger: logger))
         guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, Int32(brokers)) else {
             rd_kafka_destroy(handle.pointer)
             throw QueueError("the kafka development broker could not start")
