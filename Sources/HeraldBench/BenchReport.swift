@@ -15,6 +15,8 @@ public struct BenchReport: Sendable {
 
     public var lost: Int { max(0, expected - received) }
     public var deliveriesPerSecond: Double { pushSeconds > 0 ? Double(received) / pushSeconds : 0 }
+    /// Messages through the whole path (API → queue → job → comet → client) per second.
+    public var pushesPerSecond: Double { pushSeconds > 0 ? Double(messages) / pushSeconds : 0 }
     public var connectsPerSecond: Double { connectSeconds > 0 ? Double(connections - failedConnections) / connectSeconds : 0 }
 
     public var summary: String {
@@ -29,7 +31,7 @@ public struct BenchReport: Sendable {
         if let b = serverBytesPerConnection { lines.append("server memory        \(f(b / 1024, 2)) KiB per idle authenticated connection") }
         lines += [
             "messages             \(messages) pushed, \(expected) deliveries expected, \(received) received, \(lost) lost",
-            "throughput           \(f(deliveriesPerSecond, 0)) deliveries/s over \(f(pushSeconds, 3)) s",
+            "throughput           \(f(deliveriesPerSecond, 0)) deliveries/s, \(f(pushesPerSecond, 0)) pushes/s end to end, over \(f(pushSeconds, 3)) s",
             "latency (ms)         p50 \(f(latency.p50, 2))  p90 \(f(latency.p90, 2))  p99 \(f(latency.p99, 2))  p99.9 \(f(latency.p999, 2))  max \(f(latency.max, 2))  (\(latency.count) samples)",
         ]
         if let cpu = serverCPUPercent { lines.append("server CPU           \(f(cpu, 0))% during pushes") }

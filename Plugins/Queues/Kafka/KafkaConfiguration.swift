@@ -60,6 +60,7 @@ public struct KafkaConfiguration: Sendable {
                 message: "cooperative-sticky is broken in librdkafka 2.0.2 (commits fail, the process can abort on close); use range and/or roundrobin"
             )
         }
+        let fetchWait = try table.duration("fetch_wait", default: .milliseconds(20))
         let offsetReset = try table.choice("auto_offset_reset", default: "earliest", allowed: ["earliest", "latest"])
 
         var common: [String: String] = [:]
@@ -92,6 +93,7 @@ public struct KafkaConfiguration: Sendable {
         consumer["partition.assignment.strategy"] = assignment
         consumer["auto.offset.reset"] = offsetReset
         consumer["enable.partition.eof"] = "false"
+        consumer["fetch.wait.max.ms"] = String(max(0, fetchWait.nanoseconds / 1_000_000))
 
         let both = try Self.properties(table, "properties")
         producer.merge(both) { $1 }

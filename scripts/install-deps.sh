@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Herald needs (Swift itself must already be installed).
+# Usage: scripts/install-deps.sh [build|test]   (default: build)
+#   build: pkg-config and the C libraries the plugins link (librdkafka-dev)
+#   test:  also kcat and protobuf-compiler (to produce a goim PushMsg without Herald's code)
+#          and chromium (the browser demo test)
+set -euo pipefail
+packages=(pkg-config librdkafka-dev)
+if [ "${1:-build}" = test ]; then
+  packages+=(kcat protobuf-compiler chromium)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
