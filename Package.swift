@@ -21,7 +21,7 @@ let package = Package(
             name: "HeraldPlugins",
             targets: [
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldRouterMemory",
             ]
         ),
     ],
@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -91,6 +92,7 @@ let package = Package(
             name: "HeraldLogic",
             dependencies: [
                 "HeraldCore", "HeraldProtocol",
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -202,6 +204,24 @@ let package = Package(
             path: "Plugins/Queues/Kafka",
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CZeroMQ",
+            path: "Plugins/Queues/CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "HeraldQueueZeroMQ",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol", "CZeroMQ",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Plugins/Queues/ZeroMQ",
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldRouterMemory",
             dependencies: [
@@ -217,7 +237,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
-                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldRouterMemory",
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldRouterMemory",
                 "HeraldApp", "HeraldBench", "HeraldRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -231,7 +251,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldRouterMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -290,7 +310,7 @@ let package = Package(
         .testTarget(
             name: "HeraldQueueTests",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka",
+                "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,7 @@
 public import HeraldCore
 import HeraldQueueKafka
 import HeraldQueueMemory
+import HeraldQueueZeroMQ
 import HeraldRing
 import HeraldRouterMemory
 import HeraldTransportLongPoll
@@ -19,6 +20,7 @@ public enum BuiltInPlugins {
         SSETransport.register(in: &registry)
         MemoryQueue.register(in: &registry)
         KafkaQueue.register(in: &registry)
+        ZeroMQQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
         BuiltInRings.register(in: &registry)
         return registry

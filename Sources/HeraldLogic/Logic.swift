@@ -1,4 +1,5 @@
-public import Foundation
+import Atomics
+import Foundation
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
@@ -16,6 +17,9 @@ public final class Logic: LocalLogicService {
     let nodes: any NodeDirectory
     let logger: Logger
     private let online = NIOLockedValueBox<[String: ServerOnline]>([:])
+    /// Identifies this logic instance's messages (`herald_origin`); `herald_seq` counts them.
+    public let origin: String = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+    private let sequence = ManagedAtomic<UInt64>(0)
 
     public init(
         configuration: LogicConfiguration,
@@ -159,6 +163,9 @@ public final class Logic: LocalLogicService {
     }
 
     private func publish(_ msg: PushMsg) async throws {
+        var msg = msg
+        msg.heraldOrigin = origin
+        msg.heraldSeq = sequence.wrappingIncrementThenLoad(ordering: .relaxed)
         do {
             try await queue.publish(msg)
         } catch {

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldQueueKafka
 import HeraldQueueMemory
+import HeraldQueueZeroMQ
 import HeraldTesting
 import Logging
 import Testing
@@ -50,6 +51,20 @@ struct QueueConformanceTests {
     func kafka(_ name: String) async throws {
         let run = try #require(QueueConformance.cases.first { $0.name == name }).run
         let problems = try await run { try SharedDevBroker.queue() }
+        #expect(problems.isEmpty, "\(problems)")
+    }
+}
+
+extension QueueConformanceTests {
+    /// Over tcp:// on loopback (a port chosen by the system): the same sockets and wire as between processes.
+    @Test("zeromq (tcp)", arguments: caseNames)
+    func zeromq(_ name: String) async throws {
+        let run = try #require(QueueConformance.cases.first { $0.name == name }).run
+        let problems = try await run {
+            var logger = Logger(label: "test.zeromq")
+            logger.logLevel = .warning
+            return try ZeroMQQueue(configuration: ZeroMQConfiguration(ConfigLoader.parse(#"bind = "tcp://127.0.0.1:*""#)), logger: logger)
+        }
         #expect(problems.isEmpty, "\(problems)")
     }
 }

@@ -1,5 +1,4 @@
 import CRdKafka
-import DequeModule
 import Foundation
 import HeraldCore
 import HeraldProtocol
@@ -17,8 +16,6 @@ import NIOConcurrencyHelpers
 /// an offset to its job again.
 final class KafkaConsumer: QueueConsumer {
     private struct State {
-        var buffer = Deque<QueueDelivery>()
-        var waiter: CheckedContinuation<QueueDelivery?, Never>?
         var offsets = PartitionOffsets()
         var handedOut = 0
         var closed = false
@@ -28,9 +25,9 @@ final class KafkaConsumer: QueueConsumer {
     private let topicName: String
     private let handle: KafkaHandle
     private let state = NIOLockedValueBox(State())
+    private let buffer: DeliveryBuffer
     /// Guards the handle against use after destruction (acknowledgements may come late).
     private let handleAlive = NIOLockedValueBox(true)
-    private let maxBuffered: Int
     private let closeDrain: Duration
     private let logger: Logger
     private let malformed = Counter(label: "herald_queue_malformed_total", dimensions: [("queue", "kafka")])
@@ -42,7 +39,8 @@ final class KafkaConsumer: QueueConsumer {
 
     init(configuration: KafkaConfiguration, brokers: String, logger: Logger) throws(QueueError) {
         self.topicName = configuration.topic
-        self.maxBuffered = configuration.maxBuffered
+        let handOut = WeakBox<KafkaConsumer>()
+        self.buffer = DeliveryBuffer(capacity: configuration.maxBuffered) { handOut.value?.handedOut($0) }
         self.closeDrain = .seconds(5)
         self.logger = logger
         let callbacks = KafkaCallbacks(logger: logger)
@@ -53,6 +51,7 @@ final class KafkaConsumer: QueueConsumer {
         callbacks.onRebalance = { handle, error, partitions in owner.value?.rebalance(handle, error, partitions) }
         handle = try KafkaHandle(kind: RD_KAFKA_CONSUMER, properties: properties, callbacks: callbacks)
         owner.value = self
+        handOut.value = self
         let pointer = handle.pointer
         _ = rd_kafka_poll_set_consumer(pointer)
         let topics = rd_kafka_topic_partition_list_new(1)
@@ -79,21 +78,7 @@ final class KafkaConsumer: QueueConsumer {
 
     // MARK: QueueConsumer
 
-    func next() async throws -> QueueDelivery? {
-        await withCheckedContinuation { (c: CheckedContinuation<QueueDelivery?, Never>) in
-            let ready: QueueDelivery?? = state.withLockedValue { s in
-                if s.closed { return .some(nil) }
-                if let d = s.buffer.popFirst() {
-                    s.handedOut += 1
-                    if s.offsets.handedOut(partition: d.partition, offset: Int64(d.position)) { redelivered.increment() }
-                    return .some(d)
-                }
-                s.waiter = c
-                return .none
-            }
-            if let ready { c.resume(returning: ready) }
-        }
-    }
+    func next() async throws -> QueueDelivery? { await buffer.next() }
 
     func acknowledge(_ delivery: QueueDelivery) async throws {
         let (commit, drained) = state.withLockedValue { s in
@@ -111,13 +96,8 @@ final class KafkaConsumer: QueueConsumer {
     }
 
     func close() async {
-        let waiter: CheckedContinuation<QueueDelivery?, Never>? = state.withLockedValue { s in
-            s.closed = true
-            s.buffer.removeAll()
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: nil)
+        state.withLockedValue { $0.closed = true }
+        buffer.close()
         // Give the job a bounded time to finish what it holds, so its offsets are committed on close.
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitUntilDrained() }
@@ -135,6 +115,14 @@ final class KafkaConsumer: QueueConsumer {
 
     // MARK: Poll thread
 
+    private func handedOut(_ d: QueueDelivery) {
+        let again = state.withLockedValue { s in
+            s.handedOut += 1
+            return s.offsets.handedOut(partition: d.partition, offset: Int64(d.position))
+        }
+        if again { redelivered.increment() }
+    }
+
     private func waitUntilDrained() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let done = state.withLockedValue { s in
@@ -147,8 +135,7 @@ final class KafkaConsumer: QueueConsumer {
     }
 
     private func pollOnce() {
-        let full = state.withLockedValue { $0.closed || $0.buffer.count >= maxBuffered }
-        if full {
+        if buffer.isFull {
             usleep(2000)
             return
         }
@@ -172,18 +159,8 @@ final class KafkaConsumer: QueueConsumer {
             return
         }
         let delivery = QueueDelivery(message: push, position: UInt64(m.offset), partition: m.partition)
-        let waiter = state.withLockedValue { s -> CheckedContinuation<QueueDelivery?, Never>? in
-            s.offsets.received(partition: m.partition, offset: m.offset)
-            if let w = s.waiter {
-                s.waiter = nil
-                s.handedOut += 1
-                if s.offsets.handedOut(partition: m.partition, offset: m.offset) { redelivered.increment() }
-                return w
-            }
-            s.buffer.append(delivery)
-            return nil
-        }
-        waiter?.resume(returning: delivery)
+        state.withLockedValue { $0.offsets.received(partition: m.partition, offset: m.offset) }
+        buffer.offer(delivery)
     }
 
     private func rebalance(_ rk: OpaquePointer, _ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
@@ -198,10 +175,8 @@ final class KafkaConsumer: QueueConsumer {
             // Commit what is finished before another member takes over; what is still in flight
             // will be consumed again by the new owner.
             _ = rd_kafka_commit(rk, nil, 0)
-            state.withLockedValue { s in
-                s.offsets.revoke(ids)
-                s.buffer.removeAll { ids.contains($0.partition) }
-            }
+            state.withLockedValue { $0.offsets.revoke(ids) }
+            buffer.removeAll { ids.contains($0.partition) }
             _ = rd_kafka_assign(rk, nil)
         }
     }

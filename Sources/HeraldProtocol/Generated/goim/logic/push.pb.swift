@@ -47,6 +47,14 @@ public nonisolated struct Goim_Logic_PushMsg: Sendable {
 
   public var msg: Data = Data()
 
+  /// Herald's additions, ignored by goim components (unknown fields). Together they identify a
+  /// message: `origin` is the publishing process (a random id per logic instance), `seq` counts
+  /// its messages from 1. The migration queue deduplicates by them; the zeromq backend counts
+  /// gaps in `seq` per origin as messages lost in transit.
+  public var heraldOrigin: String = String()
+
+  public var heraldSeq: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -96,7 +104,7 @@ fileprivate nonisolated let _protobuf_package = "goim.logic"
 
 nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushMsg"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -111,6 +119,8 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
       case 5: try { try decoder.decodeSingularStringField(value: &self.room) }()
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.keys) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.msg) }()
+      case 100: try { try decoder.decodeSingularStringField(value: &self.heraldOrigin) }()
+      case 101: try { try decoder.decodeSingularUInt64Field(value: &self.heraldSeq) }()
       default: break
       }
     }
@@ -138,6 +148,12 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.msg.isEmpty {
       try visitor.visitSingularBytesField(value: self.msg, fieldNumber: 7)
     }
+    if !self.heraldOrigin.isEmpty {
+      try visitor.visitSingularStringField(value: self.heraldOrigin, fieldNumber: 100)
+    }
+    if self.heraldSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.heraldSeq, fieldNumber: 101)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -149,6 +165,8 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.room != rhs.room {return false}
     if lhs.keys != rhs.keys {return false}
     if lhs.msg != rhs.msg {return false}
+    if lhs.heraldOrigin != rhs.heraldOrigin {return false}
+    if lhs.heraldSeq != rhs.heraldSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

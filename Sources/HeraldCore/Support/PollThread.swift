@@ -1,9 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// A dedicated OS thread that drives a librdkafka handle: its blocking polls never run on an
-/// event loop or on Swift's cooperative pool.
-final class PollThread: Sendable {
+/// A dedicated OS thread for a plugin's blocking C calls (librdkafka polls, zmq receives): they
+/// never run on an event loop or on Swift's cooperative pool.
+public final class PollThread: Sendable {
     private struct State {
         var stopping = false
         var finished = false
@@ -13,7 +13,7 @@ final class PollThread: Sendable {
     private let state = NIOLockedValueBox(State())
 
     /// Starts `iterate` in a loop until ``stop()``; `finish` runs once on the thread afterwards.
-    init(name: String, iterate: @escaping @Sendable () -> Void, finish: @escaping @Sendable () -> Void) {
+    public init(name: String, iterate: @escaping @Sendable () -> Void, finish: @escaping @Sendable () -> Void) {
         let thread = Thread { [state] in
             while !state.withLockedValue({ $0.stopping }) { iterate() }
             finish()
@@ -28,10 +28,10 @@ final class PollThread: Sendable {
         thread.start()
     }
 
-    var isStopping: Bool { state.withLockedValue { $0.stopping } }
+    public var isStopping: Bool { state.withLockedValue { $0.stopping } }
 
     /// Asks the loop to end after its current iteration and waits until `finish` has run.
-    func stop() async {
+    public func stop() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let done = state.withLockedValue { s in
                 s.stopping = true

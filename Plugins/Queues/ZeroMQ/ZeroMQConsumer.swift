@@ -1,0 +1,75 @@
+import Foundation
+import HeraldCore
+import HeraldProtocol
+import Logging
+import Metrics
+
+/// The job side: reads the queue's bound PULL socket on its own thread and hands PushMsgs to the
+/// job. Acknowledging only counts: ZeroMQ has no redelivery.
+final class ZeroMQConsumer: QueueConsumer {
+    private let buffer: DeliveryBuffer
+    private let poller: PollThread
+    private let released: @Sendable () -> Void
+    private let lost = Counter(label: "herald_queue_lost_total", dimensions: [("queue", "zeromq")])
+
+    init(
+        socket: ZeroMQSocket,
+        maxBuffered: Int,
+        countGaps: Bool,
+        logger: Logger,
+        released: @escaping @Sendable () -> Void
+    ) {
+        let buffer = DeliveryBuffer(capacity: maxBuffered)
+        self.buffer = buffer
+        self.released = released
+        let malformed = Counter(label: "herald_queue_malformed_total", dimensions: [("queue", "zeromq")])
+        let lost = Counter(label: "herald_queue_lost_total", dimensions: [("queue", "zeromq")])
+        let errorLog = RateLimitedLog(interval: .seconds(1))
+        let gaps = GapBox()
+        let position = GapBox()
+        poller = PollThread(
+            name: "herald-zmq-pull",
+            iterate: {
+                if buffer.isFull {
+                    usleep(2000)
+                    return
+                }
+                guard let bytes = socket.receive() else { return }
+                guard let message = try? PushMsg(serializedBytes: bytes) else {
+                    malformed.increment()
+                    errorLog.log(logger, "zeromq message is not a goim PushMsg; skipped")
+                    return
+                }
+                if countGaps {
+                    let skipped = gaps.value.record(origin: message.heraldOrigin, seq: message.heraldSeq)
+                    if skipped > 0 {
+                        lost.increment(by: Int64(skipped))
+                        errorLog.log(logger, "zeromq: messages lost in transit (a job or logic restarted, or a publisher gave up)", metadata: ["zeromq.lost": "\(skipped)"])
+                    }
+                }
+                position.count += 1
+                buffer.offer(QueueDelivery(message: message, position: position.count))
+            },
+            finish: {}
+        )
+    }
+
+    func next() async throws -> QueueDelivery? { await buffer.next() }
+
+    func acknowledge(_ delivery: QueueDelivery) async throws {}
+
+    func close() async {
+        guard !buffer.isClosed else { return }
+        // Received but not handed to the job: ZeroMQ cannot redeliver them, so they are lost.
+        let dropped = buffer.close()
+        if dropped > 0 { lost.increment(by: Int64(dropped)) }
+        await poller.stop()
+        released()
+    }
+}
+
+/// State touched only by the polling thread.
+private final class GapBox: @unchecked Sendable {
+    var value = SequenceGaps()
+    var count: UInt64 = 0
+}
