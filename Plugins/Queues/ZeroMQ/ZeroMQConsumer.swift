@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldProtocol
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 
 /// The job side: reads the queue's bound PULL socket on its own thread and hands PushMsgs to the
 /// job. Acknowledging only counts: ZeroMQ has no redelivery.
@@ -10,6 +11,7 @@ final class ZeroMQConsumer: QueueConsumer {
     private let buffer: DeliveryBuffer
     private let poller: PollThread
     private let released: @Sendable () -> Void
+    private let releasedOnce = NIOLockedValueBox(false)
     private let lost = Counter(label: "herald_queue_lost_total", dimensions: [("queue", "zeromq")])
 
     init(
@@ -58,13 +60,17 @@ final class ZeroMQConsumer: QueueConsumer {
 
     func acknowledge(_ delivery: QueueDelivery) async throws {}
 
+    /// Idempotent; every call returns only once the receiving thread stopped using the socket.
     func close() async {
-        guard !buffer.isClosed else { return }
         // Received but not handed to the job: ZeroMQ cannot redeliver them, so they are lost.
         let dropped = buffer.close()
         if dropped > 0 { lost.increment(by: Int64(dropped)) }
         await poller.stop()
-        released()
+        let first = releasedOnce.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        if first { released() }
     }
 }
 
