@@ -21,7 +21,7 @@ let package = Package(
             name: "HeraldPlugins",
             targets: [
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory",
             ]
         ),
     ],
@@ -223,6 +223,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldQueueMigration",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Plugins/Queues/Migration",
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldRouterMemory",
             dependencies: [
                 "HeraldCore",
@@ -237,7 +249,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
-                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldRouterMemory",
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory",
                 "HeraldApp", "HeraldBench", "HeraldRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -251,7 +263,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -310,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "HeraldQueueTests",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ",
+                "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,7 @@
 public import HeraldCore
 import HeraldQueueKafka
 import HeraldQueueMemory
+import HeraldQueueMigration
 import HeraldQueueZeroMQ
 import HeraldRing
 import HeraldRouterMemory
@@ -21,6 +22,7 @@ public enum BuiltInPlugins {
         MemoryQueue.register(in: &registry)
         KafkaQueue.register(in: &registry)
         ZeroMQQueue.register(in: &registry)
+        MigrationQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
         BuiltInRings.register(in: &registry)
         return registry

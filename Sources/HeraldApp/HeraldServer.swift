@@ -30,7 +30,7 @@ public final class HeraldServer: Sendable {
     let transports: [any Transport]
     let eventLoopGroup: any EventLoopGroup
     let ownsEventLoopGroup: Bool
-    let logger: Logger
+    public let logger: Logger
     private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
@@ -143,6 +143,26 @@ public final class HeraldServer: Sendable {
             throw error
         }
         await cleanUp()
+    }
+
+    /// Applies a re-read configuration (SIGHUP): what can change live is applied — today the
+    /// queue's reloadable settings, such as a migration's phase — and the keys that changed but
+    /// need a restart are returned (and logged).
+    @discardableResult
+    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+        var restart: [String] = []
+        if next.queuePlugin != configuration.queuePlugin {
+            restart.append("queue.plugin")
+        } else if let reloadable = queue as? any ReloadableQueue {
+            restart += try await reloadable.reload(next.queueTable)
+        }
+        if next.logLevel != configuration.logLevel { restart.append("log.level") }
+        if next.transports.map(\.name) != configuration.transports.map(\.name) { restart.append("transport") }
+        logger.notice(
+            "configuration reloaded",
+            metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"]
+        )
+        return restart
     }
 
     /// Stops the server as SIGTERM would: stop accepting, close connections, drain, exit `run`.

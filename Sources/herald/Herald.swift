@@ -3,6 +3,7 @@ import HeraldApp
 public import Logging
 import Metrics
 import Prometheus
+import UnixSignals
 
 @main
 struct Herald: AsyncParsableCommand {
@@ -48,6 +49,21 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        let reloader = Task { [config] in
+            // SIGHUP: re-read the configuration file and apply what can change live.
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                guard let config else {
+                    server.logger.warning("SIGHUP ignored: running on the embedded default, no configuration file to re-read")
+                    continue
+                }
+                do {
+                    try await server.reload(HeraldConfiguration.load(path: config))
+                } catch {
+                    server.logger.error("configuration reload refused; the running settings stay", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { reloader.cancel() }
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

@@ -1,0 +1,184 @@
+public import HeraldCore
+public import HeraldProtocol
+public import Logging
+import NIOConcurrencyHelpers
+
+/// The `migration` queue plugin: two backends and a phase, changed at run time (SIGHUP with an
+/// edited config), so a team moves from one backend to another in stages without a maintenance
+/// window and without losing or doubling messages. See ``MigrationPhase``.
+///
+/// Each message carries an id (`herald_origin`, `herald_seq`); while both backends are consumed,
+/// the second copy is dropped (a bounded window of ids). The comparator reports, per phase, what
+/// each backend carried, what was missing on either side, duplicates suppressed, and lag.
+public final class MigrationQueue: ReloadableQueue {
+    public let name: String
+    public let primary: any QueueBackend
+    public let secondary: any QueueBackend
+    public let configuration: MigrationConfiguration
+    public var guarantees: QueueGuarantees {
+        let a = primary.guarantees
+        let b = secondary.guarantees
+        return QueueGuarantees(
+            durable: a.durable && b.durable,
+            orderedPerKey: a.orderedPerKey && b.orderedPerKey,
+            redelivers: a.redelivers && b.redelivers
+        )
+    }
+
+    private let comparator: MigrationComparator
+    private let consumers = NIOLockedValueBox<[WeakConsumer]>([])
+    private let logger: Logger
+    private let secondaryLog = RateLimitedLog(interval: .seconds(1))
+    private let reporter: Task<Void, Never>
+
+    public init(name: String = "migration", configuration: MigrationConfiguration, primary: any QueueBackend, secondary: any QueueBackend, logger: Logger) {
+        self.name = name
+        self.configuration = configuration
+        self.primary = primary
+        self.secondary = secondary
+        self.logger = logger
+        let comparator = MigrationComparator(phase: configuration.phase, window: configuration.dedupWindow, twinTimeout: configuration.twinTimeout)
+        self.comparator = comparator
+        let interval = configuration.reportInterval
+        reporter = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: min(interval, configuration.twinTimeout / 2))
+                comparator.sweep()
+                let phase = comparator.phase
+                if let figures = comparator.snapshot()[phase], figures != MigrationFigures() {
+                    logger.info("migration comparator", metadata: ["migration.phase": "\(phase.rawValue)", "migration.figures": "\(figures)"])
+                }
+            }
+        }
+        logger.notice(
+            "migration queue",
+            metadata: ["migration.primary": "\(primary.name)", "migration.secondary": "\(secondary.name)", "migration.phase": "\(configuration.phase.rawValue)"]
+        )
+    }
+
+    /// Registers the plugin under `migration`; settings from `[queue.migration]`, the backends'
+    /// from `[queue.migration.<plugin>]`.
+    public static func register(in registry: inout PluginRegistry) {
+        registry.registerQueue("migration") { context in
+            let configuration = try MigrationConfiguration(context.config)
+            func backend(_ plugin: String) throws -> any QueueBackend {
+                try context.registry.makeQueue(
+                    plugin: plugin,
+                    context: QueueContext(name: plugin, config: try context.config.table(plugin), logger: context.logger, registry: context.registry)
+                )
+            }
+            return MigrationQueue(
+                name: context.name,
+                configuration: configuration,
+                primary: try backend(configuration.primary),
+                secondary: try backend(configuration.secondary),
+                logger: context.logger
+            )
+        }
+    }
+
+    public var phase: MigrationPhase { comparator.phase }
+
+    /// The comparator's figures per phase.
+    public func figures() -> [MigrationPhase: MigrationFigures] { comparator.snapshot() }
+
+    public func publish(_ message: PushMsg) async throws {
+        let phase = comparator.phase
+        switch phase {
+        case .primaryOnly:
+            try await primary.publish(message)
+        case .secondaryOnly:
+            try await secondary.publish(message)
+        case .dualWrite, .dualRead:
+            async let p: (any Error)? = attempt(primary, message)
+            async let s: (any Error)? = attempt(secondary, message)
+            let (primaryError, secondaryError) = await (p, s)
+            if let secondaryError {
+                secondaryLog.log(logger, "migration: the secondary did not accept a message", metadata: ["error": "\(secondaryError)"])
+            }
+            // dual-write: the primary is authoritative. dual-read: either copy reaches the job.
+            if phase == .dualWrite, let primaryError { throw primaryError }
+            if phase == .dualRead, let primaryError, secondaryError != nil { throw primaryError }
+        }
+    }
+
+    private func attempt(_ backend: any QueueBackend, _ message: PushMsg) async -> (any Error)? {
+        do {
+            try await backend.publish(message)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    public func makeConsumer() async throws -> any QueueConsumer {
+        let comparator = self.comparator
+        let fanIn = ConsumerFanIn { delivery, source in
+            comparator.admit(delivery.message, from: source == MigrationSide.primary.rawValue ? .primary : .secondary)
+        }
+        try await apply(comparator.phase, to: fanIn)
+        consumers.withLockedValue { list in
+            list.removeAll { $0.value == nil }
+            list.append(WeakConsumer(fanIn))
+        }
+        return fanIn
+    }
+
+    /// Opens and closes the backends' consumers so that `fanIn` consumes what `phase` says.
+    private func apply(_ phase: MigrationPhase, to fanIn: ConsumerFanIn) async throws {
+        let active = Set(fanIn.sourceNames)
+        for (side, backend, wanted) in [
+            (MigrationSide.primary, primary, phase.consumesPrimary),
+            (MigrationSide.secondary, secondary, phase.consumesSecondary),
+        ] {
+            if wanted && !active.contains(side.rawValue) {
+                fanIn.add(side.rawValue, try await backend.makeConsumer())
+            } else if !wanted && active.contains(side.rawValue) {
+                await fanIn.remove(side.rawValue)
+            }
+        }
+    }
+
+    /// Applies a new phase (the only setting that changes live); other changed keys need a restart.
+    public func reload(_ config: ConfigTable) async throws -> [String] {
+        let next = try MigrationConfiguration(config)
+        var restart: [String] = []
+        if next.primary != configuration.primary { restart.append(config.keyPath("primary")) }
+        if next.secondary != configuration.secondary { restart.append(config.keyPath("secondary")) }
+        if next.dedupWindow != configuration.dedupWindow { restart.append(config.keyPath("dedup_window")) }
+        let current = comparator.phase
+        guard next.phase != current else { return restart }
+        guard abs(next.phase.number - current.number) == 1 else {
+            throw ConfigError(
+                key: config.keyPath("phase"),
+                message: "moves one step at a time (\(current.rawValue) → \(next.phase.rawValue) would skip one; messages on the backend left behind could be lost)"
+            )
+        }
+        // Publishing switches first, consumers follow. A step never stops consuming a backend that
+        // holds messages the other one lacks: whatever was published to only one of them is on the
+        // one that stays consumed.
+        let (ended, figures) = comparator.setPhase(next.phase)
+        for fanIn in consumers.withLockedValue({ $0.compactMap(\.value) }) {
+            try await apply(next.phase, to: fanIn)
+        }
+        logger.notice(
+            "migration phase changed",
+            metadata: [
+                "migration.from": "\(ended.rawValue)", "migration.to": "\(next.phase.rawValue)",
+                "migration.figures": "\(figures)",
+            ]
+        )
+        return restart
+    }
+
+    public func shutdown() async {
+        reporter.cancel()
+        await primary.shutdown()
+        await secondary.shutdown()
+    }
+}
+
+private struct WeakConsumer: Sendable {
+    weak var value: ConsumerFanIn?
+    init(_ value: ConsumerFanIn) { self.value = value }
+}

@@ -1,0 +1,87 @@
+import NIOConcurrencyHelpers
+
+/// Consumes several queue consumers as one: a task per source pulls its deliveries into one
+/// bounded buffer; acknowledgements go back to the source a delivery came from. Sources can be
+/// added and removed while running (the migration queue does, on a phase change).
+///
+/// `admit` sees every delivery first: returning false acknowledges it to its source at once and
+/// drops it (the migration queue's deduplication).
+public final class ConsumerFanIn: QueueConsumer {
+    private struct Source {
+        var consumer: any QueueConsumer
+        var pump: Task<Void, Never>
+    }
+
+    private struct State {
+        var sources: [String: Source] = [:]
+        var inFlight: [UInt64: (source: String, delivery: QueueDelivery)] = [:]
+        var nextPosition: UInt64 = 0
+        var closed = false
+    }
+
+    private let buffer: DeliveryBuffer
+    private let state = NIOLockedValueBox(State())
+    private let admit: @Sendable (QueueDelivery, String) -> Bool
+
+    public init(capacity: Int = 4096, admit: @escaping @Sendable (QueueDelivery, String) -> Bool = { _, _ in true }) {
+        self.buffer = DeliveryBuffer(capacity: capacity)
+        self.admit = admit
+    }
+
+    /// Source names currently consumed.
+    public var sourceNames: [String] { state.withLockedValue { $0.sources.keys.sorted() } }
+
+    /// Starts consuming `consumer` under `name` (replacing nothing: adding a name twice is ignored).
+    public func add(_ name: String, _ consumer: any QueueConsumer) {
+        let buffer = self.buffer
+        let admit = self.admit
+        state.withLockedValue { s in
+            guard !s.closed, s.sources[name] == nil else { return }
+            let pump = Task { [weak self] in
+                while let delivery = try? await consumer.next() {
+                    guard let self else { return }
+                    if !admit(delivery, name) {
+                        try? await consumer.acknowledge(delivery)
+                        continue
+                    }
+                    while buffer.isFull && !buffer.isClosed { try? await Task.sleep(for: .milliseconds(2)) }
+                    let position = self.state.withLockedValue { s -> UInt64 in
+                        s.nextPosition += 1
+                        s.inFlight[s.nextPosition] = (name, delivery)
+                        return s.nextPosition
+                    }
+                    var wrapped = delivery
+                    wrapped.position = position
+                    if !buffer.offer(wrapped) { return }
+                }
+            }
+            s.sources[name] = Source(consumer: consumer, pump: pump)
+        }
+    }
+
+    /// Stops consuming `name`: closes its consumer (which commits what was acknowledged) and
+    /// waits for its pump. Deliveries of it already handed out can still be acknowledged until then.
+    public func remove(_ name: String) async {
+        guard let source = state.withLockedValue({ $0.sources[name] }) else { return }
+        await source.consumer.close()
+        await source.pump.value
+        state.withLockedValue { _ = $0.sources.removeValue(forKey: name) }
+    }
+
+    public func next() async throws -> QueueDelivery? { await buffer.next() }
+
+    public func acknowledge(_ delivery: QueueDelivery) async throws {
+        guard let (name, original) = state.withLockedValue({ $0.inFlight.removeValue(forKey: delivery.position) }) else { return }
+        let consumer = state.withLockedValue { $0.sources[name]?.consumer }
+        try await consumer?.acknowledge(original)
+    }
+
+    public func close() async {
+        buffer.close()
+        let sources = state.withLockedValue { s in
+            s.closed = true
+            return s.sources.keys.sorted()
+        }
+        for name in sources { await remove(name) }
+    }
+}
