@@ -1,0 +1,143 @@
+import Foundation
+import HeraldProtocol
+import HeraldTesting
+import NIOConcurrencyHelpers
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The staged Kafka → ZeroMQ migration on the real executable: a steady producer, one SIGHUP per
+/// phase, and every client counting what it receives.
+@Suite("end to end: staged kafka → zeromq migration", .serialized)
+struct MigrationEndToEndTests {
+    static func config(base: Int, phase: String) -> String {
+        """
+        [server]
+        id = "migrating"
+        [log]
+        level = "error"
+        [logic]
+        listen = "127.0.0.1:\(base + 11)"
+        [transport.tcp]
+        listen = "127.0.0.1:\(base + 1)"
+        [queue]
+        plugin = "migration"
+        [queue.migration]
+        primary = "kafka"
+        secondary = "zeromq"
+        phase = "\(phase)"
+        twin_timeout = "5s"
+        report_interval = "1s"
+        [queue.migration.kafka]
+        dev_broker = true
+        commit_interval = "100ms"
+        session_timeout = "6s"
+        [queue.migration.zeromq]
+        bind = "tcp://127.0.0.1:\(base + 90)"
+        """
+    }
+
+    @Test("primary-only → dual-write → dual-read → secondary-only → dual-read under steady pushes: every message exactly once")
+    func stagedMigration() async throws {
+        let binary = MetricsEndpointTests.root.appendingPathComponent(".build/debug/herald").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first")
+        let base = Int.random(in: 20_000...40_000)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("herald-migration-\(base).toml")
+        try Self.config(base: base, phase: "primary-only").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: binary)
+        child.arguments = ["serve", "--config", file.path]
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer {
+            child.terminate()
+            child.waitUntilExit()
+        }
+        let api = HTTPTestClient(host: "127.0.0.1", port: base + 11)
+        try #require(await eventually(timeout: .seconds(10)) { (try? await api.get("/goim/online/total"))?.code == 0 }, "the child started")
+
+        let users = (1...10).map { Int64($0) }
+        var clients: [Int64: GoimTCPClient] = [:]
+        for mid in users {
+            let c = try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)
+            #expect(try await c.authenticate(AuthToken(mid: mid, key: "mig-\(mid)", accepts: [1000])))
+            clients[mid] = c
+        }
+
+        // A steady producer: 100 pushes/s round-robin over the users until told to stop.
+        let accepted = NIOLockedValueBox<[Int64: Int]>([:])
+        let stop = NIOLockedValueBox(false)
+        let producer = Task {
+            var n = 0
+            let start = ContinuousClock.now
+            while !stop.withLockedValue({ $0 }) {
+                let mid = users[n % users.count]
+                let seq = n / users.count
+                if let reply = try? await api.post("/goim/push/mids?operation=1000&mids=\(mid)", body: "\(mid):\(seq)"), reply.code == 0 {
+                    accepted.withLockedValue { $0[mid, default: 0] = max($0[mid, default: 0], seq + 1) }
+                } else {
+                    Issue.record("push \(mid):\(seq) was not accepted")
+                }
+                n += 1
+                try? await Task.sleep(until: start + .milliseconds(10 * n))
+            }
+        }
+
+        func metric(_ name: String) async -> Double? {
+            guard let r = try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics") else { return nil }
+            for line in String(buffer: r.body).split(separator: "\n") where line.hasPrefix(name + " ") {
+                return Double(line.split(separator: " ").last ?? "")
+            }
+            return nil
+        }
+
+        try await Task.sleep(for: .seconds(4))  // the kafka consumer group's first assignment takes ~3 s
+        for (number, phase) in [(1, "dual-write"), (2, "dual-read"), (3, "secondary-only"), (2, "dual-read")] {
+            try Self.config(base: base, phase: phase).write(to: file, atomically: true, encoding: .utf8)
+            kill(child.processIdentifier, SIGHUP)
+            let moved = await eventually(timeout: .seconds(10)) { await metric("herald_migration_phase") == Double(number) }
+            #expect(moved, "phase \(phase) applied")
+            try await Task.sleep(for: .seconds(3))
+        }
+        stop.withLockedValue { $0 = true }
+        await producer.value
+        let expected = accepted.withLockedValue { $0 }
+
+        // Collect until every client has everything, then a little longer to catch late copies.
+        var received: [Int64: [String]] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        func complete() -> Bool { users.allSatisfy { Set(received[$0, default: []]).count >= expected[$0, default: 0] } }
+        while !complete(), ContinuousClock.now < deadline {
+            for mid in users {
+                while let p = await clients[mid]!.inbox.next(timeout: .milliseconds(20)) { received[mid, default: []].append(String(buffer: p.body)) }
+            }
+        }
+        try await Task.sleep(for: .seconds(5))  // the rolled-back kafka consumer re-reads its backlog: all of it must be suppressed
+        for mid in users {
+            while let p = await clients[mid]!.inbox.next(timeout: .milliseconds(20)) { received[mid, default: []].append(String(buffer: p.body)) }
+        }
+
+        var missing = 0
+        var duplicates = 0
+        for mid in users {
+            let got = received[mid, default: []]
+            let want = Set((0..<expected[mid, default: 0]).map { "\(mid):\($0)" })
+            missing += want.subtracting(got).count
+            duplicates += got.count - Set(got).count
+        }
+        let total = expected.values.reduce(0, +)
+        let delivered = await metric("herald_migration_delivered_total")
+        let suppressed = await metric("herald_migration_duplicates_suppressed_total")
+        print("migration: \(total) pushes accepted, missing \(missing), duplicates \(duplicates); comparator delivered \(delivered ?? -1), duplicates suppressed \(suppressed ?? -1)")
+        #expect(total > 1000)
+        #expect(missing == 0)
+        #expect(duplicates == 0)
+        #expect(delivered == Double(total), "the comparator's delivered count agrees with the clients")
+        #expect((suppressed ?? 0) > 0, "dual-read saw both copies")
+        for c in clients.values { await c.close() }
+    }
+}
