@@ -200,6 +200,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             path: "Plugins/Queues/Kafka",
             swiftSettings: strict
@@ -218,6 +219,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             path: "Plugins/Queues/ZeroMQ",
             swiftSettings: strict
@@ -329,7 +331,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEndToEndTests",
             dependencies: [
-                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldQueueKafka",
+                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldQueueKafka", "HeraldQueueZeroMQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Herald needs (Swift itself must already be installed).
 # Usage: scripts/install-deps.sh [build|test]   (default: build)
-#   build: pkg-config and the C libraries the plugins link (librdkafka-dev)
+#   build: pkg-config and the C libraries the plugins link (librdkafka-dev, libzmq3-dev)
 #   test:  also kcat and protobuf-compiler (to produce a goim PushMsg without Herald's code)
 #          and chromium (the browser demo test)
 set -euo pipefail
-packages=(pkg-config librdkafka-dev)
+packages=(pkg-config librdkafka-dev libzmq3-dev)
 if [ "${1:-build}" = test ]; then
   packages+=(kcat protobuf-compiler chromium)
 fi

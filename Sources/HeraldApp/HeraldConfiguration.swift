@@ -21,6 +21,10 @@ public struct HeraldConfiguration: Sendable {
     public var job: JobConfiguration
     public var queuePlugin: String
     public var queueTable: ConfigTable
+    /// The backend per message class (`[queue] push`, `room`, `broadcast`; default `plugin`).
+    public var queueClasses: (push: String, room: String, broadcast: String)
+    /// The settings of every backend in use, by plugin name.
+    public var queueTables: [String: ConfigTable]
     public var routerPlugin: String
     public var routerTable: ConfigTable
     public var transports: [TransportEntry]
@@ -45,6 +49,16 @@ public struct HeraldConfiguration: Sendable {
         let queue = try root.table("queue")
         queuePlugin = try queue.string("plugin", default: "memory")
         queueTable = try queue.table(queuePlugin)
+        queueClasses = (
+            push: try queue.string("push", default: queuePlugin),
+            room: try queue.string("room", default: queuePlugin),
+            broadcast: try queue.string("broadcast", default: queuePlugin)
+        )
+        var tables: [String: ConfigTable] = [:]
+        for plugin in Set([queuePlugin, queueClasses.push, queueClasses.room, queueClasses.broadcast]) {
+            tables[plugin] = try queue.table(plugin)
+        }
+        queueTables = tables
 
         let router = try root.table("router")
         routerPlugin = try router.string("plugin", default: "memory")

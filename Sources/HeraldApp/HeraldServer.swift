@@ -58,10 +58,7 @@ public final class HeraldServer: Sendable {
             self.eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             self.ownsEventLoopGroup = true
         }
-        let queue = try registry.makeQueue(
-            plugin: configuration.queuePlugin,
-            context: QueueContext(name: configuration.queuePlugin, config: configuration.queueTable, logger: logger, registry: registry)
-        )
+        let queue = try Self.makeQueue(configuration, registry: registry, logger: logger)
         let router = try registry.makeRouter(
             plugin: configuration.routerPlugin,
             context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
@@ -97,6 +94,22 @@ public final class HeraldServer: Sendable {
                 "transports": "\(configuration.transports.map { "\($0.name)=\($0.plugin)" }.joined(separator: ","))",
             ]
         )
+    }
+
+    /// One backend, or one per message class when `[queue] push/room/broadcast` name different plugins.
+    static func makeQueue(_ configuration: HeraldConfiguration, registry: PluginRegistry, logger: Logger) throws -> any QueueBackend {
+        let classes = configuration.queueClasses
+        let plugins = Set([classes.push, classes.room, classes.broadcast])
+        func make(_ plugin: String) throws -> any QueueBackend {
+            try registry.makeQueue(
+                plugin: plugin,
+                context: QueueContext(name: plugin, config: configuration.queueTables[plugin] ?? ConfigTable(), logger: logger, registry: registry)
+            )
+        }
+        guard plugins.count > 1 else { return try make(classes.push) }
+        var backends: [String: any QueueBackend] = [:]
+        for plugin in plugins.sorted() { backends[plugin] = try make(plugin) }
+        return try ClassRoutedQueue(push: classes.push, room: classes.room, broadcast: classes.broadcast, backends: backends)
     }
 
     /// Waits until every listener is bound and returns their addresses.

@@ -2,6 +2,7 @@ import Foundation
 import HeraldApp
 import HeraldCore
 import HeraldProtocol
+import HeraldQueueKafka
 import HeraldQueueZeroMQ
 import HeraldTesting
 import Logging
@@ -108,5 +109,39 @@ struct ZeroMQGatewayTests {
         #expect(got == (0..<500).map { "room \($0)" })
         await client.close()
         await publisher.shutdown()
+    }
+}
+
+@Suite("Queue backend per message class")
+struct QueueClassRoutingTests {
+    @Test("pushes go through kafka, room messages and broadcasts through zeromq, as configured")
+    func routing() async throws {
+        let toml = gatewayTOML(extra: """
+            [queue]
+            plugin = "kafka"
+            push = "kafka"
+            room = "zeromq"
+            broadcast = "zeromq"
+            [queue.kafka]
+            dev_broker = true
+            [queue.zeromq]
+            bind = "tcp://127.0.0.1:*"
+            """)
+        try await withGateway(toml) { g in
+            let routed = try #require(g.server.queue as? ClassRoutedQueue)
+            let kafka = try #require(routed.backends["kafka"] as? KafkaQueue)
+            let zeromq = try #require(routed.backends["zeromq"] as? ZeroMQQueue)
+            let c = try await g.client(.tcp, AuthToken(mid: 5, key: "routed", roomID: "live://routed", accepts: [1000]))
+            for i in 0..<10 { #expect(try await g.http.post("/goim/push/keys?operation=1000&keys=routed", body: "key \(i)").code == 0) }
+            for i in 0..<5 { #expect(try await g.http.post("/goim/push/room?operation=1000&type=live&room=routed", body: "room \(i)").code == 0) }
+            for i in 0..<3 { #expect(try await g.http.post("/goim/push/all?operation=1000", body: "all \(i)").code == 0) }
+            #expect(kafka.publishedCount == 10)
+            #expect(zeromq.publishedCount == 8)
+            var got = Set<String>()
+            while got.count < 18, let p = await c.inbox.next(timeout: .seconds(15)) { got.insert(String(buffer: p.body)) }
+            let want = Set((0..<10).map { "key \($0)" } + (0..<5).map { "room \($0)" } + (0..<3).map { "all \($0)" })
+            #expect(got == want)
+            await c.close()
+        }
     }
 }

@@ -1,6 +1,7 @@
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
+import Atomics
 import Metrics
 
 /// The `kafka` queue plugin: logic publishes goim's PushMsg onto a Kafka topic (byte-compatible
@@ -19,6 +20,10 @@ public final class KafkaQueue: QueueBackend {
     public let brokers: String
     private let producer: KafkaProducer
     private let logger: Logger
+    private let publishedTotal = ManagedAtomic<Int>(0)
+
+    /// Messages this backend accepted since it started.
+    public var publishedCount: Int { publishedTotal.load(ordering: .relaxed) }
     private let published = Counter(label: "herald_queue_published_total", dimensions: [("queue", "kafka")])
     private let publishFailed = Counter(label: "herald_queue_errors_total", dimensions: [("queue", "kafka"), ("side", "publish")])
     private let publishLatency = Timer(label: "herald_queue_publish_seconds", dimensions: [("queue", "kafka")])
@@ -61,6 +66,7 @@ public final class KafkaQueue: QueueBackend {
         do {
             try await producer.produce(key: Array(message.partitionKey.utf8), value: value)
             published.increment()
+            publishedTotal.wrappingIncrement(ordering: .relaxed)
             publishLatency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         } catch {
             publishFailed.increment()

@@ -3,6 +3,7 @@ import Foundation
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
+import Atomics
 import Metrics
 import NIOConcurrencyHelpers
 
@@ -25,6 +26,10 @@ public final class ZeroMQQueue: QueueBackend {
     private let senders: [ZeroMQSender]
     private let consumerActive = NIOLockedValueBox(false)
     private let logger: Logger
+    private let publishedTotal = ManagedAtomic<Int>(0)
+
+    /// Messages this backend accepted since it started.
+    public var publishedCount: Int { publishedTotal.load(ordering: .relaxed) }
     private let published = Counter(label: "herald_queue_published_total", dimensions: [("queue", "zeromq")])
     private let publishFailed = Counter(label: "herald_queue_errors_total", dimensions: [("queue", "zeromq"), ("side", "publish")])
 
@@ -72,6 +77,7 @@ public final class ZeroMQQueue: QueueBackend {
         do {
             try await sender.send(try message.serializedBytes())
             published.increment()
+            publishedTotal.wrappingIncrement(ordering: .relaxed)
         } catch {
             publishFailed.increment()
             throw error
