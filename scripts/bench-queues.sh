@@ -9,7 +9,7 @@ concurrency=${2:-32}
 swift build -c release --product herald >/dev/null
 bin=.build/release/herald
 base=$((20000 + RANDOM % 20000))
-for queue in memory kafka; do
+for queue in memory kafka zeromq; do
   config=$(mktemp)
   cat >"$config" <<TOML
 [log]
@@ -26,6 +26,8 @@ listen = "127.0.0.1:$((base + 4))"
 plugin = "$queue"
 [queue.kafka]
 dev_broker = true
+[queue.zeromq]
+bind = "tcp://127.0.0.1:$((base + 90))"
 TOML
   "$bin" serve --config "$config" &
   server=$!

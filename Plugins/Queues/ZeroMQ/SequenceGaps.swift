@@ -1,28 +1,47 @@
 /// Counts messages lost in transit from each publisher: every logic instance numbers its messages
-/// (`herald_origin`, `herald_seq` from 1), and a jump in the numbers a consumer sees is a loss —
-/// ZeroMQ keeps no log, so what was queued in a job that stopped is gone.
+/// (`herald_origin`, `herald_seq` from 1), and a number that never arrives is a loss — ZeroMQ
+/// keeps no log, so what was queued in a job that stopped is gone.
 ///
-/// With several job endpoints a publisher's numbers are spread over them, so gaps are only
-/// meaningful with one; the queue counts them only then.
+/// Concurrent publishes in one logic reach the socket slightly out of number order, so a missing
+/// number only counts as lost once it is `grace` overdue. With several job endpoints a
+/// publisher's numbers are spread over them and gaps mean nothing; the queue counts only with one.
 struct SequenceGaps {
-    private var last: [String: UInt64] = [:]
-    private(set) var lost: UInt64 = 0
-    private(set) var outOfOrder: UInt64 = 0
+    private struct Origin {
+        var highest: UInt64
+        /// Numbers skipped over, with when they were first missed.
+        var missing: [UInt64: ContinuousClock.Instant] = [:]
+    }
 
-    /// Records one message; returns how many messages were skipped before it.
-    mutating func record(origin: String, seq: UInt64) -> UInt64 {
+    private var origins: [String: Origin] = [:]
+    let grace: Duration
+    /// Larger jumps than this count as lost at once (a restarted publisher, not reordering).
+    let maxTracked: UInt64 = 10_000
+
+    init(grace: Duration = .seconds(5)) { self.grace = grace }
+
+    /// Records one message; returns how many numbers became lost (overdue) by now.
+    mutating func record(origin: String, seq: UInt64, now: ContinuousClock.Instant = .now) -> UInt64 {
         guard seq > 0 else { return 0 }
-        guard let previous = last[origin] else {
-            last[origin] = seq
+        guard var o = origins[origin] else {
+            origins[origin] = Origin(highest: seq)
             return 0
         }
-        if seq <= previous {
-            outOfOrder += 1
-            return 0
+        var lost: UInt64 = 0
+        if seq > o.highest {
+            let skipped = seq - o.highest - 1
+            if skipped > maxTracked {
+                lost += skipped
+            } else if skipped > 0 {
+                for n in (o.highest + 1)..<seq { o.missing[n] = now }
+            }
+            o.highest = seq
+        } else {
+            o.missing.removeValue(forKey: seq)
         }
-        last[origin] = seq
-        let skipped = seq - previous - 1
-        lost += skipped
-        return skipped
+        let overdue = o.missing.filter { now - $0.value > grace }
+        for n in overdue.keys { o.missing.removeValue(forKey: n) }
+        lost += UInt64(overdue.count)
+        origins[origin] = o
+        return lost
     }
 }

@@ -43,10 +43,10 @@ final class ZeroMQConsumer: QueueConsumer {
                     return
                 }
                 if countGaps {
-                    let skipped = gaps.value.record(origin: message.heraldOrigin, seq: message.heraldSeq)
-                    if skipped > 0 {
-                        lost.increment(by: Int64(skipped))
-                        errorLog.log(logger, "zeromq: messages lost in transit (a job or logic restarted, or a publisher gave up)", metadata: ["zeromq.lost": "\(skipped)"])
+                    let overdue = gaps.value.record(origin: message.heraldOrigin, seq: message.heraldSeq)
+                    if overdue > 0 {
+                        lost.increment(by: Int64(overdue))
+                        errorLog.log(logger, "zeromq: messages lost in transit (a job or logic restarted)", metadata: ["zeromq.lost": "\(overdue)"])
                     }
                 }
                 position.count += 1
