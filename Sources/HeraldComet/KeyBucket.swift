@@ -1,3 +1,4 @@
+import HeraldCore
 import NIOConcurrencyHelpers
 
 /// One shard of the key → connection index (goim's bucket). Buckets are chosen by a stable
@@ -28,12 +29,5 @@ final class KeyBucket: @unchecked Sendable {
     var count: Int { lock.withLock { sessions.count } }
 
     /// FNV-1a (32-bit): stable across processes and runs, unlike `Hasher`.
-    static func hash(_ key: String) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for byte in key.utf8 {
-            h ^= UInt32(byte)
-            h = h &* 0x0100_0193
-        }
-        return h
-    }
+    static func hash(_ key: String) -> UInt32 { FNV1a.hash32(key) }
 }

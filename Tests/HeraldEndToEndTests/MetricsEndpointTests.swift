@@ -7,39 +7,21 @@ import Testing
 /// Runs the real `herald` executable (which bootstraps the Prometheus backend) and reads `/metrics`.
 @Suite("end to end: the herald executable's /metrics", .serialized)
 struct MetricsEndpointTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     @Test("/metrics exposes connections, auths, deliveries and close reasons")
     func metrics() async throws {
-        let binary = Self.root.appendingPathComponent(".build/debug/herald").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("build the executable first (swift build --build-tests builds it)")
-            return
-        }
-        let base = Int.random(in: 20_000...40_000)
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("herald-metrics-\(base).toml")
-        try """
+        let child = try await HeraldChild { base in
+            """
             [log]
             level = "error"
             [logic]
             listen = "127.0.0.1:\(base + 11)"
             [transport.tcp]
             listen = "127.0.0.1:\(base + 1)"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: config) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", config.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
+            """
         }
-        let api = HTTPTestClient(host: "127.0.0.1", port: base + 11)
-        let up = await eventually { (try? await api.get("/goim/online/total"))?.code == 0 }
-        try #require(up, "the server started")
+        defer { child.stop() }
+        let api = child.api
+        let base = child.base
 
         let good = try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)
         #expect(try await good.authenticate(AuthToken(mid: 1, key: "m", accepts: [1000])))

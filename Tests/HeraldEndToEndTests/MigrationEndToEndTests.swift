@@ -41,24 +41,10 @@ struct MigrationEndToEndTests {
 
     @Test("primary-only → dual-write → dual-read → secondary-only → dual-read under steady pushes: every message exactly once")
     func stagedMigration() async throws {
-        let binary = MetricsEndpointTests.root.appendingPathComponent(".build/debug/herald").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first")
-        let base = Int.random(in: 20_000...40_000)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("herald-migration-\(base).toml")
-        try Self.config(base: base, phase: "primary-only").write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = ["serve", "--config", file.path]
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        defer {
-            child.terminate()
-            child.waitUntilExit()
-        }
-        let api = HTTPTestClient(host: "127.0.0.1", port: base + 11)
-        try #require(await eventually(timeout: .seconds(10)) { (try? await api.get("/goim/online/total"))?.code == 0 }, "the child started")
+        let child = try await HeraldChild { Self.config(base: $0, phase: "primary-only") }
+        defer { child.stop() }
+        let base = child.base
+        let api = child.api
 
         let users = (1...10).map { Int64($0) }
         var clients: [Int64: GoimTCPClient] = [:]
@@ -97,8 +83,8 @@ struct MigrationEndToEndTests {
 
         try await Task.sleep(for: .seconds(4))  // the kafka consumer group's first assignment takes ~3 s
         for (number, phase) in [(1, "dual-write"), (2, "dual-read"), (3, "secondary-only"), (2, "dual-read")] {
-            try Self.config(base: base, phase: phase).write(to: file, atomically: true, encoding: .utf8)
-            kill(child.processIdentifier, SIGHUP)
+            try child.rewrite { Self.config(base: $0, phase: phase) }
+            child.signal(SIGHUP)
             let moved = await eventually(timeout: .seconds(10)) { await metric("herald_migration_phase") == Double(number) }
             #expect(moved, "phase \(phase) applied")
             try await Task.sleep(for: .seconds(3))

@@ -56,12 +56,8 @@ struct ZeroMQGatewayTests {
 
     @Test("across processes: this process publishes, a herald serve child consumes and delivers")
     func acrossProcesses() async throws {
-        let binary = MetricsEndpointTests.root.appendingPathComponent(".build/debug/herald").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first")
-        let base = Int.random(in: 20_000...40_000)
-        let endpoint = "tcp://127.0.0.1:\(base + 90)"
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("herald-zmq-\(base).toml")
-        try """
+        let child = try await HeraldChild { base in
+            """
             [server]
             id = "child"
             [log]
@@ -73,21 +69,12 @@ struct ZeroMQGatewayTests {
             [queue]
             plugin = "zeromq"
             [queue.zeromq]
-            bind = "\(endpoint)"
-            """.write(to: config, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: config) }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = ["serve", "--config", config.path]
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        defer {
-            child.terminate()
-            child.waitUntilExit()
+            bind = "tcp://127.0.0.1:\(base + 90)"
+            """
         }
-        let api = HTTPTestClient(host: "127.0.0.1", port: base + 11)
-        try #require(await eventually { (try? await api.get("/goim/online/total"))?.code == 0 }, "the child started")
+        defer { child.stop() }
+        let base = child.base
+        let endpoint = "tcp://127.0.0.1:\(base + 90)"
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)
         #expect(try await client.authenticate(AuthToken(mid: 1, key: "x", roomID: "live://zmq", accepts: [1000])))
 

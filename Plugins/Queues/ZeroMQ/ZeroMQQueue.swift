@@ -73,7 +73,7 @@ public final class ZeroMQQueue: QueueBackend {
 
     public func publish(_ message: PushMsg) async throws {
         guard !senders.isEmpty else { throw QueueError("zeromq queue has no endpoint to publish to (set connect)") }
-        let sender = senders.count == 1 ? senders[0] : senders[Int(Self.fnv1a(message.partitionKey) % UInt32(senders.count))]
+        let sender = senders.count == 1 ? senders[0] : senders[Int(FNV1a.hash32(message.partitionKey) % UInt32(senders.count))]
         do {
             try await sender.send(try message.serializedBytes())
             published.increment()
@@ -112,15 +112,6 @@ public final class ZeroMQQueue: QueueBackend {
             }
             thread.start()
         }
-    }
-
-    static func fnv1a(_ text: String) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in text.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return hash
     }
 }
 

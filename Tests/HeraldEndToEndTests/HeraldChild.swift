@@ -1,0 +1,52 @@
+import Foundation
+import HeraldTesting
+import Testing
+
+/// The real `herald serve` executable as a child process, for tests that need a separate process
+/// (the Prometheus backend it bootstraps, a second process on a queue, signals).
+final class HeraldChild {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Ports `base + 1` (tcp), `base + 11` (API) and up to `base + 99` are the test's to use.
+    let base = Int.random(in: 20_000...40_000)
+    let configFile: URL
+    private let process = Process()
+
+    var api: HTTPTestClient { HTTPTestClient(host: "127.0.0.1", port: base + 11) }
+    var tcpPort: Int { base + 1 }
+    var pid: Int32 { process.processIdentifier }
+
+    /// Writes `config(base)` and starts `herald serve` on it; returns once the API answers.
+    init(config: (Int) -> String) async throws {
+        let binary = Self.root.appendingPathComponent(".build/debug/herald").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
+        configFile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(base).toml")
+        try config(base).write(to: configFile, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--config", configFile.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let api = self.api
+        let up = await eventually(timeout: .seconds(10)) { (try? await api.get("/goim/online/total"))?.code == 0 }
+        if !up { stop() }
+        try #require(up, "herald serve started")
+    }
+
+    /// Rewrites the configuration file (followed by a SIGHUP to apply it).
+    func rewrite(_ config: (Int) -> String) throws {
+        try config(base).write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: configFile)
+    }
+
+    deinit { stop() }
+}
