@@ -77,7 +77,7 @@ struct APITests {
             _ = try HeraldServer(configuration: config)
             Issue.record("expected a plugin error")
         } catch let error as PluginError {
-            #expect(error.kind == "queue" && error.registered == ["kafka", "memory"])
+            #expect(error.kind == "queue" && error.registered == ["kafka", "memory", "migration", "zeromq"])
         }
         let transport = try HeraldConfiguration.parse(gatewayTOML(extra: "[transport.quic]\nlisten = \"127.0.0.1:0\""))
         #expect(throws: PluginError.self) { try HeraldServer(configuration: transport) }

@@ -1,0 +1,3 @@
+// hiredis's C API, as the redis router plugin sees it (Debian libhiredis-dev).
+#pragma once
+#include <hiredis/hiredis.h>

@@ -1,0 +1,110 @@
+import CHiredis
+import Foundation
+import HeraldCore
+
+/// One connection to one Redis server through hiredis's blocking API, driven by its own thread.
+/// Commands are pipelined: a batch is written at once and its replies read in order. A broken
+/// connection is dropped and reopened on the next batch.
+final class RedisConnection: Sendable {
+    let address: String
+    private let host: String
+    private let port: Int32
+    private let timeout: Duration
+    private let thread: SerialThread
+    private let context = ContextHolder()
+
+    init(address: String, timeout: Duration) throws(ConfigError) {
+        let (host, port) = try HostPort.parse(address, key: "addresses")
+        self.address = address
+        self.host = host
+        self.port = Int32(port)
+        self.timeout = timeout
+        self.thread = SerialThread(name: "herald-redis")
+    }
+
+    /// Sends `commands` in one pipeline and returns their replies in order.
+    func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await thread.run { [self] in try execute(commands) }
+    }
+
+    func command(_ args: String...) async throws -> RedisReply {
+        try await pipeline([args])[0]
+    }
+
+    func close() async {
+        await thread.stop { [context] in
+            if let c = context.pointer { redisFree(c) }
+            context.pointer = nil
+        }
+    }
+
+    // MARK: On the connection's thread
+
+    private func connected() throws -> UnsafeMutablePointer<redisContext> {
+        if let c = context.pointer { return c }
+        let tv = timeval(tv_sec: Int(timeout.nanoseconds / 1_000_000_000), tv_usec: Int((timeout.nanoseconds / 1000) % 1_000_000))
+        guard let c = redisConnectWithTimeout(host, port, tv) else { throw RouterError("redis \(address): out of memory") }
+        if c.pointee.err != 0 {
+            let message = Self.errorText(c)
+            redisFree(c)
+            throw RouterError("redis \(address): \(message)")
+        }
+        _ = redisSetTimeout(c, tv)
+        context.pointer = c
+        return c
+    }
+
+    private func execute(_ commands: [[String]]) throws -> [RedisReply] {
+        let c = try connected()
+        for args in commands {
+            let bytes = args.map { Array($0.utf8CString) }
+            var pointers: [UnsafePointer<CChar>?] = []
+            var lengths: [Int] = []
+            let rc: Int32 = withArrayOfCStrings(bytes) { ptrs in
+                pointers = ptrs
+                lengths = args.map { $0.utf8.count }
+                return redisAppendCommandArgv(c, Int32(args.count), &pointers, &lengths)
+            }
+            guard rc == 0 else { throw drop(c) }
+        }
+        var replies: [RedisReply] = []
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(c, &raw) == 0, let raw else { throw drop(c) }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            replies.append(RedisReply(reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// Forgets a broken context (the next batch reconnects) and describes why it broke.
+    private func drop(_ c: UnsafeMutablePointer<redisContext>) -> RouterError {
+        let message = Self.errorText(c)
+        redisFree(c)
+        context.pointer = nil
+        return RouterError("redis \(address): \(message)")
+    }
+
+    private static func errorText(_ c: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: c.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+/// The hiredis context, touched only on the connection's thread.
+private final class ContextHolder: @unchecked Sendable {
+    var pointer: UnsafeMutablePointer<redisContext>?
+}
+
+/// Calls `body` with C string pointers to `strings` (each NUL-terminated) valid during the call.
+private func withArrayOfCStrings<R>(_ strings: [[CChar]], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var buffers = strings.map { s -> UnsafeMutablePointer<CChar> in
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: s.count)
+        p.initialize(from: s, count: s.count)
+        return p
+    }
+    defer { for p in buffers { p.deallocate() } }
+    return body(buffers.map { UnsafePointer($0) })
+}
