@@ -21,7 +21,7 @@ let package = Package(
             name: "HeraldPlugins",
             targets: [
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
             ]
         ),
     ],
@@ -236,6 +236,21 @@ let package = Package(
             path: "Plugins/Queues/Migration",
             swiftSettings: strict
         ),
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Plugins/Routers/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "HeraldRouterRedis",
+            dependencies: [
+                "HeraldCore", "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/Routers/Redis",
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldRouterMemory",
             dependencies: [
@@ -251,7 +266,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
-                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory",
+                "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
                 "HeraldApp", "HeraldBench", "HeraldRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -265,7 +280,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
-                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory",
+                "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -325,6 +340,13 @@ let package = Package(
             name: "HeraldQueueTests",
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldRouterTests",
+            dependencies: [
+                "HeraldCore", "HeraldRing", "HeraldRouterRedis",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

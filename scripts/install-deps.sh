@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Herald needs (Swift itself must already be installed).
 # Usage: scripts/install-deps.sh [build|test]   (default: build)
-#   build: pkg-config and the C libraries the plugins link (librdkafka-dev, libzmq3-dev)
+#   build: pkg-config and the C libraries the plugins link (librdkafka-dev, libzmq3-dev, libhiredis-dev)
 #   test:  also kcat and protobuf-compiler (to produce a goim PushMsg without Herald's code)
+#          redis-server (the redis router tests start their own instances)
 #          and chromium (the browser demo test)
 set -euo pipefail
-packages=(pkg-config librdkafka-dev libzmq3-dev)
+packages=(pkg-config librdkafka-dev libzmq3-dev libhiredis-dev)
 if [ "${1:-build}" = test ]; then
-  packages+=(kcat protobuf-compiler chromium)
+  packages+=(kcat protobuf-compiler redis-server chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@ import HeraldQueueMigration
 import HeraldQueueZeroMQ
 import HeraldRing
 import HeraldRouterMemory
+import HeraldRouterRedis
 import HeraldTransportLongPoll
 import HeraldTransportSSE
 import HeraldTransportTCP
@@ -24,6 +25,7 @@ public enum BuiltInPlugins {
         ZeroMQQueue.register(in: &registry)
         MigrationQueue.register(in: &registry)
         MemoryRouter.register(in: &registry)
+        RedisRouter.register(in: &registry)
         BuiltInRings.register(in: &registry)
         return registry
     }

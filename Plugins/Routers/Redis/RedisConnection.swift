@@ -100,7 +100,7 @@ private final class ContextHolder: @unchecked Sendable {
 
 /// Calls `body` with C string pointers to `strings` (each NUL-terminated) valid during the call.
 private func withArrayOfCStrings<R>(_ strings: [[CChar]], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    var buffers = strings.map { s -> UnsafeMutablePointer<CChar> in
+    let buffers = strings.map { s -> UnsafeMutablePointer<CChar> in
         let p = UnsafeMutablePointer<CChar>.allocate(capacity: s.count)
         p.initialize(from: s, count: s.count)
         return p

@@ -76,3 +76,10 @@ public protocol LocalSessionRouter: SessionRouter {
     func addMappingNow(_ mapping: SessionMapping)
     func deleteMappingNow(mid: Int64, key: String, server: String) -> Bool
 }
+
+/// A router failure with a message fit for the API's -500 answer.
+public struct RouterError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

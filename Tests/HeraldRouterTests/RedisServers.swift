@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+/// Real `redis-server` processes on free loopback ports, started for one test and stopped after it.
+final class RedisServers {
+    private var processes: [Process] = []
+    private(set) var addresses: [String] = []
+
+    init(count: Int) throws {
+        for _ in 0..<count {
+            let port = try Self.freePort()
+            processes.append(try Self.launch(port: port))
+            addresses.append("127.0.0.1:\(port)")
+        }
+        for address in addresses { try Self.waitUntilReady(address) }
+    }
+
+    /// Starts server `index` again on its port (after ``stop(_:)``).
+    func restart(_ index: Int) throws {
+        processes[index] = try Self.launch(port: Int(addresses[index].split(separator: ":")[1])!)
+        try Self.waitUntilReady(addresses[index])
+    }
+
+    private static func launch(port: Int) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    private static func waitUntilReady(_ address: String) throws {
+        let port = Int(address.split(separator: ":")[1])!
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? send(["PING"], port: port))?.hasPrefix("+PONG") ?? false
+            if !ready { usleep(50_000) }
+        }
+        try #require(ready, "redis-server on \(address) answers PING")
+    }
+
+    /// Sends one command over a plain socket and returns the raw reply (for checks that must not use the code under test).
+    static func send(_ args: [String], port: Int) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var request = "*\(args.count)\r\n"
+        for a in args { request += "$\(a.utf8.count)\r\n\(a)\r\n" }
+        _ = request.withCString { write(fd, $0, strlen($0)) }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !reply.suffix(2).elementsEqual([13, 10]) {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            reply += buffer[0..<n]
+        }
+        return String(decoding: reply, as: UTF8.self)
+    }
+
+    func dbsize(_ address: String) throws -> Int {
+        let reply = try Self.send(["DBSIZE"], port: Int(address.split(separator: ":")[1])!)
+        // ":<n>\r\n" ("\r\n" is one Character in Swift)
+        return Int(reply.dropFirst().filter(\.isNumber)) ?? -1
+    }
+
+    /// Stops server `index` and waits (bounded) until it is gone.
+    func stop(_ index: Int) {
+        let p = processes[index]
+        guard p.isRunning else { return }
+        // SIGKILL: a child spawned from a test thread can inherit a mask that blocks SIGTERM.
+        kill(p.processIdentifier, SIGKILL)
+        for _ in 0..<200 where p.isRunning { usleep(10_000) }
+    }
+
+    /// Stops every server. Call it in a `defer` right after creating the servers: that also keeps
+    /// this object alive until the test ends.
+    func stopAll() {
+        for i in processes.indices { stop(i) }
+    }
+
+    deinit { stopAll() }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
