@@ -346,7 +346,7 @@ let package = Package(
         .testTarget(
             name: "HeraldRouterTests",
             dependencies: [
-                "HeraldCore", "HeraldRing", "HeraldRouterRedis",
+                "HeraldCore", "HeraldRing", "HeraldRouterRedis", "HeraldTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -116,6 +116,26 @@ public final class Logic: LocalLogicService {
 
     /// Pushes to every connection of the given users. Returns the users with no connection.
     @discardableResult
+    /// Presence per user, keyed by the decimal user id (beyond goim, which cannot tell).
+    public func onlineUsers(mids: [Int64]) async throws -> [String: UserOnline] {
+        let sessions: [Int64: [SessionMapping]]
+        do {
+            sessions = try await router.sessionsByMids(mids)
+        } catch {
+            throw APIError.server("router \(router.name): \(error)")
+        }
+        var result: [String: UserOnline] = [:]
+        for mid in mids {
+            let list = sessions[mid] ?? []
+            result[String(mid)] = UserOnline(
+                online: !list.isEmpty,
+                connections: list.count,
+                platforms: Array(Set(list.map(\.platform).filter { !$0.isEmpty })).sorted()
+            )
+        }
+        return result
+    }
+
     public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: [UInt8]) async throws -> [Int64] {
         let sessions = try await router.sessionsByMids(mids)
         var byServer: [String: [String]] = [:]

@@ -102,6 +102,14 @@ public enum LogicHTTPAPI {
                 return logic.onlineRooms(type: type, rooms: rooms)
             }
         }
+        goim.get("online/users") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let mids = try q.int64List("mids")
+                guard !mids.isEmpty else { throw APIError.badRequest("mids: required parameter is missing") }
+                return try await logic.onlineUsers(mids: mids)
+            }
+        }
         goim.get("online/total") { _, _ in
             await respond {
                 let nodes = await logic.cometNodes()
@@ -218,6 +226,13 @@ struct NodeInstance: Encodable, Sendable {
             "offline": "false",
         ]
     }
+}
+
+/// One user's presence (`/goim/online/users`): whether any connection is mapped, how many, and their platforms.
+public struct UserOnline: Encodable, Sendable, Equatable {
+    public var online: Bool
+    public var connections: Int
+    public var platforms: [String]
 }
 
 struct OnlineTotal: Encodable, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldRing
 import HeraldRouterRedis
+import HeraldTesting
 import Logging
 import Testing
 

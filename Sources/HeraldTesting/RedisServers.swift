@@ -1,12 +1,11 @@
 import Foundation
-import Testing
 
 /// Real `redis-server` processes on free loopback ports, started for one test and stopped after it.
-final class RedisServers {
+public final class RedisServers {
     private var processes: [Process] = []
-    private(set) var addresses: [String] = []
+    public private(set) var addresses: [String] = []
 
-    init(count: Int) throws {
+    public init(count: Int) throws {
         for _ in 0..<count {
             let port = try Self.freePort()
             processes.append(try Self.launch(port: port))
@@ -16,7 +15,7 @@ final class RedisServers {
     }
 
     /// Starts server `index` again on its port (after ``stop(_:)``).
-    func restart(_ index: Int) throws {
+    public func restart(_ index: Int) throws {
         processes[index] = try Self.launch(port: Int(addresses[index].split(separator: ":")[1])!)
         try Self.waitUntilReady(addresses[index])
     }
@@ -38,11 +37,11 @@ final class RedisServers {
             ready = (try? send(["PING"], port: port))?.hasPrefix("+PONG") ?? false
             if !ready { usleep(50_000) }
         }
-        try #require(ready, "redis-server on \(address) answers PING")
+        guard ready else { throw RedisServerError(message: "redis-server on \(address) did not answer PING") }
     }
 
     /// Sends one command over a plain socket and returns the raw reply (for checks that must not use the code under test).
-    static func send(_ args: [String], port: Int) throws -> String {
+    public static func send(_ args: [String], port: Int) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -67,14 +66,14 @@ final class RedisServers {
         return String(decoding: reply, as: UTF8.self)
     }
 
-    func dbsize(_ address: String) throws -> Int {
+    public func dbsize(_ address: String) throws -> Int {
         let reply = try Self.send(["DBSIZE"], port: Int(address.split(separator: ":")[1])!)
         // ":<n>\r\n" ("\r\n" is one Character in Swift)
         return Int(reply.dropFirst().filter(\.isNumber)) ?? -1
     }
 
     /// Stops server `index` and waits (bounded) until it is gone.
-    func stop(_ index: Int) {
+    public func stop(_ index: Int) {
         let p = processes[index]
         guard p.isRunning else { return }
         // SIGKILL: a child spawned from a test thread can inherit a mask that blocks SIGTERM.
@@ -84,7 +83,7 @@ final class RedisServers {
 
     /// Stops every server. Call it in a `defer` right after creating the servers: that also keeps
     /// this object alive until the test ends.
-    func stopAll() {
+    public func stopAll() {
         for i in processes.indices { stop(i) }
     }
 
@@ -102,4 +101,9 @@ final class RedisServers {
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
+}
+
+struct RedisServerError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
