@@ -64,7 +64,7 @@ public final class HeraldServer: Sendable {
             context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
         )
         let nodes = LocalNodeDirectory()
-        let logic = Logic(configuration: configuration.logic, router: router, queue: queue, nodes: nodes, logger: logger)
+        let logic = try Logic(configuration: configuration.logic, router: router, queue: queue, nodes: nodes, logger: logger)
         let comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: self.eventLoopGroup, logger: logger)
         nodes.set(comet: comet)
         self.queue = queue

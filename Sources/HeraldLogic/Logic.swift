@@ -14,6 +14,7 @@ public final class Logic: LocalLogicService {
     public let configuration: LogicConfiguration
     public let router: any SessionRouter
     public let queue: any QueueBackend
+    let verifier: any TokenVerifier
     let nodes: any NodeDirectory
     let logger: Logger
     private let online = NIOLockedValueBox<[String: ServerOnline]>([:])
@@ -26,11 +27,13 @@ public final class Logic: LocalLogicService {
         router: any SessionRouter,
         queue: any QueueBackend,
         nodes: any NodeDirectory,
+        verifier: (any TokenVerifier)? = nil,
         logger: Logger
-    ) {
+    ) throws {
         self.configuration = configuration
         self.router = router
         self.queue = queue
+        self.verifier = try verifier ?? configuration.auth.makeVerifier()
         self.nodes = nodes
         self.logger = logger
     }
@@ -38,14 +41,15 @@ public final class Logic: LocalLogicService {
     // MARK: LogicService (called by comets)
 
     public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
-        let (parsed, key) = try parseToken(token)
+        let parsed = try await verifier.verify(token)
+        let key = Self.key(for: parsed)
         try await router.addMapping(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
         return reply(parsed, key: key)
     }
 
     public func connectNow(server: String, cookie: String, token: [UInt8]) throws -> ConnectReply? {
-        guard let local = router as? any LocalSessionRouter else { return nil }
-        let (parsed, key) = try parseToken(token)
+        guard let local = router as? any LocalSessionRouter, let parsed = try verifier.verifyNow(token) else { return nil }
+        let key = Self.key(for: parsed)
         local.addMappingNow(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
         return reply(parsed, key: key)
     }
@@ -55,14 +59,9 @@ public final class Logic: LocalLogicService {
         return local.deleteMappingNow(mid: mid, key: key, server: server)
     }
 
-    private func parseToken(_ token: [UInt8]) throws -> (AuthToken, String) {
-        let parsed: AuthToken
-        do {
-            parsed = try AuthToken.parse(token)
-        } catch {
-            throw AuthError(error.description)
-        }
-        return (parsed, parsed.key.isEmpty ? UUID().uuidString.lowercased() : parsed.key)
+    /// The connection key: the client's, or a new one (goim assigns a UUID when none is given).
+    private static func key(for token: AuthToken) -> String {
+        token.key.isEmpty ? UUID().uuidString.lowercased() : token.key
     }
 
     private func reply(_ parsed: AuthToken, key: String) -> ConnectReply {

@@ -22,6 +22,10 @@ public struct LogicConfiguration: Sendable {
     public var backoffBaseDelay = 3
     public var backoffFactor = 1.8
     public var backoffJitter = 0.3
+    /// How client tokens are verified (`[logic.auth]`).
+    public var auth = AuthConfiguration()
+    /// When set, every `/goim/...` request must carry `Authorization: Bearer <api_token>`.
+    public var apiToken: String?
 
     public init() {}
 
@@ -44,6 +48,8 @@ public struct LogicConfiguration: Sendable {
         backoffBaseDelay = try backoff.int("base_delay", default: backoffBaseDelay, in: 0...86400)
         backoffFactor = try backoff.double("factor", default: backoffFactor)
         backoffJitter = try backoff.double("jitter", default: backoffJitter)
+        auth = try AuthConfiguration(table: table.table("auth"))
+        apiToken = try table.string("api_token").flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// How long a comet waits for a heartbeat before closing a connection.

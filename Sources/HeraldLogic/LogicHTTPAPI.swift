@@ -38,6 +38,7 @@ public enum LogicHTTPAPI {
     static func addRoutes(to router: Router<BasicRequestContext>, logic: Logic) {
         let maxBody = logic.configuration.maxMessageSize
         let goim = router.group("goim")
+        if let token = logic.configuration.apiToken { goim.add(middleware: APITokenMiddleware(token: token)) }
 
         goim.post("push/keys") { request, _ in
             await respond {

@@ -21,6 +21,7 @@ public final class GoimWebSocketClient: GoimClient, ChannelGoimClient {
         host: String,
         port: Int,
         path: String = "/sub",
+        origin: String? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         receiveBuffer: Int = 0
     ) async throws -> GoimWebSocketClient {
@@ -31,7 +32,7 @@ public final class GoimWebSocketClient: GoimClient, ChannelGoimClient {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer > 0 ? receiveBuffer : 131072))
             .channelInitializer { channel in
-                let request = UpgradeRequestHandler(host: host, path: path, failure: upgraded)
+                let request = UpgradeRequestHandler(host: host, path: path, origin: origin, failure: upgraded)
                 let upgrader = NIOWebSocketClientUpgrader(
                     maxFrameSize: 1 << 24,
                     automaticErrorHandling: false,
@@ -82,11 +83,13 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
 
     let host: String
     let path: String
+    let origin: String?
     let failure: EventLoopPromise<Void>
 
-    init(host: String, path: String, failure: EventLoopPromise<Void>) {
+    init(host: String, path: String, origin: String?, failure: EventLoopPromise<Void>) {
         self.host = host
         self.path = path
+        self.origin = origin
         self.failure = failure
     }
 
@@ -94,6 +97,7 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         headers.add(name: "Content-Length", value: "0")
+        if let origin { headers.add(name: "Origin", value: origin) }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -16,6 +16,7 @@ public enum HTTP1Client {
         method: HTTPMethod,
         path: String,
         body: ByteBuffer? = nil,
+        headers extraHeaders: [(String, String)] = [],
         timeout: TimeAmount = .seconds(60),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Response {
@@ -41,6 +42,7 @@ public enum HTTP1Client {
         headers.add(name: "Connection", value: "close")
         headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         if body != nil { headers.add(name: "Content-Type", value: "application/octet-stream") }
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if let body, body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }

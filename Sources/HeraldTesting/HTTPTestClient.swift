@@ -14,10 +14,13 @@ public struct HTTPTestClient: Sendable {
 
     public let host: String
     public let port: Int
+    /// Sent as `Authorization: Bearer <token>` when set.
+    public var bearerToken: String?
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, bearerToken: String? = nil) {
         self.host = host
         self.port = port
+        self.bearerToken = bearerToken
     }
 
     public func post(_ pathAndQuery: String, body: [UInt8]) async throws -> Reply {
@@ -33,7 +36,10 @@ public struct HTTPTestClient: Sendable {
     }
 
     private func call(_ method: HTTPMethod, _ pathAndQuery: String, body: ByteBuffer?) async throws -> Reply {
-        let response = try await HTTP1Client.request(host: host, port: port, method: method, path: pathAndQuery, body: body)
+        let response = try await HTTP1Client.request(
+            host: host, port: port, method: method, path: pathAndQuery, body: body,
+            headers: bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? []
+        )
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
         var dataText: String?
         if let d = object["data"], let encoded = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys, .fragmentsAllowed]) {

@@ -175,7 +175,8 @@ struct KafkaGatewayTests {
                 let start = ContinuousClock.now
                 let reply = try await g.http.post("/goim/push/keys?operation=1000&keys=outage", body: body)
                 let waited = ContinuousClock.now - start
-                #expect(waited < .seconds(10), "the push API answered after \(waited)")
+                // Not a speed check: only a hang (no answer long after publish_timeout) fails here.
+                #expect(waited < .seconds(30), "the push API answered after \(waited)")
                 if reply.code == 0 { accepted.append(body) } else {
                     #expect(reply.code == -500)
                     #expect(reply.message.contains("kafka"), "\(reply.message)")

@@ -52,7 +52,6 @@ struct ZeroMQHighWaterMarkTests {
         m.room = "r"
         var accepted = 0
         var failure: (any Error)?
-        let start = ContinuousClock.now
         for _ in 0..<200 {
             do {
                 try await q.publish(m)
@@ -62,10 +61,8 @@ struct ZeroMQHighWaterMarkTests {
                 break
             }
         }
-        let waited = ContinuousClock.now - start
         #expect(accepted >= 20 && accepted < 200, "accepted \(accepted) before the mark")
         #expect("\(failure.map { "\($0)" } ?? "")".contains("high-water mark"))
-        #expect(waited < .seconds(3))
         #expect(q.publishedCount == accepted)
         await q.shutdown()
     }

@@ -10,12 +10,14 @@ import NIOWebSocket
 /// (goim's port 3102).
 ///
 /// Config (`[transport.websocket]`): `listen` (default `["0.0.0.0:3102"]`), `path` (`"/sub"`; a
-/// query string is allowed), `max_fragments` (100), and the socket settings of ``ListenerOptions``.
+/// query string is allowed), `max_fragments` (100), `allowed_origins` (`[]` = any; otherwise a
+/// browser's `Origin` must be one of them), and the socket settings of ``ListenerOptions``.
 public final class WebSocketTransport: Transport {
     public let name: String
     private let options: ListenerOptions
     private let path: String
     private let maxFragments: Int
+    private let allowedOrigins: Set<String>
     private let context: TransportContext
     private let listeners = ListenerSet()
 
@@ -25,6 +27,7 @@ public final class WebSocketTransport: Transport {
         self.options = try ListenerOptions(config: context.config, defaultListen: "0.0.0.0:3102")
         self.path = try context.config.string("path", default: "/sub")
         self.maxFragments = try context.config.int("max_fragments", default: 100, in: 1...10000)
+        self.allowedOrigins = Set(try context.config.stringArray("allowed_origins", default: []).map { $0.lowercased() })
     }
 
     public static func register(in registry: inout PluginRegistry) {
@@ -36,17 +39,19 @@ public final class WebSocketTransport: Transport {
         let name = self.name
         let path = self.path
         let maxFragments = self.maxFragments
+        let allowedOrigins = self.allowedOrigins
         let maxMessage = limits.maxBodySize + Packet.headerLength
         let bootstrap = options.bootstrap(group: context.eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor)
+                    let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor, allowedOrigins: allowedOrigins)
                     let upgrader = NIOWebSocketServerUpgrader(
                         maxFrameSize: maxMessage,
                         automaticErrorHandling: false,
                         shouldUpgrade: { channel, head in
                             let requestPath = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
-                            return channel.eventLoop.makeSucceededFuture(requestPath == path ? HTTPHeaders() : nil)
+                            let allowed = requestPath == path && PlainHTTPRejector.originAllowed(head, allowedOrigins)
+                            return channel.eventLoop.makeSucceededFuture(allowed ? HTTPHeaders() : nil)
                         },
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
@@ -83,7 +88,8 @@ public final class WebSocketTransport: Transport {
     public func shutdown() async { await listeners.closeAll() }
 }
 
-/// Answers plain HTTP requests (no upgrade, or another path) on the WebSocket port and closes.
+/// Answers plain HTTP requests (no upgrade, another path, or an Origin not allowed) on the
+/// WebSocket port and closes.
 final class PlainHTTPRejector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -91,25 +97,46 @@ final class PlainHTTPRejector: ChannelInboundHandler, RemovableChannelHandler {
     private let path: String
     private let transport: String
     private let acceptor: any SessionAcceptor
+    private let allowedOrigins: Set<String>
+    private var originRefused: String?
 
-    init(path: String, transport: String, acceptor: any SessionAcceptor) {
+    init(path: String, transport: String, acceptor: any SessionAcceptor, allowedOrigins: Set<String>) {
         self.path = path
         self.transport = transport
         self.acceptor = acceptor
+        self.allowedOrigins = allowedOrigins
+    }
+
+    /// Browsers send `Origin`; other clients do not and are not restricted by it.
+    static func originAllowed(_ head: HTTPRequestHead, _ allowed: Set<String>) -> Bool {
+        guard !allowed.isEmpty, let origin = head.headers.first(name: "Origin") else { return true }
+        return allowed.contains(origin.lowercased())
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .end = unwrapInboundIn(data) else { return }
-        let text = "WebSocket upgrade required at \(path)\n"
+        let part = unwrapInboundIn(data)
+        if case .head(let head) = part, !Self.originAllowed(head, allowedOrigins) {
+            originRefused = head.headers.first(name: "Origin") ?? ""
+        }
+        guard case .end = part else { return }
+        if let origin = originRefused {
+            respond(context, status: .forbidden, text: "Origin \(origin) is not allowed\n")
+            acceptor.recordRejected(transport: transport, reason: .protocolError("origin not allowed: \(origin)"))
+            return
+        }
+        respond(context, status: .badRequest, text: "WebSocket upgrade required at \(path)\n")
+        acceptor.recordRejected(transport: transport, reason: .protocolError("not a WebSocket upgrade"))
+    }
+
+    private func respond(_ context: ChannelHandlerContext, status: HTTPResponseStatus, text: String) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(text.utf8.count))
         headers.add(name: "Connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-        acceptor.recordRejected(transport: transport, reason: .protocolError("not a WebSocket upgrade"))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
