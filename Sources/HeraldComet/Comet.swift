@@ -23,6 +23,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     let allocator = ByteBufferAllocator()
     let roomOnline = RoomOnline()
     let ips = IPCounter()
+    let admission: ConnectionAdmission
     private let buckets: [KeyBucket]
     private let shards: NIOLockedValueBox<[ObjectIdentifier: LoopShard]>
 
@@ -31,6 +32,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         self.logic = logic
         self.localLogic = logic as? any LocalLogicService
         self.logger = logger
+        self.admission = ConnectionAdmission(maxTotal: configuration.maxConnections, maxPerIP: configuration.maxConnectionsPerIP)
         self.buckets = (0..<configuration.bucketCount).map { _ in KeyBucket() }
         var shards: [ObjectIdentifier: LoopShard] = [:]
         for loop in eventLoopGroup.makeIterator() {
@@ -47,6 +49,13 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         let shard = shard(for: link.eventLoop)
         let session = CometSession(comet: self, shard: shard, link: link)
         shard.add(session)
+        let ip = link.remoteAddress?.ipAddress
+        if let refused = admission.admit(ip) {
+            // Closed once the transport has attached the session; the close is counted by reason.
+            link.eventLoop.execute { link.close(refused) }
+        } else {
+            session.admittedIP = .some(ip)
+        }
         return session
     }
 

@@ -24,6 +24,10 @@ public struct CometConfiguration: Sendable {
     public var limits = ConnectionLimits()
     /// Packets a client may send before its auth completes; more closes the connection.
     public var maxPacketsBeforeAuth: Int = 8
+    /// Connections this process holds at most (0 = no limit); more are closed at once, counted.
+    public var maxConnections: Int = 100_000
+    /// Connections one client IP may hold at most (0 = no limit: mobile carriers put many users behind one address).
+    public var maxConnectionsPerIP: Int = 0
     /// How often room online counts are reported to logic.
     public var onlineReportInterval: Duration = .seconds(10)
     /// Bounds of the random interval between a connection's heartbeats to logic (goim: 10–30 min).
@@ -53,6 +57,8 @@ public struct CometConfiguration: Sendable {
         limits.outboundHighWater = try table.int("outbound_buffer_bytes", default: limits.outboundHighWater, in: 1024...(1 << 30))
         limits.outboundLowWater = limits.outboundHighWater / 4
         maxPacketsBeforeAuth = try table.int("max_packets_before_auth", default: maxPacketsBeforeAuth, in: 0...1024)
+        maxConnections = try table.int("max_connections", default: maxConnections, in: 0...100_000_000)
+        maxConnectionsPerIP = try table.int("max_connections_per_ip", default: maxConnectionsPerIP, in: 0...100_000_000)
         onlineReportInterval = try table.duration("online_report_interval", default: onlineReportInterval)
         logicHeartbeatMin = try table.duration("logic_heartbeat_min", default: logicHeartbeatMin)
         logicHeartbeatMax = try table.duration("logic_heartbeat_max", default: logicHeartbeatMax)

@@ -55,7 +55,14 @@ final class CometSession: ClientSession, @unchecked Sendable {
         }
     }
 
+    /// Set when the connection took an admission slot (the IP it was counted under).
+    var admittedIP: String??
+
     func linkClosed(_ reason: CloseReason) {
+        if let ip = admittedIP {
+            comet.admission.release(ip)
+            admittedIP = nil
+        }
         link = nil
         buffered = []
         shard.remove(self)

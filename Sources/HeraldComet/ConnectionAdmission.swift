@@ -1,0 +1,46 @@
+import HeraldCore
+import NIOConcurrencyHelpers
+
+/// Admits new connections under the process-wide and per-IP limits (`max_connections`,
+/// `max_connections_per_ip`). Counted from the moment a socket is opened, before auth, so a flood
+/// of unauthenticated sockets is bounded too.
+final class ConnectionAdmission: Sendable {
+    private struct State {
+        var total = 0
+        var perIP: [String: Int] = [:]
+    }
+
+    private let maxTotal: Int
+    private let maxPerIP: Int
+    private let state = NIOLockedValueBox(State())
+
+    init(maxTotal: Int, maxPerIP: Int) {
+        self.maxTotal = maxTotal
+        self.maxPerIP = maxPerIP
+    }
+
+    static let tooMany = CloseReason("too_many_connections")
+    static let tooManyFromIP = CloseReason("too_many_connections_from_ip")
+
+    /// Takes a slot for a connection from `ip`, or says which limit refuses it.
+    func admit(_ ip: String?) -> CloseReason? {
+        state.withLockedValue { s in
+            if maxTotal > 0 && s.total >= maxTotal { return Self.tooMany }
+            if maxPerIP > 0, let ip, s.perIP[ip, default: 0] >= maxPerIP { return Self.tooManyFromIP }
+            s.total += 1
+            if let ip { s.perIP[ip, default: 0] += 1 }
+            return nil
+        }
+    }
+
+    /// Gives back the slot of an admitted connection.
+    func release(_ ip: String?) {
+        state.withLockedValue { s in
+            s.total -= 1
+            if let ip {
+                let n = s.perIP[ip, default: 1] - 1
+                s.perIP[ip] = n > 0 ? n : nil
+            }
+        }
+    }
+}
