@@ -1,0 +1,110 @@
+import HeraldProtocol
+import HeraldTesting
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+
+/// Socket-level fuzzing: thousands of random and mutated packets over tcp and websocket while
+/// well-behaved clients keep receiving a steady stream of room pushes.
+@Suite("end to end: bad-input storm")
+struct BadInputStormTests {
+    /// A small deterministic generator, so a failure can be replayed from its seed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func validPacket(_ op: Operation, body: String, rng: inout SplitMix) -> [UInt8] {
+        var b = ByteBuffer()
+        b.writePacketHeader(bodyLength: body.utf8.count, version: 1, operation: op, sequence: Int32.random(in: 0...1000, using: &rng))
+        b.writeString(body)
+        return Array(b.readableBytesView)
+    }
+
+    /// One hostile message: garbage, a packet with mutated bytes, a lying length, or a truncation.
+    static func hostile(_ rng: inout SplitMix) -> [UInt8] {
+        var p = validPacket([.auth, .heartbeat, .sub, .changeRoom][Int.random(in: 0..<4, using: &rng)], body: #"{"mid":1}"#, rng: &rng)
+        switch Int.random(in: 0..<5, using: &rng) {
+        case 0:
+            return (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        case 1:
+            for _ in 0..<Int.random(in: 1...6, using: &rng) { p[Int.random(in: 0..<16, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            return p
+        case 2:
+            let lie = UInt32.random(in: 0...UInt32.max, using: &rng)
+            p[0] = UInt8(lie >> 24); p[1] = UInt8((lie >> 16) & 0xFF); p[2] = UInt8((lie >> 8) & 0xFF); p[3] = UInt8(lie & 0xFF)
+            return p
+        case 3:
+            p[4] = 0; p[5] = UInt8.random(in: 0...255, using: &rng)  // header length
+            return p
+        default:
+            return Array(p.prefix(Int.random(in: 1..<p.count, using: &rng))) + [UInt8](repeating: 0xFF, count: Int.random(in: 0...64, using: &rng))
+        }
+    }
+
+    @Test("2,000 hostile messages on 400 connections: no crash, good clients get every push, server closes are counted")
+    func storm() async throws {
+        try await withGateway(gatewayTOML(handshake: "1s")) { g in
+            var good: [any GoimClient] = []
+            for i in 0..<4 {
+                good.append(try await g.client(i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: Int64(900 + i), roomID: "live://storm", accepts: [1000])))
+            }
+            let pushed = NIOLockedValueBox(0)
+            let stop = NIOLockedValueBox(false)
+            let pusher = Task {
+                while !stop.withLockedValue({ $0 }) {
+                    let n = pushed.withLockedValue { $0 }
+                    if (try? await g.http.post("/goim/push/room?operation=1000&type=live&room=storm", body: "push \(n)"))?.code == 0 {
+                        pushed.withLockedValue { $0 += 1 }
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+
+            let closedByServer = NIOLockedValueBox(0)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for batch in 0..<8 {
+                    group.addTask {
+                        var rng = SplitMix(state: UInt64(batch) &* 7919 &+ 1)
+                        for i in 0..<50 {
+                            let c: any GoimClient = i % 2 == 0
+                                ? try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort)
+                                : try await GoimWebSocketClient.connect(host: "127.0.0.1", port: g.wsPort)
+                            for _ in 0..<5 { try? await c.sendRaw(ByteBuffer(bytes: Self.hostile(&rng))) }
+                            // The handshake timeout (1 s) also closes what the server accepted as harmless.
+                            if await c.inbox.waitForClose(timeout: .seconds(3)) {
+                                closedByServer.withLockedValue { $0 += 1 }
+                            } else {
+                                await c.close()
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            stop.withLockedValue { $0 = true }
+            await pusher.value
+            let total = pushed.withLockedValue { $0 }
+
+            #expect(try await g.http.get("/goim/online/total").code == 0, "the server is alive")
+            #expect(total > 0)
+            for c in good {
+                var got = Set<String>()
+                while got.count < total, let p = await c.inbox.next(timeout: .seconds(5)) {
+                    if p.operation.rawValue == 1000 { got.insert(String(buffer: p.body)) }
+                }
+                #expect(got.count == total, "a good client received \(got.count) of \(total) pushes")
+            }
+            let serverCloses = g.closes.filter { $0.key != "client_closed" }.values.reduce(0, +)
+            #expect(closedByServer.withLockedValue { $0 } == 400, "every hostile connection was closed by the server")
+            #expect(serverCloses >= 400, "each server close is counted by reason: \(g.closes)")
+            for c in good { await c.close() }
+        }
+    }
+}
