@@ -36,3 +36,6 @@ for transport in tcp websocket; do
     --connections 300 --messages 50 --drain-timeout 20 --server-pid "$server" --require-no-loss
 done
 echo "bench smoke: no loss"
+
+# Fuzzing for a bounded time: the packet decoder, the auth token and PushMsg under libFuzzer + ASan.
+Fuzz/run.sh 60

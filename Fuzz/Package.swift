@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+// libFuzzer targets for Herald's parsers of untrusted input: the packet decoder, the auth token
+// and the queue's PushMsg. A separate package so the main build stays free of sanitizer flags.
+// Run: Fuzz/run.sh [seconds]
+import Foundation
+import PackageDescription
+
+/// A path dependency is named after its directory, which differs between clones.
+let herald = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "HeraldFuzz",
+    dependencies: [
+        .package(path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "HeraldFuzz",
+            dependencies: [
+                .product(name: "HeraldProtocol", package: herald),
+            ]
+        ),
+    ]
+)
