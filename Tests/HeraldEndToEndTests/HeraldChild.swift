@@ -16,6 +16,21 @@ final class HeraldChild {
     var tcpPort: Int { base + 1 }
     var pid: Int32 { process.processIdentifier }
 
+    /// The lines every child needs: quiet logs, the API on `base + 11`, tcp on `base + 1`.
+    static func baseTOML(_ base: Int, serverID: String = "child") -> String {
+        """
+        [server]
+        id = "\(serverID)"
+        [log]
+        level = "error"
+        [logic]
+        listen = "127.0.0.1:\(base + 11)"
+        [transport.tcp]
+        listen = "127.0.0.1:\(base + 1)"
+
+        """
+    }
+
     /// Writes `config(base)` and starts `herald serve` on it; returns once the API answers.
     init(config: (Int) -> String) async throws {
         let binary = Self.root.appendingPathComponent(".build/debug/herald").path

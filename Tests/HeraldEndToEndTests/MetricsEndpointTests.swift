@@ -9,16 +9,7 @@ import Testing
 struct MetricsEndpointTests {
     @Test("/metrics exposes connections, auths, deliveries and close reasons")
     func metrics() async throws {
-        let child = try await HeraldChild { base in
-            """
-            [log]
-            level = "error"
-            [logic]
-            listen = "127.0.0.1:\(base + 11)"
-            [transport.tcp]
-            listen = "127.0.0.1:\(base + 1)"
-            """
-        }
+        let child = try await HeraldChild { HeraldChild.baseTOML($0) }
         defer { child.stop() }
         let api = child.api
         let base = child.base

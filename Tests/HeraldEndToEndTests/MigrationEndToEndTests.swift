@@ -13,15 +13,7 @@ import Glibc
 @Suite("end to end: staged kafka → zeromq migration", .serialized)
 struct MigrationEndToEndTests {
     static func config(base: Int, phase: String) -> String {
-        """
-        [server]
-        id = "migrating"
-        [log]
-        level = "error"
-        [logic]
-        listen = "127.0.0.1:\(base + 11)"
-        [transport.tcp]
-        listen = "127.0.0.1:\(base + 1)"
+        HeraldChild.baseTOML(base, serverID: "migrating") + """
         [queue]
         plugin = "migration"
         [queue.migration]

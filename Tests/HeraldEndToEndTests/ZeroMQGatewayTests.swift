@@ -57,15 +57,7 @@ struct ZeroMQGatewayTests {
     @Test("across processes: this process publishes, a herald serve child consumes and delivers")
     func acrossProcesses() async throws {
         let child = try await HeraldChild { base in
-            """
-            [server]
-            id = "child"
-            [log]
-            level = "error"
-            [logic]
-            listen = "127.0.0.1:\(base + 11)"
-            [transport.tcp]
-            listen = "127.0.0.1:\(base + 1)"
+            HeraldChild.baseTOML(base) + """
             [queue]
             plugin = "zeromq"
             [queue.zeromq]
