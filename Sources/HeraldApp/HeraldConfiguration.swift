@@ -16,6 +16,8 @@ public struct HeraldConfiguration: Sendable {
 
     public var serverID: String
     public var logLevel: Logger.Level
+    /// `text` (swift-log's stream format) or `json` (one object per line).
+    public var logFormat: String
     public var comet: CometConfiguration
     public var logic: LogicConfiguration
     public var job: JobConfiguration
@@ -41,6 +43,7 @@ public struct HeraldConfiguration: Sendable {
             allowed: Logger.Level.allCases.map(\.rawValue)
         )
         logLevel = Logger.Level(rawValue: levelText)!
+        logFormat = try root.table("log").choice("format", default: "text", allowed: ["text", "json"])
         comet = try CometConfiguration(serverID: serverID, table: root.table("comet"))
         logic = try LogicConfiguration(table: root.table("logic"))
         job = try JobConfiguration(table: root.table("job"))

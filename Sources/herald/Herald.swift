@@ -1,5 +1,6 @@
 public import ArgumentParser
 import HeraldApp
+import HeraldCore
 public import Logging
 import Metrics
 import Prometheus
@@ -36,7 +37,13 @@ struct Serve: AsyncParsableCommand {
         raiseOpenFileLimit()
         let level = logLevel ?? configuration.logLevel
         configuration.logLevel = level
+        let json = configuration.logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
