@@ -139,9 +139,12 @@ public final class HeraldServer: Sendable {
         let front = TransportService(server: self, apiBound: apiBound, ready: ready)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: comet)]
+                // Graceful shutdown runs in reverse order, each after the previous finished: the API
+                // stops taking pushes, the job delivers what was accepted, then the connections are
+                // closed over the drain window, then the comet's timers stop.
+                services: [.init(service: comet), .init(service: front)]
                     + (configuration.job.enabled ? [.init(service: job)] : [])
-                    + [.init(service: api), .init(service: front)],
+                    + [.init(service: api)],
                 gracefulShutdownSignals: signals,
                 cancellationSignals: [],
                 logger: logger
@@ -205,7 +208,7 @@ public final class HeraldServer: Sendable {
             ready.publish(Addresses(transports: bound, api: api))
             try? await gracefulShutdown()
             for transport in server.transports { await transport.stopAccepting() }
-            await server.comet.closeAll()
+            await server.comet.closeAll(over: server.configuration.comet.drainWindow)
             for transport in server.transports { await transport.shutdown() }
         }
     }

@@ -218,13 +218,26 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         }
     }
 
-    /// Closes every connection (after transports stopped accepting) and stops the timers.
-    public func closeAll() async {
-        for shard in allShards {
-            try? await shard.eventLoop.submit {
-                shard.stopSweeping()
-                for session in shard.sessions { session.closeForShutdown() }
-            }.get()
+    /// Closes every connection (after transports stopped accepting) and stops the timers. Each
+    /// client gets op 6 first. With a `window`, the closes are spread evenly over it in 100 ms
+    /// slices, so clients do not all reconnect in one wave.
+    public func closeAll(over window: Duration = .zero) async {
+        let shards = allShards
+        let slices = window > .zero ? max(1, Int(window / .milliseconds(100))) : 1
+        for slice in 0..<slices {
+            let remaining = slices - slice
+            var stillOpen = 0
+            for shard in shards {
+                stillOpen += (try? await shard.eventLoop.submit {
+                    if slice == 0 { shard.stopSweeping() }
+                    let open = shard.sessions.filter { !$0.isClosing }
+                    let share = (open.count + remaining - 1) / remaining
+                    for session in open.prefix(share) { session.closeForShutdown() }
+                    return open.count - share
+                }.get()) ?? 0
+            }
+            if stillOpen == 0 { break }
+            if remaining > 1 { try? await Task.sleep(for: window / slices) }
         }
     }
 }

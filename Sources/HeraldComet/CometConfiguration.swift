@@ -28,6 +28,9 @@ public struct CometConfiguration: Sendable {
     public var maxConnections: Int = 100_000
     /// Connections one client IP may hold at most (0 = no limit: mobile carriers put many users behind one address).
     public var maxConnectionsPerIP: Int = 0
+    /// On SIGTERM, connections are closed over this window (each told op 6 first) so clients do
+    /// not reconnect in one wave.
+    public var drainWindow: Duration = .seconds(5)
     /// How often room online counts are reported to logic.
     public var onlineReportInterval: Duration = .seconds(10)
     /// Bounds of the random interval between a connection's heartbeats to logic (goim: 10–30 min).
@@ -59,6 +62,7 @@ public struct CometConfiguration: Sendable {
         maxPacketsBeforeAuth = try table.int("max_packets_before_auth", default: maxPacketsBeforeAuth, in: 0...1024)
         maxConnections = try table.int("max_connections", default: maxConnections, in: 0...100_000_000)
         maxConnectionsPerIP = try table.int("max_connections_per_ip", default: maxConnectionsPerIP, in: 0...100_000_000)
+        drainWindow = try table.duration("drain_window", default: drainWindow)
         onlineReportInterval = try table.duration("online_report_interval", default: onlineReportInterval)
         logicHeartbeatMin = try table.duration("logic_heartbeat_min", default: logicHeartbeatMin)
         logicHeartbeatMax = try table.duration("logic_heartbeat_max", default: logicHeartbeatMax)

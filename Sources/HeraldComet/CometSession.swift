@@ -109,8 +109,17 @@ final class CometSession: ClientSession, @unchecked Sendable {
         link?.close(.replaced)
     }
 
+    /// Set once a shutdown close was sent (the link closes asynchronously).
+    private(set) var isClosing = false
+
+    /// Tells an authenticated client to reconnect elsewhere (op 6, goim's disconnect reply) and closes.
     func closeForShutdown() {
-        link?.close(.serverShutdown)
+        guard let link, !isClosing else { return }
+        isClosing = true
+        if isActive {
+            link.send(framing.frame(Packet(version: 1, operation: .disconnectReply, sequence: 0), allocator: comet.allocator))
+        }
+        link.close(.serverShutdown)
     }
 
     // MARK: Auth

@@ -62,6 +62,7 @@ func gatewayTOML(
     online_report_interval = "100ms"
     timer_tick = "20ms"
     handshake_timeout = "\(handshake)"
+    drain_window = "0s"
     \(comet)
     [logic]
     listen = "127.0.0.1:0"

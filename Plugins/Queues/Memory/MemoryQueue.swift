@@ -71,8 +71,10 @@ public final class MemoryQueue: QueueBackend {
     fileprivate func next(consumer: Int) async -> QueueDelivery? {
         await withCheckedContinuation { (c: CheckedContinuation<QueueDelivery?, Never>) in
             let ready: QueueDelivery?? = state.withLockedValue { s in
-                if s.closed || s.closedConsumers.contains(consumer) { return .some(nil) }
+                // A closed consumer still gets what is queued (a graceful stop delivers everything
+                // accepted), then nil.
                 if let item = s.items.popFirst() { return .some(item) }
+                if s.closed || s.closedConsumers.contains(consumer) { return .some(nil) }
                 s.waiters.append((consumer, c))
                 return .none
             }

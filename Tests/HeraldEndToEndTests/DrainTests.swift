@@ -1,0 +1,54 @@
+import HeraldProtocol
+import HeraldTesting
+import NIOConcurrencyHelpers
+import Testing
+
+@Suite("end to end: graceful drain")
+struct DrainTests {
+    @Test("shutdown delivers every push accepted before it, tells each client op 6, and spreads the closes over the window")
+    func drain() async throws {
+        let toml = gatewayTOML().replacingOccurrences(of: "drain_window = \"0s\"", with: "drain_window = \"1s\"")
+        try await withGateway(toml) { g in
+            var connected: [any GoimClient] = []
+            for i in 0..<20 {
+                connected.append(try await g.client(.tcp, AuthToken(mid: Int64(i + 1), key: "drain-\(i)", roomID: "live://drain", accepts: [1000])))
+            }
+            let clients = connected
+            for n in 0..<200 {
+                #expect(try await g.http.post("/goim/push/room?operation=1000&type=live&room=drain", body: "room \(n)").code == 0)
+            }
+            for i in 0..<20 {
+                #expect(try await g.http.post("/goim/push/keys?operation=1000&keys=drain-\(i)", body: "key \(i)").code == 0)
+            }
+            // Shut down right after the last push was accepted.
+            let shutdown = Task { await g.server.shutdown() }
+
+            let closedOrder = NIOLockedValueBox<[Int]>([])
+            let openWhenFirstClosed = NIOLockedValueBox<Int?>(nil)
+            await withTaskGroup(of: (Int, Set<String>, Bool).self) { group in
+                for (i, c) in clients.enumerated() {
+                    group.addTask {
+                        var got = Set<String>()
+                        var sawDisconnect = false
+                        while let p = await c.inbox.next(timeout: .seconds(10)) {
+                            if p.operation == .disconnectReply { sawDisconnect = true } else if p.operation.rawValue == 1000 { got.insert(String(buffer: p.body)) }
+                        }
+                        closedOrder.withLockedValue { order in
+                            if order.isEmpty { openWhenFirstClosed.withLockedValue { $0 = clients.filter { !$0.inbox.isClosed }.count } }
+                            order.append(i)
+                        }
+                        return (i, got, sawDisconnect)
+                    }
+                }
+                for await (i, got, sawDisconnect) in group {
+                    #expect(got == Set((0..<200).map { "room \($0)" } + ["key \(i)"]), "client \(i) got \(got.count) of 201")
+                    #expect(sawDisconnect, "client \(i) was told op 6 before the close")
+                }
+            }
+            await shutdown.value
+            #expect(closedOrder.withLockedValue { $0.count } == 20)
+            #expect((openWhenFirstClosed.withLockedValue { $0 } ?? 0) > 5, "closes are spread: most clients were still open when the first closed")
+            #expect(await eventually { (g.closes["server_shutdown"] ?? 0) == 20 }, "\(g.closes)")
+        }
+    }
+}
