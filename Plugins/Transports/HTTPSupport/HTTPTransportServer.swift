@@ -3,6 +3,7 @@ public import Hummingbird
 import Logging
 public import NIOCore
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// The HTTP listener of an HTTP-based transport (long-poll, SSE, your own): a Hummingbird server
 /// on the transport's address, on the gateway's event loops, with optional CORS headers.
@@ -10,7 +11,7 @@ public final class HTTPTransportServer: Sendable {
     private let context: TransportContext
     private let address: ListenAddress
     private let corsOrigin: String
-    private let task = NIOLockedValueBox<Task<Void, any Error>?>(nil)
+    private let task = NIOLockedValueBox<(group: ServiceGroup, run: Task<Void, any Error>)?>(nil)
 
     /// Reads `listen` (one address, default `defaultListen`) and `cors_origin` (`"*"`, one origin,
     /// or `""` for none) from the transport's table.
@@ -39,8 +40,10 @@ public final class HTTPTransportServer: Sendable {
             eventLoopGroupProvider: .shared(context.eventLoopGroup),
             logger: context.logger
         )
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-        task.withLockedValue { $0 = running }
+        // Its own service group, so stop() can shut it down gracefully instead of cancelling it.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: context.logger))
+        let running = Task { try await group.run() }
+        task.withLockedValue { $0 = (group, running) }
         Task {
             _ = try? await running.value
             promise.fail(ChannelError.ioOnClosedChannel)
@@ -53,13 +56,18 @@ public final class HTTPTransportServer: Sendable {
         return bound.map { [$0] } ?? []
     }
 
-    /// Stops the server (open requests are cancelled).
+    /// Stops the server gracefully (open requests finish); after two seconds what is left is cancelled.
     public func stop() async {
-        let running = task.withLockedValue { t in
+        guard let (group, running) = task.withLockedValue({ t in
             defer { t = nil }
             return t
+        }) else { return }
+        await group.triggerGracefulShutdown()
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(2))
+            running.cancel()
         }
-        running?.cancel()
-        _ = try? await running?.value
+        _ = try? await running.value
+        deadline.cancel()
     }
 }
