@@ -26,6 +26,9 @@ public struct LogicConfiguration: Sendable {
     public var auth = AuthConfiguration()
     /// When set, every `/goim/...` request must carry `Authorization: Bearer <api_token>`.
     public var apiToken: String?
+    /// Pushes per second the API accepts across all push endpoints (0 = no limit), and the burst.
+    public var pushRateLimit: Double = 0
+    public var pushBurst = 100
 
     public init() {}
 
@@ -50,6 +53,8 @@ public struct LogicConfiguration: Sendable {
         backoffJitter = try backoff.double("jitter", default: backoffJitter)
         auth = try AuthConfiguration(table: table.table("auth"))
         apiToken = try table.string("api_token").flatMap { $0.isEmpty ? nil : $0 }
+        pushRateLimit = try table.double("push_rate_limit", default: pushRateLimit)
+        pushBurst = try table.int("push_burst", default: pushBurst, in: 1...10_000_000)
     }
 
     /// How long a comet waits for a heartbeat before closing a connection.

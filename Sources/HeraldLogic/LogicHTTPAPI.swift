@@ -39,6 +39,9 @@ public enum LogicHTTPAPI {
         let maxBody = logic.configuration.maxMessageSize
         let goim = router.group("goim")
         if let token = logic.configuration.apiToken { goim.add(middleware: APITokenMiddleware(token: token)) }
+        if logic.configuration.pushRateLimit > 0 {
+            goim.add(middleware: PushRateLimiter(rate: logic.configuration.pushRateLimit, burst: logic.configuration.pushBurst, logger: logic.logger))
+        }
 
         goim.post("push/keys") { request, _ in
             await respond {

@@ -36,4 +36,21 @@ struct LimitsTests {
             for c in [a, b] { await c.close() }
         }
     }
+
+    @Test("push_rate_limit: pushes over the bucket get HTTP 429 and -429; queries are not limited")
+    func pushRate() async throws {
+        try await withGateway(gatewayTOML(logic: "push_rate_limit = 5\npush_burst = 5")) { g in
+            var accepted = 0
+            var refused = 0
+            for i in 0..<12 {
+                let r = try await g.http.post("/goim/push/all?operation=1000", body: "\(i)")
+                if r.code == 0 { accepted += 1 }
+                if r.status == 429 && r.code == -429 { refused += 1 }
+            }
+            #expect(accepted + refused == 12)
+            #expect(accepted >= 5, "the burst is honoured")
+            #expect(refused >= 1, "pushes over the limit are refused")
+            #expect(try await g.http.get("/goim/online/total").code == 0)
+        }
+    }
 }
