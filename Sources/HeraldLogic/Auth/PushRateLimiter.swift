@@ -4,7 +4,6 @@ import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
-import HeraldCore
 
 /// A token bucket over the push endpoints (`[logic] push_rate_limit` pushes/s, `push_burst`):
 /// over the limit a push is answered HTTP 429 with code -429 and counted; it is never queued.
