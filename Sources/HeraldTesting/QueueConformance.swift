@@ -14,8 +14,15 @@ public enum QueueConformance {
         ("publish and consume every kind", publishAndConsume),
         ("order per partitioning key", perKeyOrder),
         ("acknowledged messages are not delivered again", commit),
-        ("unacknowledged messages are delivered again", redelivery),
+        (redeliveryCase, redelivery),
     ]
+
+    static let redeliveryCase = "unacknowledged messages are delivered again"
+
+    /// The cases that apply to a backend with these guarantees (redelivery only where declared).
+    public static func caseNames(redelivers: Bool) -> [String] {
+        cases.map(\.name).filter { redelivers || $0 != redeliveryCase }
+    }
 
     /// How long a case waits for deliveries before reporting what is missing.
     public static let patience: Duration = .seconds(30)
@@ -123,7 +130,7 @@ public enum QueueConformance {
     public static func redelivery(_ make: Make) async throws -> [String] {
         let queue = try await make()
         defer { Task { await queue.shutdown() } }
-        guard queue.guarantees.redelivers else { return [] }
+        guard queue.guarantees.redelivers else { return ["\(queue.name) does not declare redelivery; this case does not apply to it"] }
         // One key, so the messages share a partition and are consumed in order.
         let sent = (0..<30).map { i -> PushMsg in
             var m = body("r \(i)")

@@ -38,16 +38,14 @@ enum SharedDevBroker {
 
 @Suite("Queue conformance")
 struct QueueConformanceTests {
-    static let caseNames = QueueConformance.cases.map(\.name)
-
-    @Test("memory", arguments: caseNames)
+    @Test("memory", arguments: QueueConformance.caseNames(redelivers: MemoryQueue().guarantees.redelivers))
     func memory(_ name: String) async throws {
         let run = try #require(QueueConformance.cases.first { $0.name == name }).run
         let problems = try await run { MemoryQueue(capacity: 10_000) }
         #expect(problems.isEmpty, "\(problems)")
     }
 
-    @Test("kafka (development broker)", arguments: caseNames)
+    @Test("kafka (development broker)", arguments: QueueConformance.caseNames(redelivers: true))
     func kafka(_ name: String) async throws {
         let run = try #require(QueueConformance.cases.first { $0.name == name }).run
         let problems = try await run { try SharedDevBroker.queue() }
@@ -57,7 +55,7 @@ struct QueueConformanceTests {
 
 extension QueueConformanceTests {
     /// Over tcp:// on loopback (a port chosen by the system): the same sockets and wire as between processes.
-    @Test("zeromq (tcp)", arguments: caseNames)
+    @Test("zeromq (tcp)", arguments: QueueConformance.caseNames(redelivers: false))
     func zeromq(_ name: String) async throws {
         let run = try #require(QueueConformance.cases.first { $0.name == name }).run
         let problems = try await run {

@@ -152,10 +152,11 @@ final class KafkaConsumer: QueueConsumer {
             // A poison message must not stop the partition: count it, log it, and move past it.
             malformed.increment()
             errorLog.log(logger, "kafka message is not a goim PushMsg; skipped", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)"])
-            state.withLockedValue { $0.offsets.received(partition: m.partition, offset: m.offset) }
-            if let commit = state.withLockedValue({ $0.offsets.acknowledge(partition: m.partition, offset: m.offset) }) {
-                store(partition: m.partition, offset: commit)
+            let commit = state.withLockedValue { s in
+                s.offsets.received(partition: m.partition, offset: m.offset)
+                return s.offsets.acknowledge(partition: m.partition, offset: m.offset)
             }
+            if let commit { store(partition: m.partition, offset: commit) }
             return
         }
         let delivery = QueueDelivery(message: push, position: UInt64(m.offset), partition: m.partition)

@@ -61,7 +61,7 @@ public final class KafkaQueue: QueueBackend {
     }
 
     public func publish(_ message: PushMsg) async throws {
-        let value = try Array(message.serializedBytes() as [UInt8])
+        let value: [UInt8] = try message.serializedBytes()
         let start = ContinuousClock.now
         do {
             try await producer.produce(key: Array(message.partitionKey.utf8), value: value)

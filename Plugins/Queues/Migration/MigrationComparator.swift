@@ -71,26 +71,30 @@ final class MigrationComparator: Sendable {
         let now = ContinuousClock.now
         let (first, lagged) = state.withLockedValue { s -> (Bool, Duration?) in
             let phase = s.phase
-            if side == .primary { s.figures[phase, default: .init()].seenPrimary += 1 } else { s.figures[phase, default: .init()].seenSecondary += 1 }
+            var figures = s.figures[phase] ?? MigrationFigures()
+            defer { s.figures[phase] = figures }
+            if side == .primary { figures.seenPrimary += 1 } else { figures.seenSecondary += 1 }
             guard !message.heraldOrigin.isEmpty else {
-                s.figures[phase, default: .init()].delivered += 1
+                figures.delivered += 1
                 return (true, nil)
             }
             let id = MessageID(origin: message.heraldOrigin, seq: message.heraldSeq)
             if s.window.insert(id) {
-                s.figures[phase, default: .init()].delivered += 1
+                figures.delivered += 1
                 if phase == .dualRead {
                     s.waiting[id] = (side, now)
                     s.waitingOrder.append(id)
                 }
                 return (true, nil)
             }
-            s.figures[phase, default: .init()].duplicatesSuppressed += 1
-            guard let twin = s.waiting.removeValue(forKey: id), twin.side != side else { return (false, nil) }
+            figures.duplicatesSuppressed += 1
+            // A second copy from the same backend (its own redelivery) is not the twin.
+            guard let twin = s.waiting[id], twin.side != side else { return (false, nil) }
+            s.waiting.removeValue(forKey: id)
             let lag = now - twin.at
-            s.figures[phase, default: .init()].lagCount += 1
-            s.figures[phase, default: .init()].lagTotal += lag
-            s.figures[phase, default: .init()].lagMax = max(s.figures[phase, default: .init()].lagMax, lag)
+            figures.lagCount += 1
+            figures.lagTotal += lag
+            figures.lagMax = max(figures.lagMax, lag)
             return (false, lag)
         }
         if first { delivered.increment() } else { suppressed.increment() }

@@ -3,8 +3,8 @@
 /// keeps no log, so what was queued in a job that stopped is gone.
 ///
 /// Concurrent publishes in one logic reach the socket slightly out of number order, so a missing
-/// number only counts as lost once it is `grace` overdue. With several job endpoints a
-/// publisher's numbers are spread over them and gaps mean nothing; the queue counts only with one.
+/// number only counts as lost once it is `grace` overdue. When a logic spreads its messages over
+/// several job endpoints each job sees only part of the numbers: set `count_losses = false` there.
 struct SequenceGaps {
     private struct Origin {
         var highest: UInt64

@@ -19,6 +19,9 @@ public struct ZeroMQConfiguration: Sendable {
     /// Received messages waiting for the job before the consumer stops reading (then the
     /// socket's receive buffer and high-water mark push back to the publishers).
     public var maxBuffered: Int
+    /// Count gaps in the publishers' sequence numbers as lost messages. Only meaningful when each
+    /// logic sends everything to this one job endpoint; turn off when logics spread over several.
+    public var countLosses: Bool
 
     public init(_ table: ConfigTable) throws(ConfigError) {
         bind = try table.string("bind", default: "tcp://127.0.0.1:5590")
@@ -38,6 +41,7 @@ public struct ZeroMQConfiguration: Sendable {
         reconnectInterval = try table.duration("reconnect_interval", default: .milliseconds(100))
         reconnectIntervalMax = try table.duration("reconnect_interval_max", default: .seconds(5))
         maxBuffered = try table.int("max_buffered", default: 4096, in: 1...1_000_000)
+        countLosses = try table.bool("count_losses", default: true)
     }
 }
 

@@ -27,8 +27,7 @@ final class ZeroMQConsumer: QueueConsumer {
         let malformed = Counter(label: "herald_queue_malformed_total", dimensions: [("queue", "zeromq")])
         let lost = Counter(label: "herald_queue_lost_total", dimensions: [("queue", "zeromq")])
         let errorLog = RateLimitedLog(interval: .seconds(1))
-        let gaps = GapBox()
-        let position = GapBox()
+        let polled = PollState()
         poller = PollThread(
             name: "herald-zmq-pull",
             iterate: {
@@ -43,14 +42,14 @@ final class ZeroMQConsumer: QueueConsumer {
                     return
                 }
                 if countGaps {
-                    let overdue = gaps.value.record(origin: message.heraldOrigin, seq: message.heraldSeq)
+                    let overdue = polled.gaps.record(origin: message.heraldOrigin, seq: message.heraldSeq)
                     if overdue > 0 {
                         lost.increment(by: Int64(overdue))
                         errorLog.log(logger, "zeromq: messages lost in transit (a job or logic restarted)", metadata: ["zeromq.lost": "\(overdue)"])
                     }
                 }
-                position.count += 1
-                buffer.offer(QueueDelivery(message: message, position: position.count))
+                polled.received += 1
+                buffer.offer(QueueDelivery(message: message, position: polled.received))
             },
             finish: {}
         )
@@ -75,7 +74,8 @@ final class ZeroMQConsumer: QueueConsumer {
 }
 
 /// State touched only by the polling thread.
-private final class GapBox: @unchecked Sendable {
-    var value = SequenceGaps()
-    var count: UInt64 = 0
+private final class PollState: @unchecked Sendable {
+    var gaps = SequenceGaps()
+    /// Messages received so far (the deliveries' positions).
+    var received: UInt64 = 0
 }

@@ -94,7 +94,7 @@ public final class ZeroMQQueue: QueueBackend {
         return ZeroMQConsumer(
             socket: inbound,
             maxBuffered: configuration.maxBuffered,
-            countGaps: true,
+            countGaps: configuration.countLosses,
             logger: logger,
             released: { [consumerActive] in consumerActive.withLockedValue { $0 = false } }
         )
