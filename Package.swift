@@ -144,7 +144,7 @@ let package = Package(
         .target(
             name: "HeraldHTTPTransport",
             dependencies: [
-                "HeraldCore",
+                "HeraldCore", "HeraldProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

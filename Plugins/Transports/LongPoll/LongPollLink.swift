@@ -1,5 +1,6 @@
 import DequeModule
 import HeraldCore
+import HeraldHTTPTransport
 import HeraldProtocol
 import NIOCore
 
@@ -22,12 +23,15 @@ final class LongPollLink: ClientLink, @unchecked Sendable {
     private let maxQueuedBytes: Int
     private let onClose: @Sendable (String) -> Void
 
-    var session: (any ClientSession)?
+    private let handle = SessionHandle()
+    var session: (any ClientSession)? {
+        get { handle.session }
+        set { handle.session = newValue }
+    }
     private var queue = Deque<Message>()
     private var queuedBytes = 0
     private var nextSeq: UInt64 = 1
     private var waiter: EventLoopPromise<Void>?
-    private var capture: [Packet]?
     private(set) var closeReason: CloseReason?
 
     init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxQueuedBytes: Int,
@@ -48,10 +52,7 @@ final class LongPollLink: ClientLink, @unchecked Sendable {
 
     func send(_ bytes: ByteBuffer) {
         guard !isClosed, let packets = try? PacketBatch.split(bytes) else { return }
-        if capture != nil {
-            capture!.append(contentsOf: packets)
-            return
-        }
+        if handle.capture(packets) { return }
         for packet in packets {
             queue.append(Message(seq: nextSeq, packet: packet))
             nextSeq += 1
@@ -65,22 +66,13 @@ final class LongPollLink: ClientLink, @unchecked Sendable {
         closeReason = reason
         wake()
         onClose(id)
-        if let session {
-            self.session = nil
-            session.linkClosed(reason)
-        }
+        handle.linkClosed(reason)
     }
 
     // MARK: Requests (on eventLoop)
 
     /// Hands the session a client packet and returns the replies it produced synchronously.
-    func submit(_ packet: Packet) -> [Packet] {
-        capture = []
-        session?.receive(packet)
-        let replies = capture ?? []
-        capture = nil
-        return replies
-    }
+    func submit(_ packet: Packet) -> [Packet] { handle.submit(packet) }
 
     /// Drops acknowledged messages; returns what is queued after `ack`, or nil when the caller should wait.
     func take(after ack: UInt64) -> [Message]? {

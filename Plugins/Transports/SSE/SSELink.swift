@@ -20,10 +20,13 @@ final class SSELink: ClientLink, @unchecked Sendable {
     private let finish: @Sendable () -> Void
     private let onClose: @Sendable (String) -> Void
 
-    var session: (any ClientSession)?
+    private let handle = SessionHandle()
+    var session: (any ClientSession)? {
+        get { handle.session }
+        set { handle.session = newValue }
+    }
     private var pendingBytes = 0
     private var nextID: UInt64 = 1
-    private var capture: [Packet]?
     private(set) var closeReason: CloseReason?
 
     init(id: String, eventLoop: any EventLoop, transportName: String, maxPendingBytes: Int,
@@ -42,10 +45,7 @@ final class SSELink: ClientLink, @unchecked Sendable {
 
     func send(_ bytes: ByteBuffer) {
         guard closeReason == nil, let packets = try? PacketBatch.split(bytes) else { return }
-        if capture != nil {
-            capture!.append(contentsOf: packets)
-            return
-        }
+        if handle.capture(packets) { return }
         for packet in packets {
             var event = ByteBuffer(string: "id: \(nextID)\nevent: message\ndata: ")
             event.writeString(PacketJSON.text(packet))
@@ -72,18 +72,9 @@ final class SSELink: ClientLink, @unchecked Sendable {
         closeReason = reason
         finish()
         onClose(id)
-        if let session {
-            self.session = nil
-            session.linkClosed(reason)
-        }
+        handle.linkClosed(reason)
     }
 
     /// Hands the session a client packet and returns the replies it produced synchronously.
-    func submit(_ packet: Packet) -> [Packet] {
-        capture = []
-        session?.receive(packet)
-        let replies = capture ?? []
-        capture = nil
-        return replies
-    }
+    func submit(_ packet: Packet) -> [Packet] { handle.submit(packet) }
 }
