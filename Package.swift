@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: - Core and roles
@@ -92,8 +94,9 @@ let package = Package(
         .target(
             name: "HeraldLogic",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldProtocol", "HeraldTLS",
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,7 +147,7 @@ let package = Package(
         .target(
             name: "HeraldHTTPTransport",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldProtocol", "HeraldTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -279,9 +282,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldTLS",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldApp",
             dependencies: [
-                "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob",
+                "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob", "HeraldTLS",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -3,6 +3,7 @@ public import HeraldComet
 public import HeraldCore
 public import HeraldJob
 public import HeraldLogic
+public import HeraldTLS
 public import Logging
 
 /// The whole configuration of one Herald process, read from TOML (see docs/configuration.md).
@@ -32,6 +33,8 @@ public struct HeraldConfiguration: Sendable {
     public var transports: [TransportEntry]
     /// Event loop threads for connections and the API (0 = one per core).
     public var threads: Int
+    /// `[tls]`: the certificate of listeners with `tls = true`.
+    public var tls: TLSSettings?
 
     public init(table root: ConfigTable) throws {
         let server = try root.table("server")
@@ -48,6 +51,10 @@ public struct HeraldConfiguration: Sendable {
         logic = try LogicConfiguration(table: root.table("logic"))
         job = try JobConfiguration(table: root.table("job"))
         comet.limits.maxBodySize = max(comet.limits.maxBodySize, 16)
+        tls = try TLSSettings(table: root.table("tls"))
+        if logic.tls && tls == nil {
+            throw ConfigError(key: "logic.tls", message: "TLS needs [tls] certificate_file and private_key_file")
+        }
 
         let queue = try root.table("queue")
         queuePlugin = try queue.string("plugin", default: "memory")

@@ -1,6 +1,7 @@
 public import HeraldComet
 public import HeraldCore
 import HeraldJob
+import HeraldTLS
 public import HeraldLogic
 import Hummingbird
 public import Logging
@@ -34,6 +35,10 @@ public final class HeraldServer: Sendable {
     private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    /// The TLS context of every `tls = true` listener (nil without `[tls]`).
+    let tls: TLSContextSource?
+    /// The configuration as last applied (the start-up one, then each reload's).
+    private let applied: NIOLockedValueBox<HeraldConfiguration>
 
     /// Builds every role and plugin. Throws on an unknown plugin name (listing the registered ones)
     /// or an invalid setting, before anything listens.
@@ -45,7 +50,10 @@ public final class HeraldServer: Sendable {
         metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
         self.configuration = configuration
+        self.applied = NIOLockedValueBox(configuration)
         self.metricsText = metricsText
+        let tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        self.tls = tls
         var defaultLogger = Logger(label: "herald")
         defaultLogger.logLevel = configuration.logLevel
         let logger = logger ?? defaultLogger
@@ -81,7 +89,8 @@ public final class HeraldServer: Sendable {
                     config: entry.table,
                     eventLoopGroup: group,
                     limits: configuration.comet.limits,
-                    logger: logger
+                    logger: logger,
+                    security: tls
                 )
             )
         }
@@ -123,6 +132,7 @@ public final class HeraldServer: Sendable {
             logic: logic,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
+            security: configuration.logic.tls ? tls : nil,
             extraRoutes: { router in
                 guard let metricsText else { return }
                 // Prometheus text exposition of every swift-metrics counter, gauge and histogram.
@@ -161,24 +171,56 @@ public final class HeraldServer: Sendable {
         await cleanUp()
     }
 
-    /// Applies a re-read configuration (SIGHUP): what can change live is applied — today the
-    /// queue's reloadable settings, such as a migration's phase — and the keys that changed but
-    /// need a restart are returned (and logged).
+    /// Applies a re-read configuration (SIGHUP): what can change live is applied — token
+    /// verification (`[logic.auth]`), connection and room limits, the log level, the TLS
+    /// certificate files' contents, and the queue's reloadable settings such as a migration's
+    /// phase — and the keys that changed but need a restart are returned (and logged).
     @discardableResult
     public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+        let current = applied.withLockedValue { $0 }
         var restart: [String] = []
-        if next.queuePlugin != configuration.queuePlugin {
+        // Auth first: a setting that cannot be used throws before anything else changes.
+        try logic.applyAuth(next.logic.auth)
+        if next.queuePlugin != current.queuePlugin {
             restart.append("queue.plugin")
         } else if let reloadable = queue as? any ReloadableQueue {
             restart += try await reloadable.reload(next.queueTable)
         }
-        if next.logLevel != configuration.logLevel { restart.append("log.level") }
-        if next.transports.map(\.name) != configuration.transports.map(\.name) { restart.append("transport") }
+        comet.applyLimits(next.comet)
+        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+        if let tls {
+            if next.tls == tls.settings {
+                try tls.reload()  // re-read the same files: a renewed certificate
+            } else {
+                restart.append("tls")
+            }
+        } else if next.tls != nil {
+            restart.append("tls")
+        }
+        if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
+        for key in Self.restartOnlyChanges(current, next) where !restart.contains(key) { restart.append(key) }
+        applied.withLockedValue { $0 = next }
         logger.notice(
             "configuration reloaded",
             metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"]
         )
         return restart
+    }
+
+    /// Settings read once at start-up that differ between `a` and `b`, by their key.
+    static func restartOnlyChanges(_ a: HeraldConfiguration, _ b: HeraldConfiguration) -> [String] {
+        var keys: [String] = []
+        func check(_ key: String, _ changed: Bool) { if changed { keys.append(key) } }
+        check("server.threads", a.threads != b.threads)
+        check("router.plugin", a.routerPlugin != b.routerPlugin)
+        check("logic.listen", a.logic.httpHost != b.logic.httpHost || a.logic.httpPort != b.logic.httpPort)
+        check("logic.api_token", a.logic.apiToken != b.logic.apiToken)
+        check("logic.push_rate_limit", a.logic.pushRateLimit != b.logic.pushRateLimit || a.logic.pushBurst != b.logic.pushBurst)
+        check("logic.tls", a.logic.tls != b.logic.tls)
+        check("comet.buckets", a.comet.bucketCount != b.comet.bucketCount)
+        check("comet.max_body_size", a.comet.limits.maxBodySize != b.comet.limits.maxBodySize)
+        check("log.format", a.logFormat != b.logFormat)
+        return keys
     }
 
     /// Stops the server as SIGTERM would: stop accepting, close connections, drain, exit `run`.

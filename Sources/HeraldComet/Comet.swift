@@ -2,6 +2,8 @@ public import HeraldCore
 public import HeraldProtocol
 public import Logging
 public import NIOCore
+import Atomics
+import Metrics
 import NIOConcurrencyHelpers
 public import ServiceLifecycle
 
@@ -24,6 +26,10 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     let roomOnline = RoomOnline()
     let ips = IPCounter()
     let admission: ConnectionAdmission
+    private let maxRoomsLimit: ManagedAtomic<Int>
+    private let roomLimitLog = RateLimitedLog(interval: .seconds(10))
+    private let roomsRefused = Counter(label: "herald_rooms_refused_total")
+    static let tooManyRooms = CloseReason("too_many_rooms")
     private let buckets: [KeyBucket]
     private let shards: NIOLockedValueBox<[ObjectIdentifier: LoopShard]>
 
@@ -33,6 +39,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         self.localLogic = logic as? any LocalLogicService
         self.logger = logger
         self.admission = ConnectionAdmission(maxTotal: configuration.maxConnections, maxPerIP: configuration.maxConnectionsPerIP)
+        self.maxRoomsLimit = ManagedAtomic(configuration.maxRooms)
         self.buckets = (0..<configuration.bucketCount).map { _ in KeyBucket() }
         var shards: [ObjectIdentifier: LoopShard] = [:]
         for loop in eventLoopGroup.makeIterator() {
@@ -41,6 +48,22 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
             loop.execute { shard.startSweeping(every: configuration.timerTick) }
         }
         self.shards = NIOLockedValueBox(shards)
+    }
+
+    /// Applies the limits of a re-read configuration (SIGHUP): `max_connections`,
+    /// `max_connections_per_ip` and `max_rooms` change live; existing connections are kept.
+    public func applyLimits(_ next: CometConfiguration) {
+        admission.setLimits(maxTotal: next.maxConnections, maxPerIP: next.maxConnectionsPerIP)
+        maxRoomsLimit.store(next.maxRooms, ordering: .relaxed)
+    }
+
+    /// Counts a member of `room` unless that would exceed `max_rooms`; a refusal is counted and logged.
+    func joinRoom(_ room: String) -> Bool {
+        let limit = maxRoomsLimit.load(ordering: .relaxed)
+        if roomOnline.join(room, limit: limit) { return true }
+        roomsRefused.increment()
+        roomLimitLog.log(logger, "max_rooms reached: a connection asking for a new room was refused", metadata: ["limit": "\(limit)"])
+        return false
     }
 
     // MARK: SessionAcceptor

@@ -38,6 +38,8 @@ public struct CometConfiguration: Sendable {
     public var logicHeartbeatMax: Duration = .seconds(1800)
     /// Weight and public addresses reported for node selection.
     public var weight: Int = 10
+    /// Distinct rooms this comet holds; a connection asking for one more is refused (0 = no limit).
+    public var maxRooms = 1_000_000
     public var publicAddresses: [String] = []
 
     public init(serverID: String) {
@@ -62,6 +64,7 @@ public struct CometConfiguration: Sendable {
         maxPacketsBeforeAuth = try table.int("max_packets_before_auth", default: maxPacketsBeforeAuth, in: 0...1024)
         maxConnections = try table.int("max_connections", default: maxConnections, in: 0...100_000_000)
         maxConnectionsPerIP = try table.int("max_connections_per_ip", default: maxConnectionsPerIP, in: 0...100_000_000)
+        maxRooms = try table.int("max_rooms", default: maxRooms, in: 0...100_000_000)
         drainWindow = try table.duration("drain_window", default: drainWindow)
         onlineReportInterval = try table.duration("online_report_interval", default: onlineReportInterval)
         logicHeartbeatMin = try table.duration("logic_heartbeat_min", default: logicHeartbeatMin)

@@ -181,7 +181,11 @@ final class CometSession: ClientSession, @unchecked Sendable {
         if let old = comet.bucket(for: key).put(key, self) {
             old.shard.eventLoop.execute { old.replace() }
         }
-        if !reply.roomID.isEmpty { enterRoom(reply.roomID) }
+        if !reply.roomID.isEmpty && !enterRoom(reply.roomID) {
+            // max_rooms: this comet cannot hold one more room.
+            link.close(Comet.tooManyRooms)
+            return
+        }
         let now = NIODeadline.now()
         deadline = now + .nanoseconds(heartbeat.nanoseconds)
         nextLogicHeartbeat = now + comet.randomLogicHeartbeatGap()
@@ -208,15 +212,22 @@ final class CometSession: ClientSession, @unchecked Sendable {
             link.send(framing.frame(packet.reply(.heartbeatReply, body: body), allocator: comet.allocator))
         case .changeRoom:
             let newRoom = String(buffer: packet.body)
+            var replyBody = packet.body
             if newRoom != room {
-                if !room.isEmpty {
-                    shard.leave(self, room: room)
-                    comet.roomOnline.leave(room)
+                let previous = room
+                if !previous.isEmpty {
+                    shard.leave(self, room: previous)
+                    comet.roomOnline.leave(previous)
                 }
                 room = ""
-                if !newRoom.isEmpty { enterRoom(newRoom) }
+                if !newRoom.isEmpty && !enterRoom(newRoom) {
+                    // max_rooms: stay in the previous room; the reply names the room the
+                    // connection is in, so the client sees the change did not happen.
+                    if !previous.isEmpty { _ = enterRoom(previous) }
+                    replyBody = comet.allocator.buffer(string: room)
+                }
             }
-            link.send(framing.frame(packet.reply(.changeRoomReply, body: packet.body), allocator: comet.allocator))
+            link.send(framing.frame(packet.reply(.changeRoomReply, body: replyBody), allocator: comet.allocator))
         case .sub:
             acceptedOps.formUnion(Self.parseOperations(packet.body))
             link.send(framing.frame(packet.reply(.subReply, body: packet.body), allocator: comet.allocator))
@@ -232,10 +243,12 @@ final class CometSession: ClientSession, @unchecked Sendable {
         }
     }
 
-    private func enterRoom(_ newRoom: String) {
+    /// Joins `newRoom`; false when `max_rooms` refuses it (the connection is then in no room).
+    private func enterRoom(_ newRoom: String) -> Bool {
+        guard comet.joinRoom(newRoom) else { return false }
         room = newRoom
         shard.join(self, room: newRoom)
-        comet.roomOnline.join(newRoom)
+        return true
     }
 
     /// Parses a comma-separated list of operations ("1000,1001"); unparsable items are skipped, as in goim.

@@ -6,17 +6,24 @@ import NIOConcurrencyHelpers
 /// of unauthenticated sockets is bounded too.
 final class ConnectionAdmission: Sendable {
     private struct State {
+        var maxTotal: Int
+        var maxPerIP: Int
         var total = 0
         var perIP: [String: Int] = [:]
     }
 
-    private let maxTotal: Int
-    private let maxPerIP: Int
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
 
     init(maxTotal: Int, maxPerIP: Int) {
-        self.maxTotal = maxTotal
-        self.maxPerIP = maxPerIP
+        state = NIOLockedValueBox(State(maxTotal: maxTotal, maxPerIP: maxPerIP))
+    }
+
+    /// Changes the limits (SIGHUP). Connections above a lowered limit stay; new ones wait for room.
+    func setLimits(maxTotal: Int, maxPerIP: Int) {
+        state.withLockedValue {
+            $0.maxTotal = maxTotal
+            $0.maxPerIP = maxPerIP
+        }
     }
 
     static let tooMany = CloseReason("too_many_connections")
@@ -25,8 +32,8 @@ final class ConnectionAdmission: Sendable {
     /// Takes a slot for a connection from `ip`, or says which limit refuses it.
     func admit(_ ip: String?) -> CloseReason? {
         state.withLockedValue { s in
-            if maxTotal > 0 && s.total >= maxTotal { return Self.tooMany }
-            if maxPerIP > 0, let ip, s.perIP[ip, default: 0] >= maxPerIP { return Self.tooManyFromIP }
+            if s.maxTotal > 0 && s.total >= s.maxTotal { return Self.tooMany }
+            if s.maxPerIP > 0, let ip, s.perIP[ip, default: 0] >= s.maxPerIP { return Self.tooManyFromIP }
             s.total += 1
             if let ip { s.perIP[ip, default: 0] += 1 }
             return nil

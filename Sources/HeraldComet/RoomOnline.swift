@@ -9,8 +9,18 @@ final class RoomOnline: Sendable {
 
     private let counts = NIOLockedValueBox(Counts())
 
-    func join(_ room: String) {
-        counts.withLockedValue { $0.local[room, default: 0] += 1 }
+    /// Counts a member of `room`. A room this comet does not have yet is refused (false) when it
+    /// already has `limit` rooms (0 = no limit).
+    func join(_ room: String, limit: Int = 0) -> Bool {
+        counts.withLockedValue { c in
+            if let n = c.local[room] {
+                c.local[room] = n + 1
+                return true
+            }
+            guard limit == 0 || c.local.count < limit else { return false }
+            c.local[room] = 1
+            return true
+        }
     }
 
     func leave(_ room: String) {

@@ -14,7 +14,8 @@ public final class Logic: LocalLogicService {
     public let configuration: LogicConfiguration
     public let router: any SessionRouter
     public let queue: any QueueBackend
-    let verifier: any TokenVerifier
+    private let currentVerifier: NIOLockedValueBox<any TokenVerifier>
+    var verifier: any TokenVerifier { currentVerifier.withLockedValue { $0 } }
     let nodes: any NodeDirectory
     let logger: Logger
     private let online = NIOLockedValueBox<[String: ServerOnline]>([:])
@@ -33,9 +34,17 @@ public final class Logic: LocalLogicService {
         self.configuration = configuration
         self.router = router
         self.queue = queue
-        self.verifier = try verifier ?? configuration.auth.makeVerifier()
+        self.currentVerifier = NIOLockedValueBox(try verifier ?? configuration.auth.makeVerifier())
         self.nodes = nodes
         self.logger = logger
+    }
+
+    /// Replaces how tokens are verified (SIGHUP): connections authenticating afterwards use the new
+    /// settings; open connections stay. A setting that cannot be used throws and changes nothing.
+    public func applyAuth(_ auth: AuthConfiguration) throws {
+        let next = try auth.makeVerifier()
+        currentVerifier.withLockedValue { $0 = next }
+        logger.notice("token verification reloaded", metadata: ["auth.mode": "\(next.name)"])
     }
 
     // MARK: LogicService (called by comets)

@@ -29,6 +29,8 @@ public struct LogicConfiguration: Sendable {
     /// Pushes per second the API accepts across all push endpoints (0 = no limit), and the burst.
     public var pushRateLimit: Double = 0
     public var pushBurst = 100
+    /// Serve the API over TLS with the `[tls]` certificate.
+    public var tls = false
 
     public init() {}
 
@@ -55,6 +57,7 @@ public struct LogicConfiguration: Sendable {
         apiToken = try table.string("api_token").flatMap { $0.isEmpty ? nil : $0 }
         pushRateLimit = try table.double("push_rate_limit", default: pushRateLimit)
         pushBurst = try table.int("push_burst", default: pushBurst, in: 1...10_000_000)
+        tls = try table.bool("tls", default: tls)
     }
 
     /// How long a comet waits for a heartbeat before closing a connection.

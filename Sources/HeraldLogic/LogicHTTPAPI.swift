@@ -1,6 +1,7 @@
 import Foundation
 public import HeraldCore
 import HeraldProtocol
+import HeraldTLS
 public import Hummingbird
 public import Logging
 public import NIOCore
@@ -16,6 +17,7 @@ public enum LogicHTTPAPI {
         logic: Logic,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
+        security: (any ChannelSecurity)? = nil,
         extraRoutes: @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -25,6 +27,7 @@ public enum LogicHTTPAPI {
         extraRoutes(router)
         return Application(
             router: router,
+            server: .http1(security: security),
             configuration: .init(
                 address: .hostname(logic.configuration.httpHost, port: logic.configuration.httpPort),
                 serverName: "herald"

@@ -38,15 +38,11 @@ struct Serve: AsyncParsableCommand {
         let level = logLevel ?? configuration.logLevel
         configuration.logLevel = level
         let json = configuration.logFormat == "json"
+        LiveLogLevel.set(level)
         LoggingSystem.bootstrap { label in
-            if json {
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            var base: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            base.logLevel = .trace  // the level is LiveLogLevel's, which SIGHUP can change
+            return LiveLogLevel(base)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -3,6 +3,7 @@ public import Hummingbird
 import Logging
 public import NIOCore
 import NIOConcurrencyHelpers
+import HeraldTLS
 import ServiceLifecycle
 
 /// The HTTP listener of an HTTP-based transport (long-poll, SSE, your own): a Hummingbird server
@@ -11,6 +12,7 @@ public final class HTTPTransportServer: Sendable {
     private let context: TransportContext
     private let address: ListenAddress
     private let corsOrigin: String
+    private let security: (any ChannelSecurity)?
     private let task = NIOLockedValueBox<(group: ServiceGroup, run: Task<Void, any Error>)?>(nil)
 
     /// Reads `listen` (one address, default `defaultListen`) and `cors_origin` (`"*"`, one origin,
@@ -23,6 +25,7 @@ public final class HTTPTransportServer: Sendable {
         }
         address = listen[0]
         corsOrigin = try context.config.string("cors_origin", default: "*")
+        security = try context.listenerSecurity()
     }
 
     /// Starts serving the routes `addRoutes` adds under `path`; returns the bound address.
@@ -35,6 +38,7 @@ public final class HTTPTransportServer: Sendable {
         let promise = context.eventLoopGroup.any().makePromise(of: SocketAddress?.self)
         let app = Application(
             router: router,
+            server: .http1(security: security),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "herald-\(context.name)"),
             onServerRunning: { channel in promise.succeed(channel.localAddress) },
             eventLoopGroupProvider: .shared(context.eventLoopGroup),

@@ -11,13 +11,15 @@ import NIOWebSocket
 ///
 /// Config (`[transport.websocket]`): `listen` (default `["0.0.0.0:3102"]`), `path` (`"/sub"`; a
 /// query string is allowed), `max_fragments` (100), `allowed_origins` (`[]` = any; otherwise a
-/// browser's `Origin` must be one of them), and the socket settings of ``ListenerOptions``.
+/// browser's `Origin` must be one of them), `tls` (false; true serves wss with the `[tls]` certificate),
+/// and the socket settings of ``ListenerOptions``.
 public final class WebSocketTransport: Transport {
     public let name: String
     private let options: ListenerOptions
     private let path: String
     private let maxFragments: Int
     private let allowedOrigins: Set<String>
+    private let security: (any ChannelSecurity)?
     private let context: TransportContext
     private let listeners = ListenerSet()
 
@@ -25,6 +27,7 @@ public final class WebSocketTransport: Transport {
         self.context = context
         self.name = context.name
         self.options = try ListenerOptions(config: context.config, defaultListen: "0.0.0.0:3102")
+        self.security = try context.listenerSecurity()
         self.path = try context.config.string("path", default: "/sub")
         self.maxFragments = try context.config.int("max_fragments", default: 100, in: 1...10000)
         self.allowedOrigins = Set(try context.config.stringArray("allowed_origins", default: []).map { $0.lowercased() })
@@ -40,10 +43,12 @@ public final class WebSocketTransport: Transport {
         let path = self.path
         let maxFragments = self.maxFragments
         let allowedOrigins = self.allowedOrigins
+        let security = self.security
         let maxMessage = limits.maxBodySize + Packet.headerLength
         let bootstrap = options.bootstrap(group: context.eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try security?.secure(channel)
                     let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor, allowedOrigins: allowedOrigins)
                     let upgrader = NIOWebSocketServerUpgrader(
                         maxFrameSize: maxMessage,

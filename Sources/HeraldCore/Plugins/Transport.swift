@@ -31,12 +31,32 @@ public struct TransportContext: Sendable {
     /// Limits every transport applies.
     public var limits: ConnectionLimits
     public var logger: Logger
+    /// TLS for listeners configured with `tls = true` (nil when `[tls]` is not configured).
+    public var security: (any ChannelSecurity)?
 
-    public init(name: String, config: ConfigTable, eventLoopGroup: any EventLoopGroup, limits: ConnectionLimits, logger: Logger) {
+    public init(
+        name: String,
+        config: ConfigTable,
+        eventLoopGroup: any EventLoopGroup,
+        limits: ConnectionLimits,
+        logger: Logger,
+        security: (any ChannelSecurity)? = nil
+    ) {
         self.name = name
         self.config = config
         self.eventLoopGroup = eventLoopGroup
         self.limits = limits
         self.logger = logger
+        self.security = security
+    }
+
+    /// The security a listener uses: nil when its `tls` is false; a configuration error when it
+    /// asks for TLS and `[tls]` has no certificate.
+    public func listenerSecurity() throws(ConfigError) -> (any ChannelSecurity)? {
+        guard try config.bool("tls", default: false) else { return nil }
+        guard let security else {
+            throw ConfigError(key: config.keyPath("tls"), message: "TLS needs [tls] certificate_file and private_key_file")
+        }
+        return security
     }
 }

@@ -1,0 +1,9 @@
+public import NIOCore
+
+/// Transport security for a new server-side connection: adds the TLS handler at the front of
+/// the pipeline. Provided by the application (`[tls]`), used by every listener configured with
+/// `tls = true`, so a transport plugin secures its connections without depending on a TLS library.
+public protocol ChannelSecurity: Sendable {
+    /// Adds the server-side TLS handler first in `channel`'s pipeline. Runs on the channel's event loop.
+    func secure(_ channel: any Channel) throws
+}
