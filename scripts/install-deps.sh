@@ -4,11 +4,11 @@
 #   build: pkg-config and the C libraries the plugins link (librdkafka-dev, libzmq3-dev, libhiredis-dev)
 #   test:  also kcat and protobuf-compiler (to produce a goim PushMsg without Herald's code)
 #          redis-server (the redis router tests start their own instances)
-#          and chromium (the browser demo test)
+#          chromium (the browser demo test) and openssl (the TLS tests make a test certificate)
 set -euo pipefail
 packages=(pkg-config librdkafka-dev libzmq3-dev libhiredis-dev)
 if [ "${1:-build}" = test ]; then
-  packages+=(kcat protobuf-compiler redis-server chromium)
+  packages+=(kcat protobuf-compiler redis-server chromium openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do

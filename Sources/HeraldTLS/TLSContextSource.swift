@@ -18,7 +18,7 @@ public final class TLSContextSource: ChannelSecurity {
 
     public func secure(_ channel: any Channel) throws {
         let current = context.withLockedValue { $0 }
-        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: current), position: .first)
+        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: current), name: ChannelSecurityHandler.name, position: .first)
     }
 
     /// Re-reads the certificate and key files. Throws (keeping the current context) when they cannot be used.

@@ -14,11 +14,13 @@ public final class GoimTCPClient: GoimClient, ChannelGoimClient {
         self.inbox = inbox
     }
 
+    /// `secure` adds a client TLS handler first in the pipeline (tests of `tls = true` listeners).
     public static func connect(
         host: String,
         port: Int,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        receiveBuffer: Int = 0
+        receiveBuffer: Int = 0,
+        secure: (@Sendable (any Channel) throws -> Void)? = nil
     ) async throws -> GoimTCPClient {
         let inbox = PacketInbox()
         let channel = try await ClientBootstrap(group: group)
@@ -26,6 +28,7 @@ public final class GoimTCPClient: GoimClient, ChannelGoimClient {
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer > 0 ? receiveBuffer : 131072))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try secure?(channel)
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(PacketDecoder(maxBodySize: 1 << 24)),
                         InboxHandler(inbox: inbox)

@@ -17,13 +17,15 @@ public final class GoimWebSocketClient: GoimClient, ChannelGoimClient {
         self.handler = handler
     }
 
+    /// `secure` adds a client TLS handler first in the pipeline (wss tests).
     public static func connect(
         host: String,
         port: Int,
         path: String = "/sub",
         origin: String? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        receiveBuffer: Int = 0
+        receiveBuffer: Int = 0,
+        secure: (@Sendable (any Channel) throws -> Void)? = nil
     ) async throws -> GoimWebSocketClient {
         let inbox = PacketInbox()
         let inboxHandler = InboxHandler(inbox: inbox)
@@ -49,6 +51,7 @@ public final class GoimWebSocketClient: GoimClient, ChannelGoimClient {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    try secure?(channel)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
                         withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
                     )

@@ -1,5 +1,7 @@
+import HeraldApp
 import HeraldProtocol
 import HeraldTesting
+import NIOCore
 import Testing
 
 @Suite("end to end: connection limits")
@@ -51,6 +53,56 @@ struct LimitsTests {
             #expect(accepted >= 5, "the burst is honoured")
             #expect(refused >= 1, "pushes over the limit are refused")
             #expect(try await g.http.get("/goim/online/total").code == 0)
+        }
+    }
+}
+
+@Suite("end to end: room limit and live reload")
+struct RoomLimitAndReloadTests {
+    @Test("max_rooms: a connection asking for one room too many is closed at auth, or stays in its room on a change")
+    func maxRooms() async throws {
+        try await withGateway(gatewayTOML(comet: "max_rooms = 2")) { g in
+            let a = try await g.client(.tcp, AuthToken(mid: 1, roomID: "live://1", accepts: [1000]))
+            let b = try await g.client(.websocket, AuthToken(mid: 2, roomID: "live://2", accepts: [1000]))
+            let c = try await g.tcp()
+            #expect(try await !c.authenticate(AuthToken(mid: 3, roomID: "live://3", accepts: [1000])))
+            #expect(await c.inbox.waitForClose(), "a third room is refused")
+            #expect(await eventually { (g.closes["too_many_rooms"] ?? 0) == 1 }, "\(g.closes)")
+            let d = try await g.client(.tcp, AuthToken(mid: 4, roomID: "live://1", accepts: [1000]))
+
+            // a asks to move to a third room: refused, the reply names the room it is still in.
+            let reply = try await a.request(.changeRoom, "live://4")
+            #expect(reply?.operation == .changeRoomReply)
+            #expect(reply?.text == "live://1")
+            #expect(try await g.http.post("/goim/push/room?operation=1000&type=live&room=1", body: "still here").code == 0)
+            #expect(await a.inbox.next()?.text == "still here")
+            #expect(await d.inbox.next()?.text == "still here")
+            for x in [a, b, d] { await x.close() }
+        }
+    }
+
+    @Test("a reload applies limits and auth live and reports what needs a restart")
+    func liveReload() async throws {
+        let before = gatewayTOML()
+        try await withGateway(before) { g in
+            let a = try await g.client(.tcp, AuthToken(mid: 1, accepts: [1000]))
+            let after = gatewayTOML(
+                comet: "max_connections = 1",
+                logic: "api_token = \"a-new-token\"\n[logic.auth]\nmode = \"jwt\"\njwt_secret = \"\(SecurityTests.secret)\""
+            )
+            let restart = try await g.server.reload(HeraldConfiguration.parse(after))
+            #expect(restart == ["logic.api_token"], "\(restart)")
+            // max_connections = 1 applies at once: a second connection is closed.
+            let over = try await g.tcp()
+            #expect(await over.inbox.waitForClose())
+            #expect(await eventually { (g.closes["too_many_connections"] ?? 0) == 1 }, "\(g.closes)")
+            await a.close()
+            // jwt applies at once: goim's plain JSON token is refused, a signed one admitted.
+            #expect(try await eventually { try await !SecurityTests.auth(g, #"{"mid":5,"accepts":[1000]}"#).ok })
+            #expect(try await SecurityTests.auth(g, try await SecurityTests.hs256(SecurityTests.valid(mid: 6))).ok)
+            // An unusable auth setting is refused and changes nothing.
+            let broken = gatewayTOML(logic: "[logic.auth]\nmode = \"jwt\"\njwt_secret = \"short\"")
+            await #expect(throws: (any Error).self) { try await g.server.reload(HeraldConfiguration.parse(broken)) }
         }
     }
 }

@@ -64,7 +64,7 @@ public final class WebSocketTransport: Transport {
                                 // Pushes are framed once and shared: they bypass NIO's frame encoder
                                 // (which the upgrader installs and which cannot be removed).
                                 let front = FrontWriter()
-                                try sync.addHandler(front, position: .first)
+                                try sync.addHandler(front, position: ChannelSecurityHandler.frontPosition(in: sync))
                                 let plain = try sync.context(handlerType: PlainHTTPRejector.self)
                                 sync.removeHandler(context: plain, promise: nil)
                                 try sync.addHandlers(

@@ -4,6 +4,19 @@ public import NIOCore
 /// the pipeline. Provided by the application (`[tls]`), used by every listener configured with
 /// `tls = true`, so a transport plugin secures its connections without depending on a TLS library.
 public protocol ChannelSecurity: Sendable {
-    /// Adds the server-side TLS handler first in `channel`'s pipeline. Runs on the channel's event loop.
+    /// Adds the server-side TLS handler first in `channel`'s pipeline, named
+    /// ``ChannelSecurityHandler/name``. Runs on the channel's event loop.
     func secure(_ channel: any Channel) throws
+}
+
+public enum ChannelSecurityHandler {
+    /// The pipeline name of the TLS handler.
+    public static let name = "herald.tls"
+
+    /// Where a handler that writes bytes to the socket belongs: right after the TLS handler when
+    /// there is one (so its bytes are encrypted), else first.
+    public static func frontPosition(in pipeline: ChannelPipeline.SynchronousOperations) -> ChannelPipeline.SynchronousOperations.Position {
+        if let tls = try? pipeline.context(name: name) { return .after(tls.handler) }
+        return .first
+    }
 }

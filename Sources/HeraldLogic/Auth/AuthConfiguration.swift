@@ -2,12 +2,16 @@ public import HeraldCore
 
 /// `[logic.auth]`: how client tokens are verified.
 public struct AuthConfiguration: Sendable {
-    /// `none` (goim's: trust the JSON token) or `jwt`.
+    /// `none` (goim's: trust the JSON token), `jwt`, or `http` (ask a backend).
     public var mode: String
     public var jwtAlgorithm: String
     public var jwtSecret: String?
     public var jwtPublicKeyFile: String?
     public var jwtIssuer: String?
+    /// `http` mode: the backend URL, how long to wait for it, and the Authorization header sent to it.
+    public var httpURL: String?
+    public var httpTimeout: Duration = .seconds(2)
+    public var httpAuthorization: String?
 
     public init() {
         mode = "none"
@@ -15,17 +19,21 @@ public struct AuthConfiguration: Sendable {
     }
 
     public init(table: ConfigTable) throws(ConfigError) {
-        mode = try table.choice("mode", default: "none", allowed: ["none", "jwt"])
+        mode = try table.choice("mode", default: "none", allowed: ["none", "jwt", "http"])
         jwtAlgorithm = try table.choice("jwt_algorithm", default: "HS256", allowed: ["HS256", "RS256"])
         jwtSecret = try table.string("jwt_secret")
         jwtPublicKeyFile = try table.string("jwt_public_key_file")
         jwtIssuer = try table.string("jwt_issuer")
+        httpURL = try table.string("http_url")
+        httpTimeout = try table.duration("http_timeout", default: httpTimeout)
+        httpAuthorization = try table.string("http_authorization")
     }
 
     /// The verifier this configuration names.
     public func makeVerifier() throws(ConfigError) -> any TokenVerifier {
         switch mode {
         case "jwt": try JWTVerifier(configuration: self)
+        case "http": try HTTPVerifier(configuration: self)
         default: TrustingVerifier()
         }
     }
