@@ -42,6 +42,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Core and roles
@@ -282,6 +285,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "HeraldRPC",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "HeraldTLS",
             dependencies: [
                 "HeraldCore",
@@ -296,7 +315,7 @@ let package = Package(
         .target(
             name: "HeraldApp",
             dependencies: [
-                "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob", "HeraldTLS",
+                "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob", "HeraldTLS", "HeraldRPC",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -35,6 +35,8 @@ public struct HeraldConfiguration: Sendable {
     public var threads: Int
     /// `[tls]`: the certificate of listeners with `tls = true`.
     public var tls: TLSSettings?
+    /// `[rpc]` and `[registry]`: the roles as separate processes.
+    public var cluster: ClusterSettings
 
     public init(table root: ConfigTable) throws {
         let server = try root.table("server")
@@ -52,6 +54,7 @@ public struct HeraldConfiguration: Sendable {
         job = try JobConfiguration(table: root.table("job"))
         comet.limits.maxBodySize = max(comet.limits.maxBodySize, 16)
         tls = try TLSSettings(table: root.table("tls"))
+        cluster = try ClusterSettings(rpc: root.table("rpc"), registry: root.table("registry"))
         if logic.tls && tls == nil {
             throw ConfigError(key: "logic.tls", message: "TLS needs [tls] certificate_file and private_key_file")
         }

@@ -80,20 +80,7 @@ public final class HeraldServer: Sendable {
         self.logic = logic
         self.comet = comet
         self.job = Job(configuration: configuration.job, queue: queue, comets: StaticCometDirectory([comet]), logger: logger)
-        let group = self.eventLoopGroup
-        self.transports = try configuration.transports.map { entry in
-            try registry.makeTransport(
-                plugin: entry.plugin,
-                context: TransportContext(
-                    name: entry.name,
-                    config: entry.table,
-                    eventLoopGroup: group,
-                    limits: configuration.comet.limits,
-                    logger: logger,
-                    security: tls
-                )
-            )
-        }
+        self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
         logger.info(
             "herald configured",
             metadata: [
@@ -133,20 +120,22 @@ public final class HeraldServer: Sendable {
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             security: configuration.logic.tls ? tls : nil,
-            extraRoutes: { router in
-                guard let metricsText else { return }
-                // Prometheus text exposition of every swift-metrics counter, gauge and histogram.
-                router.get("metrics") { _, _ in
-                    Response(
-                        status: .ok,
-                        headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText()))
-                    )
-                }
-            },
+            extraRoutes: RoleSupport.metricsRoute(metricsText),
             onBound: { address in apiBound.publish(address) }
         )
-        let front = TransportService(server: self, apiBound: apiBound, ready: ready)
+        let ready = self.ready
+        let logger = self.logger
+        let front = TransportService(
+            comet: comet,
+            entries: configuration.transports,
+            transports: transports,
+            drainWindow: configuration.comet.drainWindow,
+            started: { bound in
+                let api = try await apiBound.wait()
+                logger.info("herald ready", metadata: ["api": "\(api.map { "\($0)" } ?? "-")"])
+                ready.publish(Addresses(transports: bound, api: api))
+            }
+        )
         let group = ServiceGroup(
             configuration: .init(
                 // Graceful shutdown runs in reverse order, each after the previous finished: the API
@@ -232,26 +221,5 @@ public final class HeraldServer: Sendable {
         await queue.shutdown()
         await router.shutdown()
         if ownsEventLoopGroup { try? await eventLoopGroup.shutdownGracefully() }
-    }
-
-    /// Starts the transports; on shutdown stops accepting first, then closes every connection.
-    private struct TransportService: Service {
-        let server: HeraldServer
-        let apiBound: ReadyLatch<SocketAddress?>
-        let ready: ReadyLatch<Addresses>
-
-        func run() async throws {
-            var bound: [String: [SocketAddress]] = [:]
-            for (entry, transport) in zip(server.configuration.transports, server.transports) {
-                bound[entry.name] = try await transport.start(acceptor: server.comet)
-            }
-            let api = try await apiBound.wait()
-            server.logger.info("herald ready", metadata: ["api": "\(api.map { "\($0)" } ?? "-")"])
-            ready.publish(Addresses(transports: bound, api: api))
-            try? await gracefulShutdown()
-            for transport in server.transports { await transport.stopAccepting() }
-            await server.comet.closeAll(over: server.configuration.comet.drainWindow)
-            for transport in server.transports { await transport.shutdown() }
-        }
     }
 }

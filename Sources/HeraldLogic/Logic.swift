@@ -132,9 +132,10 @@ public final class Logic: LocalLogicService {
         } catch {
             throw APIError.server("router \(router.name): \(error)")
         }
+        let live = await nodes.liveServers()
         var result: [String: UserOnline] = [:]
         for mid in mids {
-            let list = sessions[mid] ?? []
+            let list = Self.alive(sessions[mid] ?? [], live)
             result[String(mid)] = UserOnline(
                 online: !list.isEmpty,
                 connections: list.count,
@@ -146,15 +147,23 @@ public final class Logic: LocalLogicService {
 
     public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: [UInt8]) async throws -> [Int64] {
         let sessions = try await router.sessionsByMids(mids)
+        let live = await nodes.liveServers()
         var byServer: [String: [String]] = [:]
         var offline: [Int64] = []
         for mid in mids {
-            let list = (sessions[mid] ?? []).filter { platform == nil || $0.platform == platform }
+            let list = Self.alive(sessions[mid] ?? [], live).filter { platform == nil || $0.platform == platform }
             if list.isEmpty { offline.append(mid) }
             for s in list { byServer[s.server, default: []].append(s.key) }
         }
         try await publishPushes(operation: operation, byServer: byServer, message: message)
         return offline
+    }
+
+    /// The sessions on comets that are alive: in a cluster, a comet that stopped renewing its
+    /// registration takes its users offline at once, before their mappings expire.
+    private static func alive(_ sessions: [SessionMapping], _ live: Set<String>?) -> [SessionMapping] {
+        guard let live else { return sessions }
+        return sessions.filter { live.contains($0.server) }
     }
 
     /// Pushes to everyone in room `type://room`.

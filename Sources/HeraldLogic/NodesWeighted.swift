@@ -1,25 +1,25 @@
-import HeraldCore
+public import HeraldCore
 
 /// `/goim/nodes/weighted`: where a client should connect, goim's shape.
-struct NodesWeighted: Encodable, Sendable {
-    struct Backoff: Encodable, Sendable {
-        var max_delay: Int
-        var base_delay: Int
-        var factor: Double
-        var jitter: Double
+public struct NodesWeighted: Encodable, Sendable {
+    public struct Backoff: Encodable, Sendable {
+        public var max_delay: Int
+        public var base_delay: Int
+        public var factor: Double
+        public var jitter: Double
     }
 
-    var domain: String
-    var tcp_port: Int
-    var ws_port: Int
-    var wss_port: Int
-    var heartbeat: Int
-    var heartbeat_max: Int
-    var nodes: [String]
-    var backoff: Backoff
+    public var domain: String
+    public var tcp_port: Int
+    public var ws_port: Int
+    public var wss_port: Int
+    public var heartbeat: Int
+    public var heartbeat_max: Int
+    public var nodes: [String]
+    public var backoff: Backoff
 
     /// Nodes ordered by weight share minus load share (goim's balancer), at most 5.
-    static func make(logic: Logic, platform: String) async -> NodesWeighted {
+    public static func make(logic: Logic, platform: String) async -> NodesWeighted {
         let c = logic.configuration
         let comets = await logic.cometNodes()
         let totalWeight = max(1, comets.reduce(0) { $0 + $1.weight })

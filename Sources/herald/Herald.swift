@@ -11,7 +11,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: a push gateway that speaks goim's protocol.",
-        subcommands: [Serve.self, Bench.self, RingBench.self, KafkaDevBrokerCommand.self],
+        subcommands: [Serve.self, CometCommand.self, LogicCommand.self, JobCommand.self, Bench.self, RingBench.self, KafkaDevBrokerCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -34,18 +34,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("configuration: \(error)")
         }
-        raiseOpenFileLimit()
-        let level = logLevel ?? configuration.logLevel
-        configuration.logLevel = level
-        let json = configuration.logFormat == "json"
-        LiveLogLevel.set(level)
-        LoggingSystem.bootstrap { label in
-            var base: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-            base.logLevel = .trace  // the level is LiveLogLevel's, which SIGHUP can change
-            return LiveLogLevel(base)
-        }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = ProcessSetUp.bootstrap(&configuration, logLevel: logLevel)
         let server: HeraldServer
         do {
             server = try HeraldServer(configuration: configuration, metricsText: { registry.emitToBuffer() })
@@ -72,3 +61,30 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// What every long-running subcommand does first: the open-file limit, logging and metrics.
+enum ProcessSetUp {
+    static func bootstrap(_ configuration: inout HeraldConfiguration, logLevel: Logger.Level?) -> PrometheusCollectorRegistry {
+        raiseOpenFileLimit()
+        let level = logLevel ?? configuration.logLevel
+        configuration.logLevel = level
+        let json = configuration.logFormat == "json"
+        LiveLogLevel.set(level)
+        LoggingSystem.bootstrap { label in
+            var base: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            base.logLevel = .trace  // the level is LiveLogLevel's, which SIGHUP can change
+            return LiveLogLevel(base)
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    static func load(_ path: String) throws -> HeraldConfiguration {
+        do {
+            return try HeraldConfiguration.load(path: path)
+        } catch {
+            throw ValidationError("configuration: \(error)")
+        }
+    }
+}

@@ -8,7 +8,8 @@ final class HeraldChild {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Ports `base + 1` (tcp), `base + 11` (API) and up to `base + 99` are the test's to use.
-    let base = Int.random(in: 20_000...40_000)
+    let base: Int
+    let role: String
     let configFile: URL
     private let process = Process()
 
@@ -31,21 +32,36 @@ final class HeraldChild {
         """
     }
 
-    /// Writes `config(base)` and starts `herald serve` on it; returns once the API answers.
-    init(config: (Int) -> String) async throws {
+    /// Writes `config(base)` and starts `herald <role>` on it; returns once `ready` holds (by
+    /// default: once the API on `base + 11` answers). Ports from `base` to `base + 99` are the test's.
+    init(
+        role: String = "serve",
+        base: Int = Int.random(in: 20_000...40_000),
+        config: (Int) -> String,
+        ready: ((HeraldChild) async -> Bool)? = nil
+    ) async throws {
+        self.role = role
+        self.base = base
         let binary = Self.root.appendingPathComponent(".build/debug/herald").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
-        configFile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(base).toml")
+        configFile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(role)-\(base).toml")
         try config(base).write(to: configFile, atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--config", configFile.path]
+        process.arguments = [role, "--config", configFile.path]
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(role)-\(base).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let api = self.api
-        let up = await eventually(timeout: .seconds(10)) { (try? await api.get("/goim/online/total"))?.code == 0 }
+        let up = await eventually(timeout: .seconds(30)) {
+            if let ready { return await ready(self) }
+            return (try? await api.get("/goim/online/total"))?.code == 0
+        }
         if !up { stop() }
-        try #require(up, "herald serve started")
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: log)
+        try #require(up, "herald \(role) started; its output: \(output.suffix(2000))")
     }
 
     /// Rewrites the configuration file (followed by a SIGHUP to apply it).

@@ -62,7 +62,7 @@ public final class RedisRouter: SessionRouter {
 
     /// Runs commands grouped by the server of their first Redis key, one pipeline per server,
     /// and returns the replies in the order given.
-    private func run(_ commands: [(key: String, args: [String])]) async throws -> [RedisReply] {
+    func run(_ commands: [(key: String, args: [String])]) async throws -> [RedisReply] {
         var groups: [String: [Int]] = [:]
         for (i, c) in commands.enumerated() { groups[server(for: c.key).address, default: []].append(i) }
         var replies = [RedisReply](repeating: .null, count: commands.count)

@@ -30,17 +30,27 @@ public struct CometNode: Sendable, Hashable, Codable {
     public var weight: Int
     public var connectionCount: Int
     public var ipCount: Int
+    /// The comet's gRPC address (`host:port`), which job calls; empty in the all-in-one process.
+    public var rpcAddress: String
 
-    public init(id: String, addresses: [String], weight: Int = 10, connectionCount: Int = 0, ipCount: Int = 0) {
+    public init(id: String, addresses: [String], weight: Int = 10, connectionCount: Int = 0, ipCount: Int = 0, rpcAddress: String = "") {
         self.id = id
         self.addresses = addresses
         self.weight = weight
         self.connectionCount = connectionCount
         self.ipCount = ipCount
+        self.rpcAddress = rpcAddress
     }
 }
 
 /// Where logic learns which comet nodes exist.
 public protocol NodeDirectory: Sendable {
     func nodes() async -> [CometNode]
+    /// The ids of the comets alive now, when the directory knows (a cluster's registry); nil when
+    /// every mapping's server is alive by construction (the all-in-one process).
+    func liveServers() async -> Set<String>?
+}
+
+extension NodeDirectory {
+    public func liveServers() async -> Set<String>? { nil }
 }

@@ -1,0 +1,39 @@
+public import HeraldCore
+public import HeraldRPC
+
+/// `[rpc]` and `[registry]`: how the roles find and call each other when they run as separate
+/// processes (`herald comet`, `herald logic`, `herald job`). Unused by `herald serve`.
+public struct ClusterSettings: Sendable {
+    /// This process's gRPC listener: comet serves `goim.comet.Comet` (default `0.0.0.0:3109`), logic
+    /// serves `goim.logic.Logic` (default `0.0.0.0:3119`).
+    public var listen: String?
+    /// The address other processes use to reach this comet (default: the bound listen address).
+    public var advertise: String?
+    /// comet: the logic processes' gRPC addresses, balanced round-robin.
+    public var logic: [String]
+    /// Deadline, attempts and backoff of every call.
+    public var policy: RPCCallPolicy
+    /// How long a comet's registration lives without renewal, and how often it is renewed (and
+    /// how often logic and job re-read the list).
+    public var registryTTL: Duration
+    public var registryInterval: Duration
+
+    public init(rpc: ConfigTable, registry: ConfigTable) throws(ConfigError) {
+        listen = try rpc.string("listen")
+        if let listen { _ = try HostPort.parse(listen, key: rpc.keyPath("listen")) }
+        advertise = try rpc.string("advertise")
+        if let advertise { _ = try HostPort.parse(advertise, key: rpc.keyPath("advertise")) }
+        logic = try rpc.stringArray("logic", default: ["127.0.0.1:3119"])
+        for address in logic { _ = try HostPort.parse(address, key: rpc.keyPath("logic")) }
+        policy = RPCCallPolicy(
+            timeout: try rpc.duration("timeout", default: .seconds(2)),
+            attempts: try rpc.int("attempts", default: 3, in: 1...100),
+            backoff: try rpc.duration("backoff", default: .milliseconds(100))
+        )
+        registryTTL = try registry.duration("ttl", default: .seconds(10))
+        registryInterval = try registry.duration("interval", default: .seconds(3))
+        guard registryInterval < registryTTL else {
+            throw ConfigError(key: registry.keyPath("interval"), message: "must be shorter than ttl, or registrations lapse between renewals")
+        }
+    }
+}

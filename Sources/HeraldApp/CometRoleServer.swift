@@ -1,0 +1,139 @@
+public import HeraldComet
+public import HeraldCore
+import HeraldRPC
+import HeraldTLS
+public import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+import NIOPosix
+import ServiceLifecycle
+public import UnixSignals
+
+/// `herald comet`: the comet role as its own process. Holds the client connections of its
+/// transports, calls logic over gRPC (`goim.logic.Logic`), serves `goim.comet.Comet` for job, and
+/// registers itself (with a time to live, renewed) in the session store's comet registry.
+public final class CometRoleServer: Sendable {
+    public struct Addresses: Sendable {
+        public var transports: [String: [SocketAddress]]
+        /// The `goim.comet.Comet` listener, `host:port`.
+        public var rpc: String
+    }
+
+    public let configuration: HeraldConfiguration
+    public let comet: Comet
+    let logic: LogicRPCClient
+    let transports: [any Transport]
+    let rpc: RPCServerService
+    let registry: any CometRegistry
+    let router: any SessionRouter
+    let eventLoopGroup: MultiThreadedEventLoopGroup
+    let logger: Logger
+    private let ready = ReadyLatch<Addresses>()
+    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+
+    public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
+        registry = router as! any CometRegistry
+        logic = try LogicRPCClient(addresses: configuration.cluster.logic, policy: configuration.cluster.policy)
+        comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup, logger: logger)
+        let tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        transports = try TransportService.makeTransports(configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
+        rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3109", services: [CometRPCService(comet: comet)])
+    }
+
+    public func addresses() async throws -> Addresses { try await ready.wait() }
+
+    public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
+        let rpc = self.rpc
+        let ready = self.ready
+        let bound = ReadyLatch<[String: [SocketAddress]]>()
+        let front = TransportService(
+            comet: comet,
+            entries: configuration.transports,
+            transports: transports,
+            drainWindow: configuration.comet.drainWindow,
+            started: { bound.publish($0) }
+        )
+        let registration = Registration(server: self, bound: bound, ready: ready)
+        // Shutdown runs in reverse: deregister (job stops pushing here), stop the gRPC server,
+        // drain the connections, stop the comet's timers.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)],
+                gracefulShutdownSignals: signals,
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        self.group.withLockedValue { $0 = group }
+        do {
+            try await group.run()
+        } catch {
+            ready.fail(error)
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    public func shutdown() async {
+        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+    }
+
+    private func cleanUp() async {
+        await logic.close()
+        await router.shutdown()
+        try? await eventLoopGroup.shutdownGracefully()
+    }
+
+    /// This comet's registry entry now.
+    func node(rpcAddress: String) -> CometNode {
+        let c = configuration.comet
+        return CometNode(
+            id: c.serverID,
+            addresses: c.publicAddresses,
+            weight: c.weight,
+            connectionCount: comet.connectionCount,
+            ipCount: comet.ipCount,
+            rpcAddress: rpcAddress
+        )
+    }
+
+    /// Registers the comet once its listeners are up and renews the entry every interval;
+    /// deregisters on shutdown.
+    private struct Registration: Service {
+        let server: CometRoleServer
+        let bound: ReadyLatch<[String: [SocketAddress]]>
+        let ready: ReadyLatch<Addresses>
+
+        func run() async throws {
+            let transports = try await bound.wait()
+            let listening = try await server.rpc.boundAddress()
+            let cluster = server.configuration.cluster
+            let advertised = cluster.advertise ?? listening
+            let registry = server.registry
+            let logger = server.logger
+            await cancelWhenGracefulShutdown {
+                var registered = false
+                while !Task.isCancelled {
+                    do {
+                        try await registry.register(server.node(rpcAddress: advertised), ttl: cluster.registryTTL)
+                        if !registered {
+                            registered = true
+                            logger.info("comet registered", metadata: ["comet.id": "\(server.comet.serverID)", "rpc": "\(advertised)"])
+                            ready.publish(Addresses(transports: transports, rpc: listening))
+                        }
+                    } catch {
+                        logger.warning("registering the comet failed; retrying", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: cluster.registryInterval)
+                }
+            }
+            try? await registry.deregister(id: server.comet.serverID)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+public import HeraldCore
+import HeraldJob
+public import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+public import UnixSignals
+
+/// `herald job`: the job role as its own process. Consumes the `[queue]` and pushes each message to
+/// the comets of the registry over gRPC (`goim.comet.Comet`), batching room messages as goim does.
+public final class JobRoleServer: Sendable {
+    public let configuration: HeraldConfiguration
+    let queue: any QueueBackend
+    let router: any SessionRouter
+    let watcher: RegistryWatcher
+    let job: Job
+    let logger: Logger
+    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+
+    public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
+        watcher = RegistryWatcher(
+            registry: router as! any CometRegistry,
+            interval: configuration.cluster.registryInterval,
+            policy: configuration.cluster.policy,
+            logger: logger
+        )
+        queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
+        job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
+    }
+
+    public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
+        // Shutdown runs in reverse: the job finishes what it consumed, then the comet clients close.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: watcher), .init(service: job)],
+                gracefulShutdownSignals: signals,
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        self.group.withLockedValue { $0 = group }
+        do {
+            try await group.run()
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    public func shutdown() async {
+        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+    }
+
+    private func cleanUp() async {
+        await queue.shutdown()
+        await router.shutdown()
+    }
+}

@@ -1,0 +1,162 @@
+public import HeraldCore
+import HeraldJob
+public import HeraldLogic
+import HeraldProtocol
+import HeraldRPC
+import HeraldTLS
+public import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+import NIOPosix
+import ServiceLifecycle
+public import UnixSignals
+
+/// `herald logic`: the logic role as its own process. Serves the HTTP push API and
+/// `goim.logic.Logic` (gRPC) for comets, keeps sessions in the `[router]` (redis), publishes to the
+/// `[queue]`, and reads the comet registry for `/goim/nodes/*` and online status.
+public final class LogicRoleServer: Sendable {
+    public struct Addresses: Sendable {
+        public var api: SocketAddress?
+        /// The `goim.logic.Logic` listener, `host:port`.
+        public var rpc: String
+    }
+
+    public let configuration: HeraldConfiguration
+    public let logic: Logic
+    let queue: any QueueBackend
+    let router: any SessionRouter
+    let watcher: RegistryWatcher
+    let rpc: RPCServerService
+    let tls: TLSContextSource?
+    let eventLoopGroup: MultiThreadedEventLoopGroup
+    let logger: Logger
+    private let metricsText: (@Sendable () -> [UInt8])?
+    private let ready = ReadyLatch<Addresses>()
+    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+
+    public init(
+        configuration: HeraldConfiguration,
+        registry plugins: PluginRegistry = BuiltInPlugins.registry(),
+        logger: Logger,
+        metricsText: (@Sendable () -> [UInt8])? = nil
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.metricsText = metricsText
+        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
+        eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
+        watcher = RegistryWatcher(
+            registry: router as! any CometRegistry,
+            interval: configuration.cluster.registryInterval,
+            policy: configuration.cluster.policy,
+            logger: logger
+        )
+        queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
+        logic = try Logic(configuration: configuration.logic, router: router, queue: queue, nodes: watcher, logger: logger)
+        tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3119", services: [LogicRPCService(logic: LogicRPCAdapter(logic: logic))])
+    }
+
+    public func addresses() async throws -> Addresses { try await ready.wait() }
+
+    public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
+        let apiBound = ReadyLatch<SocketAddress?>()
+        let api = LogicHTTPAPI.makeApplication(
+            logic: logic,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            security: configuration.logic.tls ? tls : nil,
+            extraRoutes: RoleSupport.metricsRoute(metricsText),
+            onBound: { apiBound.publish($0) }
+        )
+        let announce = Announce(rpc: rpc, apiBound: apiBound, ready: ready, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: watcher), .init(service: rpc), .init(service: api), .init(service: announce)],
+                gracefulShutdownSignals: signals,
+                cancellationSignals: [],
+                logger: logger
+            )
+        )
+        self.group.withLockedValue { $0 = group }
+        do {
+            try await group.run()
+        } catch {
+            ready.fail(error)
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    public func shutdown() async {
+        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+    }
+
+    private func cleanUp() async {
+        await queue.shutdown()
+        await router.shutdown()
+        try? await eventLoopGroup.shutdownGracefully()
+    }
+
+    /// Publishes the bound addresses once the API and the gRPC server listen.
+    private struct Announce: Service {
+        let rpc: RPCServerService
+        let apiBound: ReadyLatch<SocketAddress?>
+        let ready: ReadyLatch<Addresses>
+        let logger: Logger
+
+        func run() async throws {
+            let api = try await apiBound.wait()
+            let rpcAddress = try await rpc.boundAddress()
+            logger.info("herald logic ready", metadata: ["api": "\(api.map { "\($0)" } ?? "-")", "rpc": "\(rpcAddress)"])
+            ready.publish(Addresses(api: api, rpc: rpcAddress))
+            try? await gracefulShutdown()
+        }
+    }
+}
+
+/// Logic as the gRPC service's backend: the comet-facing calls and goim's `Nodes`.
+struct LogicRPCAdapter: LogicRPCBackend {
+    let logic: Logic
+
+    func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+        try await logic.connect(server: server, cookie: cookie, token: token)
+    }
+
+    func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+        try await logic.disconnect(mid: mid, key: key, server: server)
+    }
+
+    func heartbeat(mid: Int64, key: String, server: String) async throws {
+        try await logic.heartbeat(mid: mid, key: key, server: server)
+    }
+
+    func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+        try await logic.renewOnline(server: server, roomCount: roomCount)
+    }
+
+    func receive(mid: Int64, packet: Packet) async throws {
+        try await logic.receive(mid: mid, packet: packet)
+    }
+
+    func rpcNodes(platform: String) async -> Goim_Logic_NodesReply {
+        let w = await NodesWeighted.make(logic: logic, platform: platform)
+        var reply = Goim_Logic_NodesReply()
+        reply.domain = w.domain
+        reply.tcpPort = Int32(w.tcp_port)
+        reply.wsPort = Int32(w.ws_port)
+        reply.wssPort = Int32(w.wss_port)
+        reply.heartbeat = Int32(w.heartbeat)
+        reply.heartbeatMax = Int32(w.heartbeat_max)
+        reply.nodes = w.nodes
+        var backoff = Goim_Logic_Backoff()
+        backoff.maxDelay = Int32(w.backoff.max_delay)
+        backoff.baseDelay = Int32(w.backoff.base_delay)
+        backoff.factor = Float(w.backoff.factor)
+        backoff.jitter = Float(w.backoff.jitter)
+        reply.backoff = backoff
+        return reply
+    }
+}

@@ -1,0 +1,94 @@
+import HeraldCore
+import HeraldRPC
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Logic's and job's view of the comet registry: re-reads it every `interval`, serves the node list
+/// (`/goim/nodes/*`, online filtering) and keeps one gRPC client per registered comet for job.
+/// A comet that drops out of the registry has its client closed.
+final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
+    private struct State {
+        var nodes: [CometNode] = []
+        var clients: [String: CometRPCClient] = [:]
+        var loaded = false
+    }
+
+    private let registry: any CometRegistry
+    private let interval: Duration
+    private let policy: RPCCallPolicy
+    private let logger: Logger
+    private let state = NIOLockedValueBox(State())
+
+    init(registry: any CometRegistry, interval: Duration, policy: RPCCallPolicy, logger: Logger) {
+        self.registry = registry
+        self.interval = interval
+        self.policy = policy
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.refresh()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+        let clients = state.withLockedValue { s in
+            defer { s.clients = [:] }
+            return Array(s.clients.values)
+        }
+        for client in clients { await client.close() }
+    }
+
+    /// Reads the registry now; on failure keeps the last list.
+    func refresh() async {
+        let nodes: [CometNode]
+        do {
+            nodes = try await registry.registeredComets()
+        } catch {
+            logger.warning("reading the comet registry failed; keeping the last list", metadata: ["error": "\(error)"])
+            return
+        }
+        var dropped: [CometRPCClient] = []
+        state.withLockedValue { s in
+            let before = Set(s.nodes.map(\.id))
+            s.nodes = nodes
+            s.loaded = true
+            var kept: [String: CometRPCClient] = [:]
+            for node in nodes where !node.rpcAddress.isEmpty {
+                if let existing = s.clients[node.id], existing.address == node.rpcAddress {
+                    kept[node.id] = existing
+                } else if let client = try? CometRPCClient(serverID: node.id, address: node.rpcAddress, policy: policy) {
+                    kept[node.id] = client
+                }
+            }
+            for (id, client) in s.clients where kept[id] !== client { dropped.append(client) }
+            s.clients = kept
+            let after = Set(nodes.map(\.id))
+            if before != after {
+                logger.notice("comet registry changed", metadata: ["comets": "\(after.sorted().joined(separator: ","))"])
+            }
+        }
+        for client in dropped { await client.close() }
+    }
+
+    private func loaded() async {
+        if !state.withLockedValue({ $0.loaded }) { await refresh() }
+    }
+
+    func nodes() async -> [CometNode] {
+        await loaded()
+        return state.withLockedValue { $0.nodes }
+    }
+
+    func liveServers() async -> Set<String>? {
+        await loaded()
+        return state.withLockedValue { Set($0.nodes.map(\.id)) }
+    }
+
+    func comets() async -> [String: any CometPusher] {
+        await loaded()
+        return state.withLockedValue { $0.clients }
+    }
+}

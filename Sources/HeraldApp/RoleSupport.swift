@@ -1,0 +1,36 @@
+import HeraldCore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// What the separate-process roles share.
+enum RoleSupport {
+    /// The `[router]` plugin, which must also keep the comet registry (the `redis` router does).
+    static func registryRouter(_ configuration: HeraldConfiguration, plugins: PluginRegistry, logger: Logger) throws -> any SessionRouter {
+        let router = try plugins.makeRouter(
+            plugin: configuration.routerPlugin,
+            context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: plugins)
+        )
+        guard router is any CometRegistry else {
+            throw ConfigError(
+                key: "router.plugin",
+                message: "the \(configuration.routerPlugin) router cannot keep the comet registry that separate processes share; use redis"
+            )
+        }
+        return router
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition of every swift-metrics value.
+    static func metricsRoute(_ metricsText: (@Sendable () -> [UInt8])?) -> @Sendable (Router<BasicRequestContext>) -> Void {
+        { router in
+            guard let metricsText else { return }
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText()))
+                )
+            }
+        }
+    }
+}

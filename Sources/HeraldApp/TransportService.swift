@@ -1,0 +1,51 @@
+import HeraldComet
+import HeraldCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Starts a comet's transports; on graceful shutdown stops accepting first, then closes every
+/// connection over the drain window, then shuts the transports down.
+struct TransportService: Service {
+    let comet: Comet
+    let entries: [HeraldConfiguration.TransportEntry]
+    let transports: [any Transport]
+    let drainWindow: Duration
+    /// Called with the bound addresses per transport instance once every listener is up.
+    let started: @Sendable ([String: [SocketAddress]]) async throws -> Void
+
+    func run() async throws {
+        var bound: [String: [SocketAddress]] = [:]
+        for (entry, transport) in zip(entries, transports) {
+            bound[entry.name] = try await transport.start(acceptor: comet)
+        }
+        try await started(bound)
+        try? await gracefulShutdown()
+        for transport in transports { await transport.stopAccepting() }
+        await comet.closeAll(over: drainWindow)
+        for transport in transports { await transport.shutdown() }
+    }
+
+    /// The configured transport instances, made by their plugins.
+    static func makeTransports(
+        _ configuration: HeraldConfiguration,
+        registry: PluginRegistry,
+        eventLoopGroup: any EventLoopGroup,
+        security: (any ChannelSecurity)?,
+        logger: Logger
+    ) throws -> [any Transport] {
+        try configuration.transports.map { entry in
+            try registry.makeTransport(
+                plugin: entry.plugin,
+                context: TransportContext(
+                    name: entry.name,
+                    config: entry.table,
+                    eventLoopGroup: eventLoopGroup,
+                    limits: configuration.comet.limits,
+                    logger: logger,
+                    security: security
+                )
+            )
+        }
+    }
+}

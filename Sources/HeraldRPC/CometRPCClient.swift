@@ -1,0 +1,59 @@
+public import GRPCCore
+public import GRPCNIOTransportHTTP2
+public import HeraldCore
+public import HeraldProtocol
+
+/// A comet in another process, called over gRPC (`goim.comet.Comet`): what job pushes through.
+public final class CometRPCClient: CometPusher {
+    public let serverID: String
+    public let address: String
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let stub: Goim_Comet_Comet.Client<HTTP2ClientTransport.Posix>
+    private let connections: Task<Void, Never>
+    private let policy: RPCCallPolicy
+
+    /// Connects (lazily, with reconnects) to the comet at `address` (`host:port`).
+    public init(serverID: String, address: String, policy: RPCCallPolicy) throws {
+        self.serverID = serverID
+        self.address = address
+        self.policy = policy
+        client = try GRPCClient(transport: .http2NIOPosix(target: RPCAddress.target(address), transportSecurity: .plaintext))
+        stub = Goim_Comet_Comet.Client(wrapping: client)
+        let client = self.client
+        connections = Task { try? await client.runConnections() }
+    }
+
+    public func pushMsg(keys: [String], operation: Int32, packet: Packet) async throws {
+        var request = Goim_Comet_PushMsgReq()
+        request.keys = keys
+        request.protoOp = operation
+        request.proto = Goim_Protocol_Proto(packet)
+        _ = try await policy.run("comet.PushMsg") { try await stub.pushMsg(request, options: $0) }
+    }
+
+    public func broadcast(operation: Int32, packet: Packet, speed: Int32) async throws {
+        var request = Goim_Comet_BroadcastReq()
+        request.protoOp = operation
+        request.proto = Goim_Protocol_Proto(packet)
+        request.speed = speed
+        _ = try await policy.run("comet.Broadcast") { try await stub.broadcast(request, options: $0) }
+    }
+
+    public func broadcastRoom(room: String, packet: Packet) async throws {
+        var request = Goim_Comet_BroadcastRoomReq()
+        request.roomID = room
+        request.proto = Goim_Protocol_Proto(packet)
+        _ = try await policy.run("comet.BroadcastRoom") { try await stub.broadcastRoom(request, options: $0) }
+    }
+
+    public func rooms() async throws -> [String] {
+        let reply = try await policy.run("comet.Rooms") { try await stub.rooms(Goim_Comet_RoomsReq(), options: $0) }
+        return reply.rooms.filter(\.value).map(\.key).sorted()
+    }
+
+    /// Closes the connection once calls in flight have finished.
+    public func close() async {
+        client.beginGracefulShutdown()
+        await connections.value
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+public import GRPCCore
+public import GRPCNIOTransportHTTP2
+public import HeraldCore
+public import HeraldProtocol
+
+/// Logic in another process, called over gRPC (`goim.logic.Logic`): what a comet authenticates
+/// and reports through. Several logic addresses are balanced round-robin. A refused token comes
+/// back as `unauthenticated` and is raised as ``AuthError``, so the comet closes with `auth_failed`.
+public final class LogicRPCClient: LogicService {
+    private let client: GRPCClient<HTTP2ClientTransport.Posix>
+    private let stub: Goim_Logic_Logic.Client<HTTP2ClientTransport.Posix>
+    private let connections: Task<Void, Never>
+    private let policy: RPCCallPolicy
+
+    public init(addresses: [String], policy: RPCCallPolicy) throws {
+        self.policy = policy
+        client = try GRPCClient(
+            transport: .http2NIOPosix(
+                target: RPCAddress.target(addresses),
+                transportSecurity: .plaintext,
+                serviceConfig: ServiceConfig(loadBalancingConfig: [.roundRobin])
+            )
+        )
+        stub = Goim_Logic_Logic.Client(wrapping: client)
+        let client = self.client
+        connections = Task { try? await client.runConnections() }
+    }
+
+    public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+        var request = Goim_Logic_ConnectReq()
+        request.server = server
+        request.cookie = cookie
+        request.token = Data(token)
+        let reply: Goim_Logic_ConnectReply
+        do {
+            reply = try await policy.run("logic.Connect") { try await stub.connect(request, options: $0) }
+        } catch let error as RPCError where error.code == .unauthenticated {
+            throw AuthError(error.message)
+        }
+        return ConnectReply(
+            mid: reply.mid,
+            key: reply.key,
+            roomID: reply.roomID,
+            platform: reply.heraldPlatform,
+            accepts: reply.accepts,
+            heartbeat: .nanoseconds(reply.heartbeat)
+        )
+    }
+
+    public func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+        var request = Goim_Logic_DisconnectReq()
+        request.mid = mid
+        request.key = key
+        request.server = server
+        return try await policy.run("logic.Disconnect") { try await stub.disconnect(request, options: $0) }.has
+    }
+
+    public func heartbeat(mid: Int64, key: String, server: String) async throws {
+        var request = Goim_Logic_HeartbeatReq()
+        request.mid = mid
+        request.key = key
+        request.server = server
+        _ = try await policy.run("logic.Heartbeat") { try await stub.heartbeat(request, options: $0) }
+    }
+
+    public func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+        var request = Goim_Logic_OnlineReq()
+        request.server = server
+        request.roomCount = roomCount
+        return try await policy.run("logic.RenewOnline") { try await stub.renewOnline(request, options: $0) }.allRoomCount
+    }
+
+    public func receive(mid: Int64, packet: Packet) async throws {
+        var request = Goim_Logic_ReceiveReq()
+        request.mid = mid
+        request.proto = Goim_Protocol_Proto(packet)
+        _ = try await policy.run("logic.Receive") { try await stub.receive(request, options: $0) }
+    }
+
+    /// Closes the connections once calls in flight have finished.
+    public func close() async {
+        client.beginGracefulShutdown()
+        await connections.value
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+public import GRPCCore
+public import HeraldCore
+import HeraldProtocol
+
+/// What the logic gRPC service needs from logic: the comet-facing calls and the node list.
+public protocol LogicRPCBackend: LogicService {
+    /// `/goim/nodes/weighted`'s answer, for the `Nodes` call.
+    func rpcNodes(platform: String) async -> Goim_Logic_NodesReply
+}
+
+/// Serves goim's `goim.logic.Logic`: comets (Herald's or goim's) authenticate connections, renew
+/// mappings and report room counts through it. A refused token is answered `unauthenticated`.
+public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
+    let logic: any LogicRPCBackend
+
+    public init(logic: any LogicRPCBackend) { self.logic = logic }
+
+    public func connect(request: Goim_Logic_ConnectReq, context: ServerContext) async throws -> Goim_Logic_ConnectReply {
+        let reply: ConnectReply
+        do {
+            reply = try await logic.connect(server: request.server, cookie: request.cookie, token: Array(request.token))
+        } catch let error as AuthError {
+            throw RPCError(code: .unauthenticated, message: error.message)
+        }
+        var out = Goim_Logic_ConnectReply()
+        out.mid = reply.mid
+        out.key = reply.key
+        out.roomID = reply.roomID
+        out.accepts = reply.accepts
+        out.heartbeat = Int64(reply.heartbeat.nanoseconds)
+        out.heraldPlatform = reply.platform
+        return out
+    }
+
+    public func disconnect(request: Goim_Logic_DisconnectReq, context: ServerContext) async throws -> Goim_Logic_DisconnectReply {
+        var out = Goim_Logic_DisconnectReply()
+        out.has = try await logic.disconnect(mid: request.mid, key: request.key, server: request.server)
+        return out
+    }
+
+    public func heartbeat(request: Goim_Logic_HeartbeatReq, context: ServerContext) async throws -> Goim_Logic_HeartbeatReply {
+        try await logic.heartbeat(mid: request.mid, key: request.key, server: request.server)
+        return Goim_Logic_HeartbeatReply()
+    }
+
+    public func renewOnline(request: Goim_Logic_OnlineReq, context: ServerContext) async throws -> Goim_Logic_OnlineReply {
+        var out = Goim_Logic_OnlineReply()
+        out.allRoomCount = try await logic.renewOnline(server: request.server, roomCount: request.roomCount)
+        return out
+    }
+
+    public func receive(request: Goim_Logic_ReceiveReq, context: ServerContext) async throws -> Goim_Logic_ReceiveReply {
+        try await logic.receive(mid: request.mid, packet: Packet(request.proto))
+        return Goim_Logic_ReceiveReply()
+    }
+
+    public func nodes(request: Goim_Logic_NodesReq, context: ServerContext) async throws -> Goim_Logic_NodesReply {
+        await logic.rpcNodes(platform: request.platform)
+    }
+}

@@ -1,0 +1,47 @@
+public import GRPCCore
+import Metrics
+
+/// How a role calls another over gRPC: each call carries a deadline; a call that could not reach
+/// the peer (`unavailable`) is retried with exponential backoff; outcomes are counted in
+/// `herald_rpc_calls_total{method,result}` and retries in `herald_rpc_retries_total{method}`.
+public struct RPCCallPolicy: Sendable {
+    /// The deadline of one attempt.
+    public var timeout: Duration
+    /// Attempts in all, the first included.
+    public var attempts: Int
+    /// The wait before the second attempt; doubled for each one after.
+    public var backoff: Duration
+
+    public init(timeout: Duration = .seconds(2), attempts: Int = 3, backoff: Duration = .milliseconds(100)) {
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+    }
+
+    var options: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        return options
+    }
+
+    /// Runs `call`, retrying while the peer is unavailable.
+    func run<Result: Sendable>(_ method: String, _ call: (CallOptions) async throws -> Result) async throws -> Result {
+        var delay = backoff
+        var attempt = 1
+        while true {
+            do {
+                let result = try await call(options)
+                Counter(label: "herald_rpc_calls_total", dimensions: [("method", method), ("result", "ok")]).increment()
+                return result
+            } catch let error as RPCError where error.code == .unavailable && attempt < attempts {
+                Counter(label: "herald_rpc_retries_total", dimensions: [("method", method)]).increment()
+                try await Task.sleep(for: delay)
+                delay = delay * 2
+                attempt += 1
+            } catch {
+                Counter(label: "herald_rpc_calls_total", dimensions: [("method", method), ("result", "error")]).increment()
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+public import GRPCCore
+public import GRPCNIOTransportHTTP2
+public import HeraldCore
+public import ServiceLifecycle
+
+/// A gRPC server (HTTP/2, plain text) as a service of the role's service group: it serves until
+/// graceful shutdown, then finishes the calls in flight.
+public final class RPCServerService: Service {
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let transport: HTTP2ServerTransport.Posix
+
+    /// Listens on `listen` (`host:port`; port 0 picks a free one) with `services`.
+    public init(listen: String, services: [any RegistrableRPCService]) throws(ConfigError) {
+        let (host, port) = try HostPort.parse(listen, key: "rpc.listen")
+        transport = HTTP2ServerTransport.Posix(
+            address: host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port),
+            transportSecurity: .plaintext
+        )
+        server = GRPCServer(transport: transport, services: services)
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: {
+            self.server.beginGracefulShutdown()
+        }
+    }
+
+    /// The bound address as `host:port`, once listening.
+    public func boundAddress() async throws -> String {
+        let address = try await transport.listeningAddress
+        if let v4 = address.ipv4 { return "\(v4.host):\(v4.port)" }
+        if let v6 = address.ipv6 { return "[\(v6.host)]:\(v6.port)" }
+        return "\(address)"
+    }
+}

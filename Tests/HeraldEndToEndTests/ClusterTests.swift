@@ -1,0 +1,179 @@
+import Foundation
+import HeraldProtocol
+import HeraldTesting
+import NIOCore
+import Testing
+
+/// The roles as separate processes, as a team that outgrew one machine runs them: three real
+/// `redis-server`s (sessions placed by the ketama ring, the comet registry), two `herald comet`,
+/// one `herald logic` and one `herald job`, talking gRPC (goim's services) and ZeroMQ.
+@Suite("end to end: split deployment", .serialized)
+struct ClusterTests {
+    /// Port layout from one base: comets at +0 and +20 (tcp +1, ws +2, gRPC +9), logic API +41 and
+    /// gRPC +49, the zeromq job endpoint +60.
+    struct Layout {
+        let base = Int.random(in: 20_000...39_000)
+        let redis: [String]
+        var logicRPC: Int { base + 49 }
+        var zeromq: String { "tcp://127.0.0.1:\(base + 60)" }
+
+        var redisTOML: String {
+            """
+            [router]
+            plugin = "redis"
+            [router.redis]
+            addresses = [\(redis.map { "\"\($0)\"" }.joined(separator: ", "))]
+            ring = "ketama"
+
+            """
+        }
+
+        func comet(_ id: String, at b: Int) -> String {
+            """
+            [server]
+            id = "\(id)"
+            threads = 1
+            [log]
+            level = "error"
+            [comet]
+            drain_window = "0s"
+            public_addresses = ["127.0.0.1"]
+            [rpc]
+            listen = "127.0.0.1:\(b + 9)"
+            logic = ["127.0.0.1:\(logicRPC)"]
+            [registry]
+            ttl = "2s"
+            interval = "300ms"
+            [transport.tcp]
+            listen = ["127.0.0.1:\(b + 1)"]
+            [transport.websocket]
+            listen = ["127.0.0.1:\(b + 2)"]
+            \(redisTOML)
+            """
+        }
+
+        func logic(at b: Int) -> String {
+            """
+            [server]
+            id = "logic"
+            threads = 1
+            [log]
+            level = "error"
+            [logic]
+            listen = "127.0.0.1:\(b + 11)"
+            [rpc]
+            listen = "127.0.0.1:\(logicRPC)"
+            [registry]
+            interval = "300ms"
+            [queue]
+            plugin = "zeromq"
+            [queue.zeromq]
+            bind = ""
+            connect = ["\(zeromq)"]
+            \(redisTOML)
+            """
+        }
+
+        var job: String {
+            """
+            [server]
+            id = "job"
+            [log]
+            level = "error"
+            [registry]
+            interval = "300ms"
+            [queue]
+            plugin = "zeromq"
+            [queue.zeromq]
+            bind = "\(zeromq)"
+            \(redisTOML)
+            """
+        }
+    }
+
+    static func registered(_ logic: HeraldChild) async -> [String] {
+        guard let data = (try? await logic.api.get("/goim/nodes/instances"))?.data else { return [] }
+        return ["comet-a", "comet-b"].filter { data.contains(#""hostname":"\#($0)""#) }
+    }
+
+    @Test("pushes by key, by user with devices on two comets, to a room spanning comets, and to all; a killed comet drops out and its users read offline")
+    func splitDeployment() async throws {
+        let redis = try RedisServers(count: 3)
+        defer { redis.stopAll() }
+        let layout = Layout(redis: redis.addresses)
+        let b = layout.base
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { logic.stop() }
+        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
+        defer { job.stop() }
+        let cometA = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+            await Self.registered(logic).contains("comet-a")
+        })
+        defer { cometA.stop() }
+        let cometB = try await HeraldChild(role: "comet", base: b + 20, config: { layout.comet("comet-b", at: $0) }, ready: { _ in
+            await Self.registered(logic).contains("comet-b")
+        })
+        defer { cometB.stop() }
+
+        // User 1 has a device on each comet; user 2 is on comet B only.
+        let a1 = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await a1.authenticate(AuthToken(mid: 1, key: "u1-phone", roomID: "live://shared", platform: "ios", accepts: [1000])))
+        let b1 = try await GoimWebSocketClient.connect(host: "127.0.0.1", port: b + 22)
+        #expect(try await b1.authenticate(AuthToken(mid: 1, key: "u1-web", roomID: "live://shared", platform: "web", accepts: [1000])))
+        let b2 = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 21)
+        #expect(try await b2.authenticate(AuthToken(mid: 2, key: "u2", roomID: "live://other", accepts: [1000])))
+        let clients: [any GoimClient] = [a1, b1, b2]
+
+        // Warm up until the job knows both comets: a broadcast reaches every client.
+        var warm = false
+        for i in 0..<40 where !warm {
+            _ = try await logic.api.post("/goim/push/all?operation=1000", body: "warm-\(i)")
+            try await Task.sleep(for: .milliseconds(250))
+            var all = true
+            for c in clients {
+                var got = false
+                while let p = await c.inbox.next(timeout: .milliseconds(50)) { if p.text.hasPrefix("warm") { got = true } }
+                all = all && got
+            }
+            warm = all
+        }
+        #expect(warm, "a broadcast reached clients on both comets")
+        for c in clients { while await c.inbox.next(timeout: .milliseconds(100)) != nil {} }
+
+        #expect(try await logic.api.post("/goim/push/keys?operation=1000&keys=u1-phone", body: "by key").code == 0)
+        #expect(await a1.inbox.next()?.text == "by key")
+
+        let mids = try await logic.api.post("/goim/push/mids?operation=1000&mids=1,3", body: "to user 1")
+        #expect(mids.code == 0)
+        #expect(mids.data == #"{"offline_mids":[3]}"#, "\(mids.data ?? "")")
+        #expect(await a1.inbox.next()?.text == "to user 1")
+        #expect(await b1.inbox.next()?.text == "to user 1")
+
+        #expect(try await logic.api.post("/goim/push/mids?operation=1000&mids=1&platform=web", body: "web only").code == 0)
+        #expect(await b1.inbox.next()?.text == "web only")
+
+        #expect(try await logic.api.post("/goim/push/room?operation=1000&type=live&room=shared", body: "room").code == 0)
+        #expect(await a1.inbox.next()?.text == "room")
+        #expect(await b1.inbox.next()?.text == "room")
+
+        #expect(try await logic.api.post("/goim/push/all?operation=1000", body: "everyone").code == 0)
+        for c in clients { #expect(await c.inbox.next()?.text == "everyone") }
+        #expect(await a1.inbox.next(timeout: .milliseconds(300)) == nil, "no duplicates: the web-only push did not reach the phone")
+
+        let online = try await logic.api.get("/goim/online/users?mids=1,2")
+        #expect(online.data?.contains(#""1":{"connections":2"#) == true, "\(online.data ?? "")")
+
+        // Comet B dies without a word: after its registration's TTL it is gone, and so are its users.
+        cometB.signal(SIGKILL)
+        let dropped = await eventually(timeout: .seconds(10)) { await Self.registered(logic) == ["comet-a"] }
+        #expect(dropped, "comet-b left the node list")
+        let after = try await logic.api.get("/goim/online/users?mids=1,2")
+        #expect(after.data?.contains(#""1":{"connections":1"#) == true, "\(after.data ?? "")")
+        #expect(after.data?.contains(#""2":{"connections":0,"online":false"#) == true, "\(after.data ?? "")")
+        let offline = try await logic.api.post("/goim/push/mids?operation=1000&mids=1,2", body: "after the kill")
+        #expect(offline.data == #"{"offline_mids":[2]}"#, "\(offline.data ?? "")")
+        #expect(await a1.inbox.next()?.text == "after the kill")
+        for c in [a1, b2] as [any GoimClient] { await c.close() }
+        await b1.close()
+    }
+}
