@@ -15,6 +15,9 @@ public final class Job: Service {
     let comets: any CometDirectory
     let logger: Logger
     private let consumed = Counter(label: "herald_queue_consumed_total")
+    /// Bytes of each merged room batch sent to the comets.
+    private let roomBatchBytes = Recorder(label: "herald_room_batch_bytes", aggregate: true)
+    private let publishToDeliver = Timer(label: "herald_publish_to_deliver_seconds", preferredDisplayUnit: .seconds)
     private let unknownServer = Counter(label: "herald_push_dropped_total", dimensions: [("reason", "unknown_server")])
     private let pushFailed = Counter(label: "herald_push_failed_total")
 
@@ -30,10 +33,13 @@ public final class Job: Service {
         let comets = self.comets
         let logger = self.logger
         let failed = pushFailed
+        let batchBytes = roomBatchBytes
+        let latency = publishToDeliver
         let batcher = RoomBatcher(
             maxBatchBytes: configuration.roomBatchBytes,
             maxQueuedBytes: configuration.roomQueueBytes,
             flight: { room, batch in
+                batchBytes.record(batch.readableBytes)
                 let packet = Packet(version: 1, operation: .raw, sequence: 0, body: batch)
                 for (server, comet) in await comets.comets() {
                     do { try await comet.broadcastRoom(room: room, packet: packet) } catch {
@@ -44,6 +50,7 @@ public final class Job: Service {
             },
             acknowledge: { deliveries in
                 for d in deliveries {
+                    Self.recordLatency(d.message, latency)
                     do { try await consumer.acknowledge(d) } catch {
                         logger.warning("acknowledge failed", metadata: ["error": "\(error)"])
                     }
@@ -100,8 +107,17 @@ public final class Job: Service {
         case .UNRECOGNIZED(let t):
             logger.warning("message of unknown type skipped", metadata: ["push.type": "\(t)"])
         }
+        Self.recordLatency(msg, publishToDeliver)
         do { try await consumer.acknowledge(delivery) } catch {
             logger.warning("acknowledge failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Publish (logic accepted it) to delivered (the comets took it), from `herald_published_at`.
+    static func recordLatency(_ msg: PushMsg, _ timer: Timer) {
+        guard msg.heraldPublishedAt > 0 else { return }
+        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+        guard now >= msg.heraldPublishedAt else { return }
+        timer.recordNanoseconds(Int64(now - msg.heraldPublishedAt))
     }
 }

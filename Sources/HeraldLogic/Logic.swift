@@ -3,6 +3,7 @@ import Foundation
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
+import Metrics
 import NIOConcurrencyHelpers
 
 /// The logic role: authenticates connections, keeps the session directory through a
@@ -22,6 +23,12 @@ public final class Logic: LocalLogicService {
     /// Identifies this logic instance's messages (`herald_origin`); `herald_seq` counts them.
     public let origin: String = String(UInt64.random(in: 1...UInt64.max), radix: 36)
     private let sequence = ManagedAtomic<UInt64>(0)
+    /// `herald_pushes_total{kind}`: messages logic accepted and published, by kind.
+    private let pushesByKind = (
+        push: Counter(label: "herald_pushes_total", dimensions: [("kind", "push")]),
+        room: Counter(label: "herald_pushes_total", dimensions: [("kind", "room")]),
+        broadcast: Counter(label: "herald_pushes_total", dimensions: [("kind", "broadcast")])
+    )
 
     public init(
         configuration: LogicConfiguration,
@@ -203,6 +210,12 @@ public final class Logic: LocalLogicService {
         var msg = msg
         msg.heraldOrigin = origin
         msg.heraldSeq = sequence.wrappingIncrementThenLoad(ordering: .relaxed)
+        msg.heraldPublishedAt = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+        switch msg.type {
+        case .push: pushesByKind.push.increment()
+        case .room: pushesByKind.room.increment()
+        default: pushesByKind.broadcast.increment()
+        }
         do {
             try await queue.publish(msg)
         } catch {

@@ -76,7 +76,13 @@ enum ProcessSetUp {
             return LiveLogLevel(base)
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["herald_room_batch_bytes"] = [64, 256, 1024, 4096, 16384, 32768, 65536, 262_144]
+        factory.durationHistogramBuckets["herald_publish_to_deliver_seconds"] = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(factory)
         return registry
     }
 

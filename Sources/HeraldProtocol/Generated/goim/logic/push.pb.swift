@@ -55,6 +55,10 @@ public nonisolated struct Goim_Logic_PushMsg: Sendable {
 
   public var heraldSeq: UInt64 = 0
 
+  /// When logic accepted the message (Unix time, nanoseconds): job measures publish-to-deliver
+  /// latency from it (herald_publish_to_deliver_seconds).
+  public var heraldPublishedAt: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -104,7 +108,7 @@ fileprivate nonisolated let _protobuf_package = "goim.logic"
 
 nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushMsg"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -121,6 +125,7 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
       case 7: try { try decoder.decodeSingularBytesField(value: &self.msg) }()
       case 100: try { try decoder.decodeSingularStringField(value: &self.heraldOrigin) }()
       case 101: try { try decoder.decodeSingularUInt64Field(value: &self.heraldSeq) }()
+      case 102: try { try decoder.decodeSingularUInt64Field(value: &self.heraldPublishedAt) }()
       default: break
       }
     }
@@ -154,6 +159,9 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if self.heraldSeq != 0 {
       try visitor.visitSingularUInt64Field(value: self.heraldSeq, fieldNumber: 101)
     }
+    if self.heraldPublishedAt != 0 {
+      try visitor.visitSingularUInt64Field(value: self.heraldPublishedAt, fieldNumber: 102)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -167,6 +175,7 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.msg != rhs.msg {return false}
     if lhs.heraldOrigin != rhs.heraldOrigin {return false}
     if lhs.heraldSeq != rhs.heraldSeq {return false}
+    if lhs.heraldPublishedAt != rhs.heraldPublishedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
