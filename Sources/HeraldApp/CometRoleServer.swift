@@ -21,7 +21,9 @@ public final class CometRoleServer: Sendable {
 
     public let configuration: HeraldConfiguration
     public let comet: Comet
-    let logic: LogicRPCClient
+    let logic: ReloadableLogicClient
+    let tls: TLSContextSource?
+    private let applied: NIOLockedValueBox<HeraldConfiguration>
     let transports: [any Transport]
     let rpc: RPCServerService
     let registry: any CometRegistry
@@ -38,9 +40,11 @@ public final class CometRoleServer: Sendable {
         eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         registry = router as! any CometRegistry
-        logic = try LogicRPCClient(addresses: configuration.cluster.logic, policy: configuration.cluster.policy)
+        applied = NIOLockedValueBox(configuration)
+        logic = try ReloadableLogicClient(addresses: configuration.cluster.logic, policy: configuration.cluster.policy)
         comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup, logger: logger)
         let tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        self.tls = tls
         transports = try TransportService.makeTransports(configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
         rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3109", services: [CometRPCService(comet: comet)])
     }
@@ -78,6 +82,28 @@ public final class CometRoleServer: Sendable {
             throw error
         }
         await cleanUp()
+    }
+
+    /// Applies a re-read configuration (SIGHUP): the logic addresses (`[rpc] logic`), the
+    /// connection and room limits, the log level and the TLS files' contents change live; the keys
+    /// that changed but need a restart are returned (and logged).
+    @discardableResult
+    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+        let current = applied.withLockedValue { $0 }
+        var restart: [String] = []
+        if try await logic.use(next.cluster.logic) {
+            logger.notice("logic addresses changed", metadata: ["rpc.logic": "\(next.cluster.logic.joined(separator: ","))"])
+        }
+        comet.applyLimits(next.comet)
+        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+        if let tls, next.tls == tls.settings { try tls.reload() } else if next.tls != current.tls { restart.append("tls") }
+        if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
+        if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
+        if next.comet.serverID != current.comet.serverID { restart.append("server.id") }
+        restart += HeraldServer.restartOnlyChanges(current, next).filter { $0.hasPrefix("comet.") || $0.hasPrefix("server.") || $0 == "log.format" }
+        applied.withLockedValue { $0 = next }
+        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
+        return restart
     }
 
     public func shutdown() async {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HeraldApp
 import Logging
+import UnixSignals
 
 /// `herald comet --config configs/cluster/comet.toml`
 struct CometCommand: AsyncParsableCommand {
@@ -24,6 +25,17 @@ struct CometCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        let reloader = Task { [config] in
+            // SIGHUP: re-read the file; new logic addresses, limits, log level and certificates apply live.
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    try await server.reload(HeraldConfiguration.load(path: config))
+                } catch {
+                    Logger(label: "herald.comet").error("configuration reload refused; the running settings stay", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { reloader.cancel() }
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

@@ -176,4 +176,42 @@ struct ClusterTests {
         for c in [a1, b2] as [any GoimClient] { await c.close() }
         await b1.close()
     }
+
+    @Test("SIGHUP on a comet switches it to another logic pool: after the old logic is gone, clients still authenticate")
+    func cometFollowsLogicPool() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let layout = Layout(redis: redis.addresses)
+        let b = layout.base
+        let first = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { first.stop() }
+        // A second logic process: same sessions, its gRPC on another port.
+        let secondRPC = b + 79
+        let second = try await HeraldChild(role: "logic", base: b + 60, config: {
+            layout.logic(at: $0).replacingOccurrences(of: "127.0.0.1:\(layout.logicRPC)", with: "127.0.0.1:\(secondRPC)")
+        })
+        defer { second.stop() }
+        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+            await Self.registered(first).contains("comet-a")
+        })
+        defer { comet.stop() }
+
+        let before = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await before.authenticate(AuthToken(mid: 1, accepts: [1000])))
+
+        try comet.rewrite { layout.comet("comet-a", at: $0).replacingOccurrences(of: "127.0.0.1:\(layout.logicRPC)", with: "127.0.0.1:\(secondRPC)") }
+        comet.signal(SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        first.signal(SIGKILL)
+
+        let switched = try await eventually(timeout: .seconds(10)) {
+            let c = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+            defer { Task { await c.close() } }
+            return try await c.authenticate(AuthToken(mid: 2, accepts: [1000]), timeout: .seconds(3))
+        }
+        #expect(switched, "a new connection authenticates through the second logic")
+        let online = try await second.api.get("/goim/online/users?mids=2")
+        #expect(online.data?.contains(#""online":true"#) == true, "\(online.data ?? "")")
+        await before.close()
+    }
 }

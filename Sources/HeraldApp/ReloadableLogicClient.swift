@@ -1,0 +1,62 @@
+import HeraldCore
+import HeraldProtocol
+import HeraldRPC
+import NIOConcurrencyHelpers
+
+/// The comet's way to logic in a split deployment, whose addresses SIGHUP can change (goim
+/// operators behind LVS change the logic pool behind the virtual IP): calls go to the current
+/// client; a replaced client is closed once its calls in flight have finished.
+final class ReloadableLogicClient: LogicService {
+    private struct Current {
+        var addresses: [String]
+        var client: LogicRPCClient
+    }
+
+    private let current: NIOLockedValueBox<Current>
+    private let policy: RPCCallPolicy
+
+    init(addresses: [String], policy: RPCCallPolicy) throws {
+        self.policy = policy
+        current = NIOLockedValueBox(Current(addresses: addresses, client: try LogicRPCClient(addresses: addresses, policy: policy)))
+    }
+
+    private var client: LogicRPCClient { current.withLockedValue { $0.client } }
+
+    /// Points new calls at `addresses`; false when they are the ones in use.
+    func use(_ addresses: [String]) async throws -> Bool {
+        let next = try LogicRPCClient(addresses: addresses, policy: policy)
+        let old: LogicRPCClient? = current.withLockedValue { c in
+            guard c.addresses != addresses else { return nil }
+            defer { c = Current(addresses: addresses, client: next) }
+            return c.client
+        }
+        guard let old else {
+            await next.close()
+            return false
+        }
+        await old.close()
+        return true
+    }
+
+    func close() async { await client.close() }
+
+    func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+        try await client.connect(server: server, cookie: cookie, token: token)
+    }
+
+    func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+        try await client.disconnect(mid: mid, key: key, server: server)
+    }
+
+    func heartbeat(mid: Int64, key: String, server: String) async throws {
+        try await client.heartbeat(mid: mid, key: key, server: server)
+    }
+
+    func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+        try await client.renewOnline(server: server, roomCount: roomCount)
+    }
+
+    func receive(mid: Int64, packet: Packet) async throws {
+        try await client.receive(mid: mid, packet: packet)
+    }
+}
