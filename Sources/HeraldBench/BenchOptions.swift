@@ -6,6 +6,12 @@ public struct BenchOptions: Sendable {
     /// The comet's client port (tcp or websocket).
     public var host = "127.0.0.1"
     public var port = 3101
+    /// Several comets' client addresses (`host:port`); connection i goes to `targets[i % count]`.
+    /// Empty: `host:port` only.
+    public var targets: [(host: String, port: Int)] = []
+    /// The first connection's number: user ids and keys start here, so several load processes
+    /// against one cluster use distinct identities.
+    public var firstID = 0
     public var path = "/sub"
     /// The logic HTTP API.
     public var apiHost = "127.0.0.1"

@@ -11,7 +11,7 @@ public struct LoadRunner: Sendable {
     public let options: BenchOptions
 
     public init(options: BenchOptions) throws {
-        for address in [options.host, options.apiHost] + options.sources where !Self.isLoopback(address) {
+        for address in [options.host, options.apiHost] + options.targets.map(\.host) + options.sources where !Self.isLoopback(address) {
             throw BenchError("\(address) is not a loopback address; the load tool only targets loopback")
         }
         self.options = options
@@ -21,12 +21,68 @@ public struct LoadRunner: Sendable {
         address.hasPrefix("127.") || address == "::1" || address == "localhost"
     }
 
-    public func run(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> BenchReport {
+    /// Other load processes of the same run (`herald bench --processes`): each holds its share of
+    /// the connections. The leader waits for them to be ready before pushing and merges their results.
+    public struct Helpers: Sendable {
+        /// Returns once every helper has its connections authenticated; their number.
+        public var ready: @Sendable () async throws -> Int
+        /// Returns every helper's result once it has what it expected (or gave up).
+        public var results: @Sendable () async throws -> [SubscriberResult]
+
+        public init(ready: @escaping @Sendable () async throws -> Int, results: @escaping @Sendable () async throws -> [SubscriberResult]) {
+            self.ready = ready
+            self.results = results
+        }
+    }
+
+    /// A helper process's part: connect its share, call `ready`, receive `messages` per connection
+    /// (or stop `drainTimeout` after the last arrival, or after `deadline`), report.
+    public func subscribe(
+        deadline: Duration,
+        ready: @Sendable (Int) -> Void,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> SubscriberResult {
+        let o = options
+        let recorder = BenchRecorder()
+        recorder.keepSamples()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: o.threads)
+        defer { Task { try? await group.shutdownGracefully() } }
+        let start = ContinuousClock.now
+        let (channels, authed) = try await connect(group: group, recorder: recorder)
+        let connectSeconds = (ContinuousClock.now - start).seconds
+        progress("subscriber: \(authed)/\(o.connections) authenticated in \(String(format: "%.2f", connectSeconds)) s")
+        ready(authed)
+        let expected = o.messages * authed
+        let giveUp = ContinuousClock.now + deadline
+        var lastCount = -1
+        var lastChange = ContinuousClock.now
+        while recorder.received.load(ordering: .relaxed) < expected, ContinuousClock.now < giveUp {
+            let r = recorder.received.load(ordering: .relaxed)
+            if r != lastCount {
+                lastCount = r
+                lastChange = ContinuousClock.now
+            } else if r > 0, ContinuousClock.now - lastChange > o.drainTimeout {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let result = try await finish(channels: channels, recorder: recorder)
+        return SubscriberResult(
+            connections: o.connections,
+            authenticated: authed,
+            received: result.received,
+            lastReceiveNanos: recorder.lastReceiveNanos.load(ordering: .relaxed),
+            latenciesMicros: recorder.samples,
+            connectSeconds: connectSeconds
+        )
+    }
+
+    public func run(helpers: Helpers? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> BenchReport {
         let o = options
         let recorder = BenchRecorder()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: o.threads)
         do {
-            let report = try await run(group: group, recorder: recorder, progress: progress)
+            let report = try await run(group: group, recorder: recorder, helpers: helpers, progress: progress)
             try? await group.shutdownGracefully()
             return report
         } catch {
@@ -35,20 +91,14 @@ public struct LoadRunner: Sendable {
         }
     }
 
-    private func run(
-        group: MultiThreadedEventLoopGroup,
-        recorder: BenchRecorder,
-        progress: @escaping @Sendable (String) -> Void
-    ) async throws -> BenchReport {
+    /// Connects `connections` clients, paced by a window of concurrent attempts, and waits (up to a
+    /// minute) until they are authenticated.
+    private func connect(group: MultiThreadedEventLoopGroup, recorder: BenchRecorder) async throws -> ([any Channel], Int) {
         let o = options
-        let before = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
         let token: @Sendable (Int) -> [UInt8] = { i in
-            AuthToken(mid: Int64(i + 1), key: "bench-\(i)", roomID: "bench://1", platform: "bench", accepts: [o.operation]).jsonBytes()
+            AuthToken(mid: Int64(o.firstID + i + 1), key: "bench-\(o.firstID + i)", roomID: "bench://1", platform: "bench", accepts: [o.operation]).jsonBytes()
         }
         let sampleEvery = o.sampleEvery > 0 ? o.sampleEvery : max(1, o.connections / 1000)
-
-        // Connect, paced by a window of concurrent attempts.
-        let connectStart = ContinuousClock.now
         var channels: [any Channel] = []
         channels.reserveCapacity(o.connections)
         try await withThrowingTaskGroup(of: (any Channel)?.self) { tasks in
@@ -57,6 +107,7 @@ public struct LoadRunner: Sendable {
                 let i = next
                 next += 1
                 let source = o.sources[i % o.sources.count]
+                let target = o.targets.isEmpty ? (host: o.host, port: o.port) : o.targets[i % o.targets.count]
                 tasks.addTask {
                     let wire: BenchClientHandler.Wire = o.transport == .tcp ? .tcp : .websocket(path: o.path, host: o.host)
                     let samples = i % sampleEvery == 0
@@ -76,7 +127,7 @@ public struct LoadRunner: Sendable {
                                     try ch.pipeline.syncOperations.addHandler(handler)
                                 }
                             }
-                            .connect(host: o.host, port: o.port).get()
+                            .connect(host: target.host, port: target.port).get()
                     } catch {
                         recorder.failedConnects.wrappingIncrement(ordering: .relaxed)
                         return nil
@@ -94,8 +145,40 @@ public struct LoadRunner: Sendable {
         while recorder.authenticated.load(ordering: .relaxed) < connected, ContinuousClock.now < authDeadline {
             try await Task.sleep(for: .milliseconds(5))
         }
+        return (channels, recorder.authenticated.load(ordering: .relaxed))
+    }
+
+    /// Collects the latency samples and closes every connection (with RST, so runs leave no
+    /// TIME_WAIT behind to slow the next one down).
+    private func finish(channels: [any Channel], recorder: BenchRecorder) async throws -> (received: Int, latency: (p50: Double, p90: Double, p99: Double, p999: Double, max: Double, count: UInt64)) {
+        for ch in channels {
+            try? await ch.eventLoop.submit {
+                try ch.pipeline.syncOperations.handler(type: BenchClientHandler.self).flushLatencies()
+            }.get()
+        }
+        let received = recorder.received.load(ordering: .relaxed)
+        let latency = recorder.latencyPercentiles()
+        for ch in channels {
+            try? await (ch as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            try? await ch.close()
+        }
+        return (received, latency)
+    }
+
+    private func run(
+        group: MultiThreadedEventLoopGroup,
+        recorder: BenchRecorder,
+        helpers: Helpers?,
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws -> BenchReport {
+        let o = options
+        let before = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
+        let connectStart = ContinuousClock.now
+        let (channels, ownAuthed) = try await connect(group: group, recorder: recorder)
+        let helperAuthed = try await helpers?.ready() ?? 0
+        let authed = ownAuthed + helperAuthed
+        let connected = channels.count + helperAuthed
         let connectSeconds = (ContinuousClock.now - connectStart).seconds
-        let authed = recorder.authenticated.load(ordering: .relaxed)
         let afterConnect = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
         let connectCPU = zip(afterConnect, before).reduce(0.0) { $0 + ($1.0.cpuSeconds - $1.1.cpuSeconds) }
         progress(
@@ -116,6 +199,7 @@ public struct LoadRunner: Sendable {
         let http = HTTPTestClient(host: o.apiHost, port: o.apiPort)
         let padding = String(repeating: "x", count: max(0, o.size - 21))
         let expected = o.messages * authed
+        let ownExpected = o.messages * ownAuthed
         let pushStartNanos = MonotonicClock.nanoseconds()
         let pushStart = ContinuousClock.now
         let cpuBefore = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
@@ -149,12 +233,14 @@ public struct LoadRunner: Sendable {
             try await tasks.waitForAll()
         }
         let lastPush = ContinuousClock.now
-        while recorder.received.load(ordering: .relaxed) < expected, ContinuousClock.now - lastPush < o.drainTimeout {
+        while recorder.received.load(ordering: .relaxed) < ownExpected, ContinuousClock.now - lastPush < o.drainTimeout {
             try await Task.sleep(for: .milliseconds(5))
         }
+        let helperResults = try await helpers?.results() ?? []
         reporter.cancel()
         let cpuAfter = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
-        let lastReceive = recorder.lastReceiveNanos.load(ordering: .relaxed)
+        for h in helperResults { recorder.record(latenciesMicros: h.latenciesMicros) }
+        let lastReceive = ([recorder.lastReceiveNanos.load(ordering: .relaxed)] + helperResults.map(\.lastReceiveNanos)).max() ?? 0
         let pushSeconds = Double(max(lastReceive, pushStartNanos) - pushStartNanos) / 1e9
         var cpuPercent: Double?
         if cpuBefore.count == cpuAfter.count, !cpuBefore.isEmpty, pushSeconds > 0 {
@@ -162,25 +248,14 @@ public struct LoadRunner: Sendable {
             cpuPercent = used / (ContinuousClock.now - pushStart).seconds * 100
         }
 
-        // Collect latency samples, then close.
-        for ch in channels {
-            try? await ch.eventLoop.submit {
-                try ch.pipeline.syncOperations.handler(type: BenchClientHandler.self).flushLatencies()
-            }.get()
-        }
-        let received = recorder.received.load(ordering: .relaxed)
-        let latency = recorder.latencyPercentiles()
-        // Close with RST (linger 0) so runs leave no TIME_WAIT behind to slow the next one down.
-        for ch in channels {
-            try? await (ch as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
-            try? await ch.close()
-        }
+        let (ownReceived, latency) = try await finish(channels: channels, recorder: recorder)
+        let received = ownReceived + helperResults.reduce(0) { $0 + $1.received }
         let failedPushes = failures.withLockedValue { $0 }
         if failedPushes > 0 { progress("\(failedPushes) pushes were refused by the API") }
         return BenchReport(
             transport: o.transport.rawValue,
-            connections: o.connections,
-            failedConnections: o.connections - authed,
+            connections: o.connections + helperResults.reduce(0) { $0 + $1.connections },
+            failedConnections: o.connections + helperResults.reduce(0) { $0 + $1.connections } - authed,
             connectSeconds: connectSeconds,
             serverBytesPerConnection: perConnection,
             messages: o.messages - failedPushes,

@@ -8,14 +8,18 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Loopback targets only; bounded by --connections, --messages and --drain-timeout.
             Example: herald bench --transport websocket --connections 10000 --messages 200 --server-pid $(pidof herald)
+            Several comets and more connections than one process may open (20,000 files here):
+              herald bench --targets 127.0.0.1:3101,127.0.0.1:3201,127.0.0.1:3301 --connections 50000 --processes 3
             """
     )
 
     @Option(help: "tcp or websocket.") var transport: String = "tcp"
     @Option(help: "Comet client address (host:port). Default: 127.0.0.1:3101 for tcp, :3102 for websocket.") var target: String?
+    @Option(help: "Several comet client addresses, comma-separated; connections are spread over them round-robin.") var targets: String?
     @Option(help: "WebSocket path.") var path: String = "/sub"
     @Option(help: "Logic HTTP API address.") var api: String = "127.0.0.1:3111"
     @Option(help: "Client connections, all in room bench://1.") var connections: Int = 1000
+    @Option(help: "Load processes sharing the connections (this one pushes and reports; the others only receive).") var processes: Int = 1
     @Option(help: "Number of local source addresses 127.0.0.1…127.0.0.N to spread connections over.") var sources: Int = 1
     @Option(help: "Connection attempts in flight at once.") var connectConcurrency: Int = 500
     @Option(help: "Messages pushed to the room.") var messages: Int = 100
@@ -25,6 +29,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Seconds to wait for deliveries after the last push.") var drainTimeout: Int = 30
     @Option(help: "Server process id (repeat for several processes) for CPU and memory figures.") var serverPid: [Int32] = []
     @Option(help: "Event loop threads of the load tool.") var threads: Int = 1
+    @Option(help: .hidden) var firstId: Int = 0
+    @Flag(help: .hidden) var subscriber = false
     @Flag(help: "Exit with status 1 if any message was lost or any connection failed.") var requireNoLoss = false
 
     func run() async throws {
@@ -35,9 +41,12 @@ struct Bench: AsyncParsableCommand {
         let (host, port) = try split(target ?? (t == .tcp ? "127.0.0.1:3101" : "127.0.0.1:3102"), "--target")
         o.host = host
         o.port = port
+        o.targets = try (targets ?? "").split(separator: ",").map { try split(String($0), "--targets") }
         o.path = path
         (o.apiHost, o.apiPort) = try split(api, "--api")
-        o.connections = connections
+        let share = max(1, connections / max(1, processes))
+        o.connections = processes > 1 ? connections - share * (processes - 1) : connections
+        o.firstID = firstId
         o.sources = (1...max(1, min(sources, 250))).map { "127.0.0.\($0)" }
         o.connectConcurrency = connectConcurrency
         o.messages = messages
@@ -48,19 +57,102 @@ struct Bench: AsyncParsableCommand {
         o.serverPIDs = serverPid
         o.threads = threads
         let runner = try LoadRunner(options: o)
-        let report = try await runner.run { line in
-            FileHandle.standardError.write(Data("  \(line)\n".utf8))
+        let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+
+        if subscriber {
+            // A helper of a multi-process run: report readiness and the result on standard output.
+            let result = try await runner.subscribe(deadline: .seconds(600), ready: { n in FileHandle.standardOutput.write(Data("READY \(n)\n".utf8)) }, progress: log)
+            FileHandle.standardOutput.write(Data(("RESULT " + String(decoding: try JSONEncoder().encode(result), as: UTF8.self) + "\n").utf8))
+            return
         }
+        let helpers = try (1..<max(1, processes)).map { k in
+            try HelperProcess(arguments: helperArguments(connections: share, firstID: o.connections + (k - 1) * share))
+        }
+        defer { for h in helpers { h.stop() } }
+        let hooks = helpers.isEmpty ? nil : LoadRunner.Helpers(
+            ready: { try await helpers.asyncReduce(0) { $0 + (try await $1.ready()) } },
+            results: { try await helpers.asyncMap { try await $0.result() } }
+        )
+        let report = try await runner.run(helpers: hooks, progress: log)
         print(report.summary)
         if requireNoLoss, report.lost > 0 || report.failedConnections > 0 {
             throw ExitCode(1)
         }
     }
 
-    private func split(_ text: String, _ name: String) throws -> (String, Int) {
+    /// The command line of a helper process: the same load, its share of the connections, receive only.
+    private func helperArguments(connections share: Int, firstID: Int) -> [String] {
+        var args = ["bench", "--subscriber", "--transport", transport, "--path", path, "--api", api,
+                    "--connections", String(share), "--first-id", String(firstID), "--sources", String(sources),
+                    "--connect-concurrency", String(connectConcurrency), "--messages", String(messages),
+                    "--drain-timeout", String(drainTimeout), "--threads", String(threads)]
+        if let targets { args += ["--targets", targets] }
+        if let target { args += ["--target", target] }
+        return args
+    }
+
+    private func split(_ text: String, _ name: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
             throw ValidationError("\(name) must be host:port")
         }
         return (String(text[..<colon]), port)
+    }
+}
+
+/// A receive-only load process started by the leader (`herald bench --subscriber ...`), read
+/// through its standard output: `READY <authenticated>`, then `RESULT <json>`.
+final class HelperProcess: @unchecked Sendable {
+    private let process = Process()
+    private let lines: AsyncStream<String>
+
+    init(arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        lines = stream
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending = Data(pending[pending.index(after: newline)...])
+                }
+            }
+            continuation.finish()
+        }
+        try process.run()
+    }
+
+    private func next(prefix: String) async throws -> String {
+        for await line in lines where line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
+        throw ValidationError("a load helper process ended before reporting \(prefix)")
+    }
+
+    func ready() async throws -> Int { Int(try await next(prefix: "READY ")) ?? 0 }
+
+    func result() async throws -> SubscriberResult {
+        try JSONDecoder().decode(SubscriberResult.self, from: Data(try await next(prefix: "RESULT ").utf8))
+    }
+
+    func stop() { if process.isRunning { process.terminate() } }
+}
+
+extension Array where Element: Sendable {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out.append(try await transform(e)) }
+        return out
+    }
+
+    func asyncReduce<T>(_ initial: T, _ next: (T, Element) async throws -> T) async rethrows -> T {
+        var value = initial
+        for e in self { value = try await next(value, e) }
+        return value
     }
 }
