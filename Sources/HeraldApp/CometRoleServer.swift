@@ -146,6 +146,7 @@ public final class CometRoleServer: Sendable {
             await cancelWhenGracefulShutdown {
                 var registered = false
                 while !Task.isCancelled {
+                    logger.trace("renewing the comet registration")
                     do {
                         try await registry.register(server.node(rpcAddress: advertised), ttl: cluster.registryTTL)
                         if !registered {

@@ -16,13 +16,22 @@ public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
 
     public init(logic: any LogicRPCBackend) { self.logic = logic }
 
-    public func connect(request: Goim_Logic_ConnectReq, context: ServerContext) async throws -> Goim_Logic_ConnectReply {
-        let reply: ConnectReply
+    /// Runs a call; an error other than an `RPCError` is answered `internalError` with its
+    /// description, so the comet logs what went wrong instead of gRPC's "unknown error".
+    private func answer<R>(_ body: () async throws -> R) async throws -> R {
         do {
-            reply = try await logic.connect(server: request.server, cookie: request.cookie, token: Array(request.token))
+            return try await body()
+        } catch let error as RPCError {
+            throw error
         } catch let error as AuthError {
             throw RPCError(code: .unauthenticated, message: error.message)
+        } catch {
+            throw RPCError(code: .internalError, message: "\(error)")
         }
+    }
+
+    public func connect(request: Goim_Logic_ConnectReq, context: ServerContext) async throws -> Goim_Logic_ConnectReply {
+        let reply = try await answer { try await logic.connect(server: request.server, cookie: request.cookie, token: Array(request.token)) }
         var out = Goim_Logic_ConnectReply()
         out.mid = reply.mid
         out.key = reply.key
@@ -35,23 +44,23 @@ public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
 
     public func disconnect(request: Goim_Logic_DisconnectReq, context: ServerContext) async throws -> Goim_Logic_DisconnectReply {
         var out = Goim_Logic_DisconnectReply()
-        out.has = try await logic.disconnect(mid: request.mid, key: request.key, server: request.server)
+        out.has = try await answer { try await logic.disconnect(mid: request.mid, key: request.key, server: request.server) }
         return out
     }
 
     public func heartbeat(request: Goim_Logic_HeartbeatReq, context: ServerContext) async throws -> Goim_Logic_HeartbeatReply {
-        try await logic.heartbeat(mid: request.mid, key: request.key, server: request.server)
+        try await answer { try await logic.heartbeat(mid: request.mid, key: request.key, server: request.server) }
         return Goim_Logic_HeartbeatReply()
     }
 
     public func renewOnline(request: Goim_Logic_OnlineReq, context: ServerContext) async throws -> Goim_Logic_OnlineReply {
         var out = Goim_Logic_OnlineReply()
-        out.allRoomCount = try await logic.renewOnline(server: request.server, roomCount: request.roomCount)
+        out.allRoomCount = try await answer { try await logic.renewOnline(server: request.server, roomCount: request.roomCount) }
         return out
     }
 
     public func receive(request: Goim_Logic_ReceiveReq, context: ServerContext) async throws -> Goim_Logic_ReceiveReply {
-        try await logic.receive(mid: request.mid, packet: Packet(request.proto))
+        try await answer { try await logic.receive(mid: request.mid, packet: Packet(request.proto)) }
         return Goim_Logic_ReceiveReply()
     }
 

@@ -12,9 +12,14 @@ public final class RPCServerService: Service {
     /// Listens on `listen` (`host:port`; port 0 picks a free one) with `services`.
     public init(listen: String, services: [any RegistrableRPCService]) throws(ConfigError) {
         let (host, port) = try HostPort.parse(listen, key: "rpc.listen")
+        // One connection per comet carries every connection's auth: allow many calls at once
+        // (HTTP/2's usual 100 makes a connect storm queue and miss its deadlines).
+        var config = HTTP2ServerTransport.Posix.Config.defaults
+        config.http2.maxConcurrentStreams = 4096
         transport = HTTP2ServerTransport.Posix(
             address: host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port),
-            transportSecurity: .plaintext
+            transportSecurity: .plaintext,
+            config: config
         )
         server = GRPCServer(transport: transport, services: services)
     }
