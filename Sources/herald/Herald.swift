@@ -41,9 +41,11 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // Trap SIGHUP before anything listens, so an early one reloads instead of ending the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reloader = Task { [config] in
             // SIGHUP: re-read the configuration file and apply what can change live.
-            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            for await _ in hangups {
                 guard let config else {
                     server.logger.warning("SIGHUP ignored: running on the embedded default, no configuration file to re-read")
                     continue

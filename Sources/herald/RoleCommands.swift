@@ -25,9 +25,11 @@ struct CometCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // Trap SIGHUP before anything listens, so an early one reloads instead of ending the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reloader = Task { [config] in
             // SIGHUP: re-read the file; new logic addresses, limits, log level and certificates apply live.
-            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            for await _ in hangups {
                 do {
                     try await server.reload(HeraldConfiguration.load(path: config))
                 } catch {

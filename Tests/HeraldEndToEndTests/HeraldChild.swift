@@ -71,9 +71,14 @@ final class HeraldChild {
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    /// SIGTERM, then SIGKILL if the process has not exited within ten seconds (a test never hangs
+    /// on a child's shutdown; a slow shutdown is what DrainTests examine).
     func stop() {
         if process.isRunning {
             process.terminate()
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: configFile)
