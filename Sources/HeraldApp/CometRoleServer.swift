@@ -43,7 +43,7 @@ public final class CometRoleServer: Sendable {
         applied = NIOLockedValueBox(configuration)
         logic = try ReloadableLogicClient(addresses: configuration.cluster.logic, policy: configuration.cluster.policy)
         comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup, logger: logger)
-        let tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        let tls = try TLSContextSource.make(configuration.tls)
         self.tls = tls
         transports = try TransportService.makeTransports(configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
         rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3109", services: [CometRPCService(comet: comet)])
@@ -94,10 +94,7 @@ public final class CometRoleServer: Sendable {
         if try await logic.use(next.cluster.logic) {
             logger.notice("logic addresses changed", metadata: ["rpc.logic": "\(next.cluster.logic.joined(separator: ","))"])
         }
-        comet.applyLimits(next.comet)
-        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
-        if let tls, next.tls == tls.settings { try tls.reload() } else if next.tls != current.tls { restart.append("tls") }
-        if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
+        restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
         if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
         if next.comet.serverID != current.comet.serverID { restart.append("server.id") }
         restart += HeraldServer.restartOnlyChanges(current, next).filter { $0.hasPrefix("comet.") || $0.hasPrefix("server.") || $0 == "log.format" }

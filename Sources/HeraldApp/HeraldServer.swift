@@ -52,7 +52,7 @@ public final class HeraldServer: Sendable {
         self.configuration = configuration
         self.applied = NIOLockedValueBox(configuration)
         self.metricsText = metricsText
-        let tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        let tls = try TLSContextSource.make(configuration.tls)
         self.tls = tls
         var defaultLogger = Logger(label: "herald")
         defaultLogger.logLevel = configuration.logLevel
@@ -175,18 +175,7 @@ public final class HeraldServer: Sendable {
         } else if let reloadable = queue as? any ReloadableQueue {
             restart += try await reloadable.reload(next.queueTable)
         }
-        comet.applyLimits(next.comet)
-        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
-        if let tls {
-            if next.tls == tls.settings {
-                try tls.reload()  // re-read the same files: a renewed certificate
-            } else {
-                restart.append("tls")
-            }
-        } else if next.tls != nil {
-            restart.append("tls")
-        }
-        if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
+        restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
         for key in Self.restartOnlyChanges(current, next) where !restart.contains(key) { restart.append(key) }
         applied.withLockedValue { $0 = next }
         logger.notice(

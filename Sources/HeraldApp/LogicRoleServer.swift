@@ -54,7 +54,7 @@ public final class LogicRoleServer: Sendable {
         )
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         logic = try Logic(configuration: configuration.logic, router: router, queue: queue, nodes: watcher, logger: logger)
-        tls = try configuration.tls.map { settings throws(ConfigError) in try TLSContextSource(settings: settings) }
+        tls = try TLSContextSource.make(configuration.tls)
         rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3119", services: [LogicRPCService(logic: LogicRPCAdapter(logic: logic))])
     }
 

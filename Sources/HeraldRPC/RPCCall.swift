@@ -1,5 +1,6 @@
 public import GRPCCore
 import Metrics
+import NIOConcurrencyHelpers
 
 /// How a role calls another over gRPC: each call carries a deadline; a call that could not reach
 /// the peer (`unavailable`) is retried with exponential backoff; outcomes are counted in
@@ -31,17 +32,40 @@ public struct RPCCallPolicy: Sendable {
         while true {
             do {
                 let result = try await call(options)
-                Counter(label: "herald_rpc_calls_total", dimensions: [("method", method), ("result", "ok")]).increment()
+                RPCCounters.of(method).ok.increment()
                 return result
             } catch let error as RPCError where error.code == .unavailable && attempt < attempts {
-                Counter(label: "herald_rpc_retries_total", dimensions: [("method", method)]).increment()
+                RPCCounters.of(method).retries.increment()
                 try await Task.sleep(for: delay)
                 delay = delay * 2
                 attempt += 1
             } catch {
-                Counter(label: "herald_rpc_calls_total", dimensions: [("method", method), ("result", "error")]).increment()
+                RPCCounters.of(method).error.increment()
                 throw error
             }
+        }
+    }
+}
+
+/// The counters of one method, made once: a job pushes through them for every message and a comet
+/// for every connection, so they are not looked up in the metrics backend per call.
+struct RPCCounters {
+    let ok: Counter
+    let error: Counter
+    let retries: Counter
+
+    private static let byMethod = NIOLockedValueBox<[String: RPCCounters]>([:])
+
+    static func of(_ method: String) -> RPCCounters {
+        byMethod.withLockedValue { all in
+            if let c = all[method] { return c }
+            let c = RPCCounters(
+                ok: Counter(label: "herald_rpc_calls_total", dimensions: [("method", method), ("result", "ok")]),
+                error: Counter(label: "herald_rpc_calls_total", dimensions: [("method", method), ("result", "error")]),
+                retries: Counter(label: "herald_rpc_retries_total", dimensions: [("method", method)])
+            )
+            all[method] = c
+            return c
         }
     }
 }

@@ -16,6 +16,12 @@ public final class TLSContextSource: ChannelSecurity {
         self.context = NIOLockedValueBox(try Self.makeContext(settings))
     }
 
+    /// The source for `settings`, or nil when `[tls]` is not configured.
+    public static func make(_ settings: TLSSettings?) throws(ConfigError) -> TLSContextSource? {
+        guard let settings else { return nil }
+        return try TLSContextSource(settings: settings)
+    }
+
     public func secure(_ channel: any Channel) throws {
         let current = context.withLockedValue { $0 }
         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: current), name: ChannelSecurityHandler.name, position: .first)
