@@ -7,7 +7,7 @@ public final class RedisServers {
 
     public init(count: Int) throws {
         for _ in 0..<count {
-            let port = try Self.freePort()
+            let port = TestPorts.block(1)
             processes.append(try Self.launch(port: port))
             addresses.append("127.0.0.1:\(port)")
         }
@@ -88,19 +88,6 @@ public final class RedisServers {
     }
 
     deinit { stopAll() }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 }
 
 struct RedisServerError: Error, CustomStringConvertible {

@@ -12,7 +12,7 @@ struct ClusterTests {
     /// Port layout from one base: comets at +0 and +20 (tcp +1, ws +2, gRPC +9), logic API +41 and
     /// gRPC +49, the zeromq job endpoint +60.
     struct Layout {
-        let base = Int.random(in: 20_000...39_000)
+        let base = TestPorts.block(200)
         let redis: [String]
         var logicRPC: Int { base + 49 }
         var zeromq: String { "tcp://127.0.0.1:\(base + 60)" }
@@ -177,10 +177,7 @@ struct ClusterTests {
         await b1.close()
     }
 
-    @Test(
-        "SIGHUP on a comet switches it to another logic pool: after the old logic is gone, clients still authenticate",
-        .disabled("passes alone (swift test --filter cometFollowsLogicPool), but in the full suite under CI load its comet once never showed up in the registry within 30 s; kept off until that stall is understood")
-    )
+    @Test("SIGHUP on a comet switches it to another logic pool: after the old logic is gone, clients still authenticate")
     func cometFollowsLogicPool() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }

@@ -36,7 +36,7 @@ final class HeraldChild {
     /// default: once the API on `base + 11` answers). Ports from `base` to `base + 99` are the test's.
     init(
         role: String = "serve",
-        base: Int = Int.random(in: 20_000...40_000),
+        base: Int = TestPorts.block(),
         config: (Int) -> String,
         ready: ((HeraldChild) async -> Bool)? = nil
     ) async throws {
@@ -50,18 +50,20 @@ final class HeraldChild {
         process.arguments = [role, "--config", configFile.path]
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(role)-\(base).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: log)
+        let output = try FileHandle(forWritingTo: log)
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
         let api = self.api
         let up = await eventually(timeout: .seconds(30)) {
             if let ready { return await ready(self) }
             return (try? await api.get("/goim/online/total"))?.code == 0
         }
+        let state = process.isRunning ? "still running" : "exited with status \(process.terminationStatus)"
         if !up { stop() }
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let printed = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: log)
-        try #require(up, "herald \(role) started; its output: \(output.suffix(2000))")
+        try #require(up, "herald \(role) on ports \(base)+ not ready within 30 s (\(state)); its output: \(printed.suffix(2000))")
     }
 
     /// Rewrites the configuration file (followed by a SIGHUP to apply it).

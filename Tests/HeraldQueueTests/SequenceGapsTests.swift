@@ -27,6 +27,7 @@ struct SequenceGapsTests {
 }
 
 import Foundation
+import HeraldTesting
 import HeraldCore
 import HeraldProtocol
 import Logging
@@ -38,7 +39,7 @@ struct ZeroMQHighWaterMarkTests {
         var logger = Logger(label: "test.zeromq")
         logger.logLevel = .error
         // A job endpoint nobody listens on: zmq queues up to the high-water mark, then the publish waits.
-        let port = Int.random(in: 41_000...49_000)
+        let port = TestPorts.block(1)
         let table = try ConfigLoader.parse("""
             bind = ""
             connect = ["tcp://127.0.0.1:\(port)"]
