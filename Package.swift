@@ -256,6 +256,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Plugins/Routers/Redis",
             swiftSettings: strict
@@ -367,7 +368,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: [
-                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing",
+                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

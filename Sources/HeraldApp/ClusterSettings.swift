@@ -28,7 +28,8 @@ public struct ClusterSettings: Sendable {
         policy = RPCCallPolicy(
             timeout: try rpc.duration("timeout", default: .seconds(2)),
             attempts: try rpc.int("attempts", default: 3, in: 1...100),
-            backoff: try rpc.duration("backoff", default: .milliseconds(100))
+            backoff: try rpc.duration("backoff", default: .milliseconds(100)),
+            maxInFlight: try rpc.int("max_in_flight", default: 256, in: 1...100_000)
         )
         registryTTL = try registry.duration("ttl", default: .seconds(10))
         registryInterval = try registry.duration("interval", default: .seconds(3))

@@ -12,9 +12,11 @@ public final class LogicRPCClient: LogicService {
     private let stub: Goim_Logic_Logic.Client<HTTP2ClientTransport.Posix>
     private let connections: Task<Void, Never>
     private let policy: RPCCallPolicy
+    private let permits: CallPermits
 
     public init(addresses: [String], policy: RPCCallPolicy) throws {
         self.policy = policy
+        permits = CallPermits(limit: policy.maxInFlight)
         client = try GRPCClient(
             transport: .http2NIOPosix(
                 target: RPCAddress.target(addresses),
@@ -34,7 +36,7 @@ public final class LogicRPCClient: LogicService {
         request.token = Data(token)
         let reply: Goim_Logic_ConnectReply
         do {
-            reply = try await policy.run("logic.Connect") { try await stub.connect(request, options: $0) }
+            reply = try await call("logic.Connect") { try await stub.connect(request, options: $0) }
         } catch let error as RPCError where error.code == .unauthenticated {
             throw AuthError(error.message)
         }
@@ -53,7 +55,7 @@ public final class LogicRPCClient: LogicService {
         request.mid = mid
         request.key = key
         request.server = server
-        return try await policy.run("logic.Disconnect") { try await stub.disconnect(request, options: $0) }.has
+        return try await call("logic.Disconnect") { try await stub.disconnect(request, options: $0) }.has
     }
 
     public func heartbeat(mid: Int64, key: String, server: String) async throws {
@@ -61,21 +63,26 @@ public final class LogicRPCClient: LogicService {
         request.mid = mid
         request.key = key
         request.server = server
-        _ = try await policy.run("logic.Heartbeat") { try await stub.heartbeat(request, options: $0) }
+        _ = try await call("logic.Heartbeat") { try await stub.heartbeat(request, options: $0) }
     }
 
     public func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
         var request = Goim_Logic_OnlineReq()
         request.server = server
         request.roomCount = roomCount
-        return try await policy.run("logic.RenewOnline") { try await stub.renewOnline(request, options: $0) }.allRoomCount
+        return try await call("logic.RenewOnline") { try await stub.renewOnline(request, options: $0) }.allRoomCount
     }
 
     public func receive(mid: Int64, packet: Packet) async throws {
         var request = Goim_Logic_ReceiveReq()
         request.mid = mid
         request.proto = Goim_Protocol_Proto(packet)
-        _ = try await policy.run("logic.Receive") { try await stub.receive(request, options: $0) }
+        _ = try await call("logic.Receive") { try await stub.receive(request, options: $0) }
+    }
+
+    /// One call: waits for a permit, then runs under the policy (deadline, retries, counters).
+    private func call<Reply: Sendable>(_ method: String, _ body: (CallOptions) async throws -> Reply) async throws -> Reply {
+        try await permits.with { try await policy.run(method, body) }
     }
 
     /// Closes the connections once calls in flight have finished.

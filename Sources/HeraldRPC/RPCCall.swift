@@ -12,11 +12,15 @@ public struct RPCCallPolicy: Sendable {
     public var attempts: Int
     /// The wait before the second attempt; doubled for each one after.
     public var backoff: Duration
+    /// Calls in flight at once from this process to one pool of peers; more wait their turn
+    /// before they are sent (their deadline starts when they are sent).
+    public var maxInFlight: Int
 
-    public init(timeout: Duration = .seconds(2), attempts: Int = 3, backoff: Duration = .milliseconds(100)) {
+    public init(timeout: Duration = .seconds(2), attempts: Int = 3, backoff: Duration = .milliseconds(100), maxInFlight: Int = 256) {
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.backoff = backoff
+        self.maxInFlight = max(1, maxInFlight)
     }
 
     var options: CallOptions {

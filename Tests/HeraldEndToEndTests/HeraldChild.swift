@@ -49,7 +49,7 @@ final class HeraldChild {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [role, "--config", configFile.path]
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(role)-\(base).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         process.standardOutput = output
         process.standardError = output

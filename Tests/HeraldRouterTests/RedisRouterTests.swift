@@ -45,6 +45,38 @@ struct RedisRouterTests {
         #expect(try await r.sessionsByMids([7])[7]?.map(\.key) == ["b"])
     }
 
+    @Test("2,000 sessions written and read at once, with room reports replaced meanwhile: every call gets its own replies")
+    func concurrentCallsShareRoundTrips() async throws {
+        let servers = try RedisServers(count: 1)
+        defer { servers.stopAll() }
+        let r = try Self.router(servers)
+        defer { Task { await r.shutdown() } }
+        // Calls made while the connection is busy are written together; a reply handed to the
+        // wrong call would show up as another session's server or a half-replaced room report.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<2_000 {
+                group.addTask { try await r.addMapping(SessionMapping(mid: Int64(i + 1), key: "k\(i)", server: "comet-\(i)")) }
+                if i % 100 == 0 {
+                    group.addTask {
+                        try await r.setServerOnline(ServerOnline(server: "comet-x", roomCount: ["live://\(i)": Int32(i), "live://all": 1], updated: Date()))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await withThrowingTaskGroup(of: (Int, [String: String], Int).self) { group in
+            for i in 0..<2_000 {
+                group.addTask { (i, try await r.serversByKeys(["k\(i)"]), try await r.sessionsByMids([Int64(i + 1)])[Int64(i + 1)]?.count ?? 0) }
+            }
+            for try await (i, servers, sessions) in group {
+                #expect(servers == ["k\(i)": "comet-\(i)"])
+                #expect(sessions == 1)
+            }
+        }
+        let online = try #require(try await r.serverOnline(server: "comet-x"))
+        #expect(online.roomCount.count == 2, "one whole report, not a mix: \(online.roomCount)")
+    }
+
     @Test("100 devices of one user connecting at once are all kept")
     func concurrentDevices() async throws {
         let servers = try RedisServers(count: 2)

@@ -1,17 +1,24 @@
 import CHiredis
 import Foundation
 import HeraldCore
+import NIOConcurrencyHelpers
 
 /// One connection to one Redis server through hiredis's blocking API, driven by its own thread.
-/// Commands are pipelined: a batch is written at once and its replies read in order. A broken
-/// connection is dropped and reopened on the next batch.
+/// Commands are pipelined: a batch is written at once and its replies read in order. Batches that
+/// arrive while the thread is busy are written together in the next round trip (a connect storm
+/// costs one round trip per round, not one per connection); each batch stays contiguous, so a
+/// MULTI … EXEC batch is never interleaved. A broken connection is dropped and reopened on the
+/// next round.
 final class RedisConnection: Sendable {
+    private typealias Batch = (commands: [[String]], reply: CheckedContinuation<[RedisReply], any Error>)
     let address: String
     private let host: String
     private let port: Int32
     private let timeout: Duration
     private let thread: SerialThread
     private let context = ContextHolder()
+    /// Batches waiting for the next round, and whether a round is already queued on the thread.
+    private let waiting = NIOLockedValueBox<(batches: [Batch], scheduled: Bool)>(([], false))
 
     init(address: String, timeout: Duration) throws(ConfigError) {
         let (host, port) = try HostPort.parse(address, key: "addresses")
@@ -24,7 +31,18 @@ final class RedisConnection: Sendable {
 
     /// Sends `commands` in one pipeline and returns their replies in order.
     func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
-        try await thread.run { [self] in try execute(commands) }
+        try await withCheckedThrowingContinuation { reply in
+            let schedule = waiting.withLockedValue { w in
+                w.batches.append((commands, reply))
+                defer { w.scheduled = true }
+                return !w.scheduled
+            }
+            guard schedule, !thread.submit({ [self] in round() }) else { return }
+            // The thread has stopped (close): nothing will run these batches.
+            for batch in waiting.withLockedValue({ w in defer { w = ([], false) }; return w.batches }) {
+                batch.reply.resume(throwing: RouterError("redis \(address): connection closed"))
+            }
+        }
     }
 
     func command(_ args: String...) async throws -> RedisReply {
@@ -39,6 +57,24 @@ final class RedisConnection: Sendable {
     }
 
     // MARK: On the connection's thread
+
+    /// Writes every waiting batch in one pipeline and hands each its replies.
+    private func round() {
+        let batches = waiting.withLockedValue { w in
+            defer { w = ([], false) }
+            return w.batches
+        }
+        do {
+            let replies = try execute(batches.flatMap(\.commands))
+            var start = 0
+            for batch in batches {
+                batch.reply.resume(returning: Array(replies[start..<start + batch.commands.count]))
+                start += batch.commands.count
+            }
+        } catch {
+            for batch in batches { batch.reply.resume(throwing: error) }
+        }
+    }
 
     private func connected() throws -> UnsafeMutablePointer<redisContext> {
         if let c = context.pointer { return c }

@@ -27,6 +27,11 @@ public final class SerialThread: @unchecked Sendable {
         }
     }
 
+    /// Queues `job` without waiting for it; false (and `job` never runs) once the thread is stopping.
+    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        enqueue(job)
+    }
+
     /// Runs what is queued, then `last` on the thread, and ends the thread.
     public func stop(last: @escaping @Sendable () -> Void = {}) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
