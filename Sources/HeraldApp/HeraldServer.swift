@@ -170,11 +170,7 @@ public final class HeraldServer: Sendable {
         var restart: [String] = []
         // Auth first: a setting that cannot be used throws before anything else changes.
         try logic.applyAuth(next.logic.auth)
-        if next.queuePlugin != current.queuePlugin {
-            restart.append("queue.plugin")
-        } else if let reloadable = queue as? any ReloadableQueue {
-            restart += try await reloadable.reload(next.queueTable)
-        }
+        restart += try await LiveReload.applyQueue(current: current, next: next, queue: queue)
         restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
         for key in Self.restartOnlyChanges(current, next) where !restart.contains(key) { restart.append(key) }
         applied.withLockedValue { $0 = next }

@@ -15,9 +15,11 @@ public final class JobRoleServer: Sendable {
     let job: Job
     let logger: Logger
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    private let applied: NIOLockedValueBox<HeraldConfiguration>
 
     public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
         self.configuration = configuration
+        applied = NIOLockedValueBox(configuration)
         self.logger = logger
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         watcher = RegistryWatcher(
@@ -48,6 +50,20 @@ public final class JobRoleServer: Sendable {
             throw error
         }
         await cleanUp()
+    }
+
+    /// Applies a re-read configuration (SIGHUP): the queue's reloadable settings (a migration's
+    /// phase on the consuming side) and the log level change live; the keys that changed but need
+    /// a restart are returned (and logged).
+    @discardableResult
+    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+        let current = applied.withLockedValue { $0 }
+        var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+        restart += HeraldServer.restartOnlyChanges(current, next).filter { $0 == "router.plugin" || $0 == "log.format" }
+        applied.withLockedValue { $0 = next }
+        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
+        return restart
     }
 
     public func shutdown() async {

@@ -2,8 +2,26 @@ import HeraldComet
 import HeraldCore
 import HeraldTLS
 
-/// What every process holding connections applies live on SIGHUP (`herald serve`, `herald comet`).
+/// What the processes apply live on SIGHUP (`herald serve`, `comet`, `logic`, `job`), one
+/// function per group of settings so every role applies them the same way.
 enum LiveReload {
+    /// The queue's reloadable settings (a migration's phase); a different plugin needs a restart.
+    static func applyQueue(current: HeraldConfiguration, next: HeraldConfiguration, queue: any QueueBackend) async throws -> [String] {
+        if next.queuePlugin != current.queuePlugin { return ["queue.plugin"] }
+        guard let reloadable = queue as? any ReloadableQueue else { return [] }
+        return try await reloadable.reload(next.queueTable)
+    }
+
+    /// The log level, and the TLS files re-read (same paths) or reported as needing a restart.
+    static func applyLogLevelAndTLS(current: HeraldConfiguration, next: HeraldConfiguration, tls: TLSContextSource?) throws -> [String] {
+        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+        if let tls, next.tls == tls.settings {
+            try tls.reload()  // the same files re-read: a renewed certificate
+            return []
+        }
+        return next.tls != current.tls ? ["tls"] : []
+    }
+
     /// Applies the connection and room limits, the log level and the TLS files' contents of `next`;
     /// returns the keys among these that changed but need a restart.
     static func applyCometSettings(
@@ -12,14 +30,8 @@ enum LiveReload {
         comet: Comet,
         tls: TLSContextSource?
     ) throws -> [String] {
-        var restart: [String] = []
         comet.applyLimits(next.comet)
-        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
-        if let tls, next.tls == tls.settings {
-            try tls.reload()  // the same files re-read: a renewed certificate
-        } else if next.tls != current.tls {
-            restart.append("tls")
-        }
+        var restart = try applyLogLevelAndTLS(current: current, next: next, tls: tls)
         if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
         return restart
     }

@@ -33,6 +33,7 @@ public final class LogicRoleServer: Sendable {
     private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    private let applied: NIOLockedValueBox<HeraldConfiguration>
 
     public init(
         configuration: HeraldConfiguration,
@@ -41,6 +42,7 @@ public final class LogicRoleServer: Sendable {
         metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
         self.configuration = configuration
+        applied = NIOLockedValueBox(configuration)
         self.logger = logger
         self.metricsText = metricsText
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
@@ -88,6 +90,23 @@ public final class LogicRoleServer: Sendable {
             throw error
         }
         await cleanUp()
+    }
+
+    /// Applies a re-read configuration (SIGHUP): token verification (`[logic.auth]`), the queue's
+    /// reloadable settings (a migration's phase on the publishing side), the log level and the TLS
+    /// files' contents change live; the keys that changed but need a restart are returned (and logged).
+    @discardableResult
+    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+        let current = applied.withLockedValue { $0 }
+        // Auth first: a setting that cannot be used throws before anything else changes.
+        try logic.applyAuth(next.logic.auth)
+        var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+        restart += try LiveReload.applyLogLevelAndTLS(current: current, next: next, tls: tls)
+        if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
+        restart += HeraldServer.restartOnlyChanges(current, next).filter { !$0.hasPrefix("comet.") }
+        applied.withLockedValue { $0 = next }
+        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
+        return restart
     }
 
     public func shutdown() async {

@@ -41,22 +41,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        // Trap SIGHUP before anything listens, so an early one reloads instead of ending the process.
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let reloader = Task { [config] in
-            // SIGHUP: re-read the configuration file and apply what can change live.
-            for await _ in hangups {
-                guard let config else {
-                    server.logger.warning("SIGHUP ignored: running on the embedded default, no configuration file to re-read")
-                    continue
-                }
-                do {
-                    try await server.reload(HeraldConfiguration.load(path: config))
-                } catch {
-                    server.logger.error("configuration reload refused; the running settings stay", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: server.logger) { try await server.reload($0) }
         defer { reloader.cancel() }
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
@@ -86,6 +71,30 @@ enum ProcessSetUp {
         ]
         MetricsSystem.bootstrap(factory)
         return registry
+    }
+
+    /// Traps SIGHUP — call it before anything listens, so an early one reloads instead of ending
+    /// the process — and on each one re-reads `path` and hands it to `apply`. A configuration that
+    /// cannot be read or applied is logged and the running settings stay.
+    static func reloadOnHangup(
+        _ path: String?,
+        logger: Logger,
+        apply: @escaping @Sendable (HeraldConfiguration) async throws -> Void
+    ) async -> Task<Void, Never> {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        return Task {
+            for await _ in hangups {
+                guard let path else {
+                    logger.warning("SIGHUP ignored: running on the embedded default, no configuration file to re-read")
+                    continue
+                }
+                do {
+                    try await apply(HeraldConfiguration.load(path: path))
+                } catch {
+                    logger.error("configuration reload refused; the running settings stay", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 
     static func load(_ path: String) throws -> HeraldConfiguration {

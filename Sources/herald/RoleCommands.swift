@@ -1,7 +1,6 @@
 import ArgumentParser
 import HeraldApp
 import Logging
-import UnixSignals
 
 /// `herald comet --config configs/cluster/comet.toml`
 struct CometCommand: AsyncParsableCommand {
@@ -25,18 +24,8 @@ struct CometCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        // Trap SIGHUP before anything listens, so an early one reloads instead of ending the process.
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let reloader = Task { [config] in
-            // SIGHUP: re-read the file; new logic addresses, limits, log level and certificates apply live.
-            for await _ in hangups {
-                do {
-                    try await server.reload(HeraldConfiguration.load(path: config))
-                } catch {
-                    Logger(label: "herald.comet").error("configuration reload refused; the running settings stay", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        // SIGHUP: new logic addresses, limits, log level and certificates apply live.
+        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: Logger(label: "herald.comet")) { try await server.reload($0) }
         defer { reloader.cancel() }
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
@@ -64,6 +53,9 @@ struct LogicCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // SIGHUP: auth settings, the migration phase, log level and certificates apply live.
+        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: Logger(label: "herald.logic")) { try await server.reload($0) }
+        defer { reloader.cancel() }
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
@@ -90,6 +82,9 @@ struct JobCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // SIGHUP: the migration phase and log level apply live.
+        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: Logger(label: "herald.job")) { try await server.reload($0) }
+        defer { reloader.cancel() }
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

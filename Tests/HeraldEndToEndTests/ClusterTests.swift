@@ -216,4 +216,35 @@ struct ClusterTests {
         await admitted?.close()
         await before.close()
     }
+
+    @Test("SIGHUP on logic applies new auth settings: after it, a plain goim token is refused through the comet")
+    func logicReloadsAuth() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let layout = Layout(redis: redis.addresses)
+        let b = layout.base
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { logic.stop() }
+        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+            await Self.registered(logic).contains("comet-a")
+        })
+        defer { comet.stop() }
+
+        let plain = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await plain.authenticate(AuthToken(mid: 1, accepts: [1000])), "mode none admits a plain token")
+        await plain.close()
+
+        try logic.rewrite { layout.logic(at: $0) + "\n[logic.auth]\nmode = \"jwt\"\njwt_algorithm = \"HS256\"\njwt_secret = \"a-test-secret-of-at-least-32-bytes\"\n" }
+        logic.signal(SIGHUP)
+        var refused = false
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !refused, ContinuousClock.now < deadline {
+            let c = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+            refused = try await !c.authenticate(AuthToken(mid: 2, accepts: [1000]), timeout: .seconds(3))
+            await c.close()
+            if !refused { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(refused, "after the reload logic verifies tokens as JWTs")
+        #expect(try await logic.api.get("/goim/online/total").code == 0, "logic still serves its API")
+    }
 }
