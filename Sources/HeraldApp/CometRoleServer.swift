@@ -108,6 +108,7 @@ public final class CometRoleServer: Sendable {
     }
 
     private func cleanUp() async {
+        await comet.logicCallsFinished(timeout: .seconds(5))
         await logic.close()
         await router.shutdown()
         try? await eventLoopGroup.shutdownGracefully()

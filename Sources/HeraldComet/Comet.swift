@@ -28,6 +28,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     let admission: ConnectionAdmission
     private let maxRoomsLimit: ManagedAtomic<Int>
     private let roomLimitLog = RateLimitedLog(interval: .seconds(10))
+    /// Failed background reports to logic (counted in `herald_rpc_calls_total`): logged once per 10 s.
+    private let logicCallLog = RateLimitedLog(interval: .seconds(10))
+    private let pendingCalls = PendingCalls()
     private let roomsRefused = Counter(label: "herald_rooms_refused_total")
     static let tooManyRooms = CloseReason("too_many_rooms")
     private let buckets: [KeyBucket]
@@ -184,21 +187,27 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
 
     // MARK: Calls to logic
 
+    /// Waits (at most `timeout`) for the disconnect and heartbeat reports still on their way to
+    /// logic; a comet shutting down calls it after its drain, before closing its logic client.
+    public func logicCallsFinished(timeout: Duration) async {
+        await pendingCalls.finished(timeout: timeout)
+    }
+
     func logicDisconnect(mid: Int64, key: String) {
         if let localLogic, localLogic.disconnectNow(mid: mid, key: key, server: serverID) != nil { return }
-        let logic = self.logic, server = serverID, logger = self.logger
-        Task {
+        let logic = self.logic, server = serverID, logger = self.logger, log = logicCallLog
+        pendingCalls.run {
             do { _ = try await logic.disconnect(mid: mid, key: key, server: server) } catch {
-                logger.warning("logic disconnect failed", metadata: ["connection.key": "\(key)", "error": "\(error)"])
+                log.log(logger, "logic disconnect failed", metadata: ["connection.key": "\(key)", "error": "\(error)"])
             }
         }
     }
 
     func logicHeartbeat(mid: Int64, key: String) {
-        let logic = self.logic, server = serverID, logger = self.logger
-        Task {
+        let logic = self.logic, server = serverID, logger = self.logger, log = logicCallLog
+        pendingCalls.run {
             do { try await logic.heartbeat(mid: mid, key: key, server: server) } catch {
-                logger.warning("logic heartbeat failed", metadata: ["connection.key": "\(key)", "error": "\(error)"])
+                log.log(logger, "logic heartbeat failed", metadata: ["connection.key": "\(key)", "error": "\(error)"])
             }
         }
     }
