@@ -79,6 +79,6 @@ sleep 2   # the job's next registry read finds all three comets
 IFS=,; list="${targets[*]}"; unset IFS
 echo "== $connections $transport subscribers over 3 comets (split deployment), $messages messages of 128 B"
 echo "api 127.0.0.1:$((base + 11))"; "$bin" bench --transport "$transport" --targets "$list" --api "127.0.0.1:$((base + 11))" \
-  --connections "$connections" --processes "${PROCESSES:-3}" --sources 8 --messages "$messages" --push-concurrency 4 --connect-concurrency "${CONNECT_CONCURRENCY:-500}" \
+  --connections "$connections" --processes "${PROCESSES:-3}" --sources 8 --messages "$messages" --push-concurrency 16 --connect-concurrency "${CONNECT_CONCURRENCY:-500}" \
   "${comets[@]}" 2>&1 | grep -vE "^  received"
 rm -rf "$dir"

@@ -28,7 +28,7 @@ public struct BenchOptions: Sendable {
     /// Message body size in bytes (at least enough for the timestamp).
     public var size = 128
     /// HTTP requests in flight at once.
-    public var pushConcurrency = 4
+    public var pushConcurrency = 16
     /// Give up waiting for deliveries this long after the last push.
     public var drainTimeout: Duration = .seconds(30)
     /// Process id of the server (for CPU and memory figures), if known.

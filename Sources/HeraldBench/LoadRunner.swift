@@ -196,7 +196,8 @@ public struct LoadRunner: Sendable {
         }
 
         // Push.
-        let http = HTTPTestClient(host: o.apiHost, port: o.apiPort)
+        let pusher = PushClient(host: o.apiHost, port: o.apiPort, connections: o.pushConcurrency)
+        defer { Task { await pusher.shutdown() } }
         let padding = String(repeating: "x", count: max(0, o.size - 21))
         let expected = o.messages * authed
         let ownExpected = o.messages * ownAuthed
@@ -224,8 +225,9 @@ public struct LoadRunner: Sendable {
                             if wait > .zero { try await Task.sleep(for: wait) }
                         }
                         let body = "\(MonotonicClock.nanoseconds())|" + padding
-                        let reply = try await http.post("/goim/push/room?operation=\(o.operation)&type=bench&room=1", body: body)
-                        if reply.code != 0 { failures.withLockedValue { $0 += 1 } }
+                        if try await !pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body) {
+                            failures.withLockedValue { $0 += 1 }
+                        }
                         j += workers
                     }
                 }

@@ -124,7 +124,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         let byShard = grouped
         try await onEachShard(byShard.values.map { $0.0 }) { shard in
             let targets = byShard[ObjectIdentifier(shard)]!.1
-            return shard.deliver(to: targets, operation: operation, payload: payload, allocator: self.allocator)
+            return shard.deliverInSlices(to: targets, operation: operation, payload: payload, allocator: self.allocator)
         }
     }
 
@@ -133,7 +133,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         let shards = allShards
         guard speed > 0 else {
             try await onEachShard(shards) { shard in
-                shard.deliver(to: shard.sessions, operation: operation, payload: payload, allocator: self.allocator)
+                shard.deliverInSlices(to: shard.sessions, operation: operation, payload: payload, allocator: self.allocator)
             }
             return
         }
@@ -169,15 +169,10 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         Array(roomOnline.localCounts().keys)
     }
 
-    /// Runs `body` on each shard's event loop and waits for all; counts deliveries and drops.
-    private func onEachShard(_ shards: [LoopShard], _ body: @escaping @Sendable (LoopShard) -> (Int, Int)) async throws {
-        if shards.count == 1, let only = shards.first {
-            let (d, x) = try await only.eventLoop.submit { body(only) }.get()
-            metrics.delivered(d)
-            metrics.dropped(x)
-            return
-        }
-        let futures = shards.map { shard in shard.eventLoop.submit { body(shard) } }
+    /// Runs `body` on each shard's event loop (where it may finish later, in slices) and waits for
+    /// all; counts deliveries and drops.
+    private func onEachShard(_ shards: [LoopShard], _ body: @escaping @Sendable (LoopShard) -> EventLoopFuture<(Int, Int)>) async throws {
+        let futures = shards.map { shard in shard.eventLoop.flatSubmit { body(shard) } }
         for f in futures {
             let (d, x) = try await f.get()
             metrics.delivered(d)

@@ -25,7 +25,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Messages pushed to the room.") var messages: Int = 100
     @Option(help: "Messages per second; 0 = burst (as fast as the API accepts them).") var rate: Double = 0
     @Option(help: "Message body size in bytes.") var size: Int = 128
-    @Option(help: "HTTP pushes in flight at once.") var pushConcurrency: Int = 4
+    @Option(help: "HTTP pushes in flight at once (kept-alive connections to the API).") var pushConcurrency: Int = 16
     @Option(help: "Seconds to wait for deliveries after the last push.") var drainTimeout: Int = 30
     @Option(help: "Server process id (repeat for several processes) for CPU and memory figures.") var serverPid: [Int32] = []
     @Option(help: "Event loop threads of the load tool.") var threads: Int = 1

@@ -1,0 +1,34 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOPosix
+
+/// The load tool's pusher: `POST /goim/push/room` over kept-alive HTTP/1.1 connections (one per
+/// push worker, AsyncHTTPClient's pool), so a burst measures the gateway rather than a TCP
+/// handshake and teardown per push on both sides.
+final class PushClient: Sendable {
+    private let client: HTTPClient
+    private let base: String
+
+    init(host: String, port: Int, connections: Int) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, connections)
+        configuration.connectionPool.idleTimeout = .seconds(60)
+        client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
+        base = "http://\(host):\(port)"
+    }
+
+    /// Pushes `body` to room `type://room`; true when the API answered code 0.
+    func pushRoom(operation: Int32, type: String, room: String, body: String) async throws -> Bool {
+        var request = HTTPClientRequest(url: "\(base)/goim/push/room?operation=\(operation)&type=\(type)&room=\(room)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 64 * 1024)
+        return response.status == .ok && answer.readableBytesView.starts(with: Array(#"{"code":0"#.utf8))
+    }
+
+    func shutdown() async {
+        try? await client.shutdown()
+    }
+}
