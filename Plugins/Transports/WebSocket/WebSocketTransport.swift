@@ -4,7 +4,6 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 
 /// The `websocket` transport plugin: goim packets in binary WebSocket messages, upgraded at `/sub`
 /// (goim's port 3102).
@@ -44,39 +43,24 @@ public final class WebSocketTransport: Transport {
         let maxFragments = self.maxFragments
         let allowedOrigins = self.allowedOrigins
         let security = self.security
-        let maxMessage = limits.maxBodySize + Packet.headerLength
         let bootstrap = options.bootstrap(group: context.eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try security?.secure(channel)
                     let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor, allowedOrigins: allowedOrigins)
-                    let upgrader = NIOWebSocketServerUpgrader(
-                        maxFrameSize: maxMessage,
-                        automaticErrorHandling: false,
-                        shouldUpgrade: { channel, head in
+                    let upgrader = WebSocketUpgrader(
+                        shouldUpgrade: { head in
                             let requestPath = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
-                            let allowed = requestPath == path && PlainHTTPRejector.originAllowed(head, allowedOrigins)
-                            return channel.eventLoop.makeSucceededFuture(allowed ? HTTPHeaders() : nil)
+                            return requestPath == path && PlainHTTPRejector.originAllowed(head, allowedOrigins)
                         },
-                        upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                let sync = channel.pipeline.syncOperations
-                                // Pushes are framed once and shared: they bypass NIO's frame encoder
-                                // (which the upgrader installs and which cannot be removed).
-                                let front = FrontWriter()
-                                try sync.addHandler(front, position: ChannelSecurityHandler.frontPosition(in: sync))
-                                let plain = try sync.context(handlerType: PlainHTTPRejector.self)
-                                sync.removeHandler(context: plain, promise: nil)
-                                try sync.addHandlers(
-                                    WebSocketPacketHandler(maxBodySize: limits.maxBodySize, maxFragments: maxFragments, frontWriter: front),
-                                    SessionChannelHandler(
-                                        acceptor: acceptor,
-                                        framing: WebSocketPacketFraming.shared,
-                                        transportName: name,
-                                        frontWriter: front
-                                    )
-                                )
-                            }
+                        install: { channel in
+                            let sync = channel.pipeline.syncOperations
+                            let plain = try sync.context(handlerType: PlainHTTPRejector.self)
+                            sync.removeHandler(context: plain, promise: nil)
+                            try sync.addHandlers(
+                                ByteToMessageHandler(WebSocketPacketDecoder(maxBodySize: limits.maxBodySize, maxFragments: maxFragments)),
+                                SessionChannelHandler(acceptor: acceptor, framing: WebSocketPacketFraming.shared, transportName: name)
+                            )
                         }
                     )
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
