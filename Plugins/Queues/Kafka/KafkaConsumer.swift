@@ -35,6 +35,10 @@ final class KafkaConsumer: QueueConsumer {
     private let rebalances = Counter(label: "herald_queue_rebalances_total", dimensions: [("queue", "kafka")])
     private let fetchErrors = Counter(label: "herald_queue_errors_total", dimensions: [("queue", "kafka"), ("side", "consume")])
     private let errorLog = RateLimitedLog(interval: .seconds(1))
+    /// Messages on the broker this member has not yet taken, over its partitions (see ``lag()``).
+    private let lagGauge = Gauge(label: "herald_queue_lag", dimensions: [("queue", "kafka")])
+    /// When the poll thread last updated the lag gauge (touched on the poll thread only).
+    private nonisolated(unsafe) var lagUpdated = ContinuousClock.now
     private nonisolated(unsafe) var poller: PollThread?
 
     init(configuration: KafkaConfiguration, brokers: String, logger: Logger) throws(QueueError) {
@@ -134,7 +138,37 @@ final class KafkaConsumer: QueueConsumer {
         }
     }
 
+    /// Consumer lag: over the partitions assigned to this member, the broker's high watermark minus
+    /// the position (the next offset this member will take), from librdkafka's cached watermarks (no
+    /// broker round trip). Partitions without a known position yet are left out; nil without an
+    /// assignment or once closed.
+    func lag() -> Int64? {
+        handleAlive.withLockedValue { alive -> Int64? in
+            guard alive else { return nil }
+            var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            guard rd_kafka_assignment(handle.pointer, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let list = assigned else { return nil }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            guard list.pointee.cnt > 0, rd_kafka_position(handle.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+            var total: Int64 = 0
+            for i in 0..<Int(list.pointee.cnt) {
+                let entry = list.pointee.elems[i]
+                var low: Int64 = 0
+                var high: Int64 = 0
+                guard entry.offset >= 0,
+                      rd_kafka_get_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                      high >= entry.offset
+                else { continue }
+                total += high - entry.offset
+            }
+            return total
+        }
+    }
+
     private func pollOnce() {
+        if ContinuousClock.now - lagUpdated >= .seconds(1) {
+            lagUpdated = .now
+            if let lag = lag() { lagGauge.record(lag) }
+        }
         if buffer.isFull {
             usleep(2000)
             return
