@@ -4,9 +4,9 @@ public import NIOCore
 /// The last handler of a packet-based NIO pipeline: it feeds decoded ``Packet``s to the comet core
 /// and is the connection's ``ClientLink``.
 ///
-/// Transports built on NIO channels put their decoding handlers in front of it (TCP: a
-/// `PacketDecoder`; WebSocket: frame decoding and unwrapping). Outbound it writes `ByteBuffer`s that
-/// are already framed, so the handlers in front must let `ByteBuffer` writes pass.
+/// Transports built on NIO channels put their decoding handler in front of it (TCP: a
+/// `PacketDecoder`; WebSocket: a frame decoder that yields packets). Outbound it writes
+/// `ByteBuffer`s that are already framed, so the handlers in front must let `ByteBuffer` writes pass.
 /// A ``PacketError`` (or any error) reaching this handler closes the connection with a counted reason.
 public final class SessionChannelHandler: ChannelInboundHandler, RemovableChannelHandler, ClientLink {
     public typealias InboundIn = Packet
@@ -15,18 +15,14 @@ public final class SessionChannelHandler: ChannelInboundHandler, RemovableChanne
     private let acceptor: any SessionAcceptor
     public let framing: any PacketFraming
     public let transportName: String
-    private let frontWriter: FrontWriter?
     private var context: ChannelHandlerContext?
     private var session: (any ClientSession)?
     private var closing = false
 
-    /// - Parameter frontWriter: when given (and first in the pipeline), framed bytes are written
-    ///   through it, bypassing the handlers between it and this one.
-    public init(acceptor: any SessionAcceptor, framing: any PacketFraming, transportName: String, frontWriter: FrontWriter? = nil) {
+    public init(acceptor: any SessionAcceptor, framing: any PacketFraming, transportName: String) {
         self.acceptor = acceptor
         self.framing = framing
         self.transportName = transportName
-        self.frontWriter = frontWriter
     }
 
     // MARK: ClientLink
@@ -37,11 +33,7 @@ public final class SessionChannelHandler: ChannelInboundHandler, RemovableChanne
 
     public func send(_ bytes: ByteBuffer) {
         guard let context, !closing else { return }
-        if let front = frontWriter?.context {
-            front.writeAndFlush(NIOAny(bytes), promise: nil)
-        } else {
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        }
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
 
     public func close(_ reason: CloseReason) {

@@ -12,11 +12,4 @@ public protocol ChannelSecurity: Sendable {
 public enum ChannelSecurityHandler {
     /// The pipeline name of the TLS handler.
     public static let name = "herald.tls"
-
-    /// Where a handler that writes bytes to the socket belongs: right after the TLS handler when
-    /// there is one (so its bytes are encrypted), else first.
-    public static func frontPosition(in pipeline: ChannelPipeline.SynchronousOperations) -> ChannelPipeline.SynchronousOperations.Position {
-        if let tls = try? pipeline.context(name: name) { return .after(tls.handler) }
-        return .first
-    }
 }
