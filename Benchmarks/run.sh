@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 swift build -c release --product HeraldMicroBenchmarks
-lib=$(find .build/release -name 'libMallocInterposerSwift.so' | head -1)
+lib=$(find -L .build/release -name 'libMallocInterposerSwift.so' | head -1)
 LD_PRELOAD="$PWD/$lib" .build/release/HeraldMicroBenchmarks "$@"

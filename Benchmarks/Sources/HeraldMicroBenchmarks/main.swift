@@ -106,7 +106,7 @@ let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let loop = group.next()
 var logger = Logger(label: "bench")
 logger.logLevel = .critical
-let logic = Logic(
+let logic = try! Logic(
     configuration: LogicConfiguration(), router: MemoryRouter(), queue: MemoryQueue(),
     nodes: StaticNodes(), logger: logger
 )
