@@ -10,7 +10,7 @@ messages=${2:-100}
 transport=${3:-tcp}
 swift build -c release --product herald >/dev/null 2>&1
 bin=.build/release/herald
-base=$((20000 + RANDOM % 15000))
+base=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT

@@ -8,7 +8,7 @@ messages=${1:-20000}
 concurrency=${2:-32}
 swift build -c release --product herald >/dev/null
 bin=.build/release/herald
-base=$((20000 + RANDOM % 20000))
+base=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+)
 for queue in memory kafka zeromq; do
   config=$(mktemp)
   cat >"$config" <<TOML

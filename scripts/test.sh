@@ -11,7 +11,7 @@ swift test --skip-build "$@"
 
 # Smoke of the load tool against a real server: a few hundred connections, zero loss required.
 bin=.build/debug/herald
-port_base=$((20000 + RANDOM % 20000))
+port_base=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768+), where client sockets live
 config=$(mktemp)
 cat >"$config" <<TOML
 [log]
