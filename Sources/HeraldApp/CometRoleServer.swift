@@ -99,8 +99,7 @@ public final class CometRoleServer: Sendable {
         if next.comet.serverID != current.comet.serverID { restart.append("server.id") }
         restart += HeraldServer.restartOnlyChanges(current, next).filter { $0.hasPrefix("comet.") || $0.hasPrefix("server.") || $0 == "log.format" }
         applied.withLockedValue { $0 = next }
-        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
-        return restart
+        return LiveReload.announce(restart, logger: logger)
     }
 
     public func shutdown() async {
@@ -144,7 +143,6 @@ public final class CometRoleServer: Sendable {
             await cancelWhenGracefulShutdown {
                 var registered = false
                 while !Task.isCancelled {
-                    logger.trace("renewing the comet registration")
                     do {
                         try await registry.register(server.node(rpcAddress: advertised), ttl: cluster.registryTTL)
                         if !registered {

@@ -174,11 +174,7 @@ public final class HeraldServer: Sendable {
         restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
         for key in Self.restartOnlyChanges(current, next) where !restart.contains(key) { restart.append(key) }
         applied.withLockedValue { $0 = next }
-        logger.notice(
-            "configuration reloaded",
-            metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"]
-        )
-        return restart
+        return LiveReload.announce(restart, logger: logger)
     }
 
     /// Settings read once at start-up that differ between `a` and `b`, by their key.

@@ -59,11 +59,10 @@ public final class JobRoleServer: Sendable {
     public func reload(_ next: HeraldConfiguration) async throws -> [String] {
         let current = applied.withLockedValue { $0 }
         var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+        LiveReload.applyLogLevel(current: current, next: next)
         restart += HeraldServer.restartOnlyChanges(current, next).filter { $0 == "router.plugin" || $0 == "log.format" }
         applied.withLockedValue { $0 = next }
-        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
-        return restart
+        return LiveReload.announce(restart, logger: logger)
     }
 
     public func shutdown() async {

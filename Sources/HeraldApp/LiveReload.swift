@@ -1,6 +1,7 @@
 import HeraldComet
 import HeraldCore
 import HeraldTLS
+import Logging
 
 /// What the processes apply live on SIGHUP (`herald serve`, `comet`, `logic`, `job`), one
 /// function per group of settings so every role applies them the same way.
@@ -12,9 +13,14 @@ enum LiveReload {
         return try await reloadable.reload(next.queueTable)
     }
 
+    /// The log level.
+    static func applyLogLevel(current: HeraldConfiguration, next: HeraldConfiguration) {
+        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+    }
+
     /// The log level, and the TLS files re-read (same paths) or reported as needing a restart.
     static func applyLogLevelAndTLS(current: HeraldConfiguration, next: HeraldConfiguration, tls: TLSContextSource?) throws -> [String] {
-        if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+        applyLogLevel(current: current, next: next)
         if let tls, next.tls == tls.settings {
             try tls.reload()  // the same files re-read: a renewed certificate
             return []
@@ -33,6 +39,12 @@ enum LiveReload {
         comet.applyLimits(next.comet)
         var restart = try applyLogLevelAndTLS(current: current, next: next, tls: tls)
         if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
+        return restart
+    }
+
+    /// Logs the reload with the keys that still need a restart, and returns them.
+    static func announce(_ restart: [String], logger: Logger) -> [String] {
+        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
         return restart
     }
 }

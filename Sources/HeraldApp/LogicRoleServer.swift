@@ -105,8 +105,7 @@ public final class LogicRoleServer: Sendable {
         if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
         restart += HeraldServer.restartOnlyChanges(current, next).filter { !$0.hasPrefix("comet.") }
         applied.withLockedValue { $0 = next }
-        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
-        return restart
+        return LiveReload.announce(restart, logger: logger)
     }
 
     public func shutdown() async {

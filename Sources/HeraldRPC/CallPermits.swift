@@ -28,16 +28,16 @@ final class CallPermits: Sendable {
     }
 
     private func acquire() async throws {
-        let free = state.withLockedValue { s in
-            guard s.available > 0, s.order.isEmpty else { return false }
-            s.available -= 1
-            return true
-        }
-        if free { return }
-        let ticket = state.withLockedValue { s in
+        // A free permit is taken at once; otherwise the call gets its place in line.
+        let ticket: Int? = state.withLockedValue { s in
+            if s.available > 0, s.order.isEmpty {
+                s.available -= 1
+                return nil
+            }
             defer { s.nextTicket += 1 }
             return s.nextTicket
         }
+        guard let ticket else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 enum Outcome { case wait, go, cancelled }
