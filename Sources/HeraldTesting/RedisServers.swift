@@ -42,27 +42,11 @@ public final class RedisServers {
 
     /// Sends one command over a plain socket and returns the raw reply (for checks that must not use the code under test).
     public static func send(_ args: [String], port: Int) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let socket = try LoopbackSocket(port: port)
         var request = "*\(args.count)\r\n"
         for a in args { request += "$\(a.utf8.count)\r\n\(a)\r\n" }
-        _ = request.withCString { write(fd, $0, strlen($0)) }
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !reply.suffix(2).elementsEqual([13, 10]) {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            reply += buffer[0..<n]
-        }
+        socket.send(Array(request.utf8))
+        let (reply, _) = socket.read { $0.suffix(2).elementsEqual([13, 10]) }
         return String(decoding: reply, as: UTF8.self)
     }
 

@@ -10,7 +10,9 @@ import Testing
 struct FanOutSliceTests {
     @Test("600 clients in one room (several slices per loop) get all 30 pushes once each and in order, while 100 others leave mid-stream")
     func slicedRoomFanOut() async throws {
-        try await withGateway { g in
+        // A generous handshake timeout: 700 connections are made one after another on a machine
+        // that also runs the rest of the suite.
+        try await withGateway(gatewayTOML(handshake: "10s")) { g in
             var stay: [any GoimClient] = []
             var leave: [any GoimClient] = []
             for i in 0..<700 {

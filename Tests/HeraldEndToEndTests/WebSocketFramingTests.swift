@@ -2,51 +2,11 @@ import Foundation
 import HeraldTesting
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Herald's own WebSocket handshake and frame decoder, spoken to byte by byte over a plain socket
 /// (no WebSocket client library in between).
 @Suite("end to end: WebSocket handshake and frames")
 struct WebSocketFramingTests {
-    /// A blocking loopback socket with a receive timeout, for exact bytes.
-    final class RawSocket {
-        let fd: Int32
-
-        init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
-        }
-
-        func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
-
-        /// Reads until `done` holds for what arrived, the peer closes (nil after nothing), or the timeout.
-        func read(until done: ([UInt8]) -> Bool) -> (bytes: [UInt8], closed: Bool) {
-            var got: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while !done(got) {
-                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n == 0 { return (got, true) }
-                if n < 0 { return (got, false) }
-                got += chunk[0..<n]
-            }
-            return (got, false)
-        }
-
-        deinit { close(fd) }
-    }
-
-    static func upgrade(_ s: RawSocket) -> String {
+    static func upgrade(_ s: LoopbackSocket) -> String {
         s.send(Array("GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
         let (head, _) = s.read { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
         return String(decoding: head, as: UTF8.self)
@@ -67,7 +27,7 @@ struct WebSocketFramingTests {
     @Test("the handshake answers RFC 6455's sample key; ping is answered with pong, close with close")
     func handshakePingClose() async throws {
         try await withGateway { g in
-            let s = try RawSocket(port: g.wsPort)
+            let s = try LoopbackSocket(port: g.wsPort)
             let head = Self.upgrade(s)
             #expect(head.hasPrefix("HTTP/1.1 101"), "\(head)")
             #expect(head.lowercased().contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "RFC 6455 §1.3's example: \(head)")
@@ -94,7 +54,7 @@ struct WebSocketFramingTests {
                 Self.frame(opcode: 0x3, payload: []),  // reserved opcode
             ]
             for bytes in bad {
-                let s = try RawSocket(port: g.wsPort)
+                let s = try LoopbackSocket(port: g.wsPort)
                 #expect(Self.upgrade(s).hasPrefix("HTTP/1.1 101"))
                 s.send(bytes)
                 let (_, closed) = s.read { _ in false }
