@@ -34,7 +34,9 @@ struct ClusterTests {
             id = "\(id)"
             threads = 1
             [log]
-            level = "error"
+            # info: a comet that does not register in time shows how far it got (listeners, gRPC,
+            # registry attempts) in the test's failure message.
+            level = "info"
             [comet]
             drain_window = "0s"
             public_addresses = ["127.0.0.1"]
