@@ -113,6 +113,8 @@ let package = Package(
             name: "HeraldJob",
             dependencies: [
                 "HeraldCore", "HeraldProtocol",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -41,14 +41,15 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
         for client in clients { await client.close() }
     }
 
-    /// Reads the registry now; on failure keeps the last list.
-    func refresh() async {
+    /// Reads the registry now; on failure keeps the last list. Returns whether the read succeeded.
+    @discardableResult
+    func refresh() async -> Bool {
         let nodes: [CometNode]
         do {
             nodes = try await registry.registeredComets()
         } catch {
             logger.warning("reading the comet registry failed; keeping the last list", metadata: ["error": "\(error)"])
-            return
+            return false
         }
         var dropped: [CometRPCClient] = []
         state.withLockedValue { s in
@@ -71,6 +72,16 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
             }
         }
         for client in dropped { await client.close() }
+        return true
+    }
+
+    /// Returns once the registry was read successfully (retrying every `interval` until then), so a
+    /// job started while the session store is unreachable waits instead of seeing no comets.
+    func ready() async {
+        while !state.withLockedValue({ $0.loaded }), !Task.isCancelled {
+            if await refresh() { return }
+            try? await Task.sleep(for: interval)
+        }
     }
 
     private func loaded() async {

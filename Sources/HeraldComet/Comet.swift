@@ -33,6 +33,8 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     private let pendingCalls = PendingCalls()
     private let roomsRefused = Counter(label: "herald_rooms_refused_total")
     static let tooManyRooms = CloseReason("too_many_rooms")
+    /// Drops pushes delivered here already (redeliveries, retries, migration twins).
+    public let deduplicator: DeliveryDeduplicator
     private let buckets: [KeyBucket]
     private let shards: NIOLockedValueBox<[ObjectIdentifier: LoopShard]>
 
@@ -43,6 +45,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         self.logger = logger
         self.admission = ConnectionAdmission(maxTotal: configuration.maxConnections, maxPerIP: configuration.maxConnectionsPerIP)
         self.maxRoomsLimit = ManagedAtomic(configuration.maxRooms)
+        self.deduplicator = DeliveryDeduplicator(window: configuration.dedupWindow, maxOrigins: configuration.dedupOrigins, logger: logger)
         self.buckets = (0..<configuration.bucketCount).map { _ in KeyBucket() }
         var shards: [ObjectIdentifier: LoopShard] = [:]
         for loop in eventLoopGroup.makeIterator() {
@@ -114,8 +117,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
 
     // MARK: CometPusher
 
-    public func pushMsg(keys: [String], operation: Int32, packet: Packet) async throws {
-        let payload = PushPayload(packet: packet)
+    public func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
+        guard let unit = deduplicator.admit(unit) else { return }
+        let payload = PushPayload(unit)
         var grouped: [ObjectIdentifier: (LoopShard, [CometSession])] = [:]
         for key in keys {
             guard let session = bucket(for: key).get(key) else { continue }
@@ -128,8 +132,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         }
     }
 
-    public func broadcast(operation: Int32, packet: Packet, speed: Int32) async throws {
-        let payload = PushPayload(packet: packet)
+    public func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws {
+        guard let unit = deduplicator.admit(unit) else { return }
+        let payload = PushPayload(unit)
         let shards = allShards
         guard speed > 0 else {
             try await onEachShard(shards) { shard in
@@ -137,29 +142,38 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
             }
             return
         }
-        // Paced: each loop delivers its share of `speed` connections per second, in 100 ms slices.
+        // Paced: each loop delivers its share of `speed` connections per second, in 100 ms slices;
+        // the call returns when every loop is through.
         let perSlice = max(1, Int(speed) / shards.count / 10)
-        for shard in shards {
-            shard.eventLoop.execute {
-                self.pacedBroadcast(shard: shard, targets: shard.sessions[...], perSlice: perSlice, operation: operation, payload: payload)
-            }
+        try await onEachShard(shards) { shard in
+            let promise = shard.eventLoop.makePromise(of: (Int, Int).self)
+            self.pacedBroadcast(shard: shard, targets: shard.sessions[...], perSlice: perSlice, operation: operation, payload: payload, done: (0, 0, promise))
+            return promise.futureResult
         }
     }
 
-    private func pacedBroadcast(shard: LoopShard, targets: ArraySlice<CometSession>, perSlice: Int, operation: Int32, payload: PushPayload) {
+    private func pacedBroadcast(
+        shard: LoopShard, targets: ArraySlice<CometSession>, perSlice: Int, operation: Int32, payload: PushPayload,
+        done: (delivered: Int, dropped: Int, promise: EventLoopPromise<(Int, Int)>)
+    ) {
         let now = targets.prefix(perSlice)
         let (delivered, dropped) = shard.deliver(to: Array(now), operation: operation, payload: payload, allocator: allocator)
-        metrics.delivered(delivered)
-        metrics.dropped(dropped)
+        let total = (done.delivered + delivered, done.dropped + dropped, done.promise)
         let rest = targets.dropFirst(perSlice)
-        guard !rest.isEmpty else { return }
-        shard.eventLoop.scheduleTask(in: .milliseconds(100)) {
-            self.pacedBroadcast(shard: shard, targets: rest, perSlice: perSlice, operation: operation, payload: payload)
+        guard !rest.isEmpty else {
+            done.promise.succeed((total.0, total.1))
+            return
         }
+        let next = shard.eventLoop.scheduleTask(in: .milliseconds(100)) {
+            self.pacedBroadcast(shard: shard, targets: rest, perSlice: perSlice, operation: operation, payload: payload, done: total)
+        }
+        // A loop shutting down cancels the slice: the broadcast did not finish (not acknowledged).
+        next.futureResult.whenFailure { done.promise.fail($0) }
     }
 
-    public func broadcastRoom(room: String, packet: Packet) async throws {
-        let payload = PushPayload(packet: packet)
+    public func broadcastRoom(_ room: String, unit: PushUnit) async throws {
+        guard let unit = deduplicator.admit(unit) else { return }
+        let payload = PushPayload(unit)
         try await onEachShard(allShards) { shard in
             shard.deliverToRoom(room, payload: payload, allocator: self.allocator)
         }

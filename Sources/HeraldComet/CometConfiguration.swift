@@ -41,6 +41,11 @@ public struct CometConfiguration: Sendable {
     /// Distinct rooms this comet holds; a connection asking for one more is refused (0 = no limit).
     public var maxRooms = 1_000_000
     public var publicAddresses: [String] = []
+    /// Sequence numbers remembered per message origin to drop pushes delivered already
+    /// (`dedup_window / 8` bytes per origin).
+    public var dedupWindow = 1 << 20
+    /// Message origins (logic processes) remembered at once; the one seen least recently is forgotten.
+    public var dedupOrigins = 64
 
     public init(serverID: String) {
         self.serverID = serverID
@@ -71,6 +76,8 @@ public struct CometConfiguration: Sendable {
         logicHeartbeatMax = try table.duration("logic_heartbeat_max", default: logicHeartbeatMax)
         weight = try table.int("weight", default: weight, in: 0...1_000_000)
         publicAddresses = try table.stringArray("public_addresses", default: publicAddresses)
+        dedupWindow = try table.int("dedup_window", default: dedupWindow, in: 1024...(1 << 30))
+        dedupOrigins = try table.int("dedup_origins", default: dedupOrigins, in: 1...100_000)
         guard timerTick > .zero else { throw ConfigError(key: table.keyPath("timer_tick"), message: "must be positive") }
         guard logicHeartbeatMin <= logicHeartbeatMax else {
             throw ConfigError(key: table.keyPath("logic_heartbeat_min"), message: "must not exceed logic_heartbeat_max")

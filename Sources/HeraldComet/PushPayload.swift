@@ -7,14 +7,8 @@ import NIOCore
 struct PushPayload: Sendable {
     let batch: ByteBuffer
 
-    init(packet: Packet) {
-        if packet.operation == .raw {
-            batch = packet.body
-        } else {
-            var out = ByteBufferAllocator().buffer(capacity: packet.packetLength)
-            out.writePacket(packet)
-            batch = out
-        }
+    init(_ unit: PushUnit) {
+        batch = unit.packets
     }
 }
 

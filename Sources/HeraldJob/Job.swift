@@ -1,25 +1,27 @@
+import Atomics
 import Foundation
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
 import Metrics
-public import NIOCore
+import NIOCore
 public import ServiceLifecycle
 
 /// The job role: consumes PushMsg from the queue and hands each to the comets that hold its
-/// targets, merging room messages into batches. A message is acknowledged only after the comets
-/// accepted it, so backends that redeliver give at-least-once delivery.
+/// targets, through one ``CometLane`` per comet.
+///
+/// A message is acknowledged only when every comet that must receive it accepted it — a comet
+/// that fails is retried with backoff on its own lane — or left the directory (its clients are
+/// gone). So a queue that redelivers gives at-least-once delivery, and the comets drop the copies
+/// they already delivered (``MessageIdentity``). The job reads the comet directory before it
+/// consumes, so it never acknowledges messages for lack of knowing the comets.
 public final class Job: Service {
     public let configuration: JobConfiguration
     let queue: any QueueBackend
     let comets: any CometDirectory
     let logger: Logger
-    private let consumed = Counter(label: "herald_queue_consumed_total")
-    /// Bytes of each merged room batch sent to the comets.
-    private let roomBatchBytes = Recorder(label: "herald_room_batch_bytes", aggregate: true)
-    private let publishToDeliver = Timer(label: "herald_publish_to_deliver_seconds", preferredDisplayUnit: .seconds)
-    private let unknownServer = Counter(label: "herald_push_dropped_total", dimensions: [("reason", "unknown_server")])
-    private let pushFailed = Counter(label: "herald_push_failed_total")
+    private let metrics = JobMetrics()
+    private let acknowledgeLog = RateLimitedLog(interval: .seconds(10))
 
     public init(configuration: JobConfiguration, queue: any QueueBackend, comets: any CometDirectory, logger: Logger) {
         self.configuration = configuration
@@ -29,41 +31,70 @@ public final class Job: Service {
     }
 
     public func run() async throws {
+        await comets.ready()
+        try Task.checkCancellation()
         let consumer = try await queue.makeConsumer()
-        let comets = self.comets
+        let directory = comets
+        let metrics = self.metrics
         let logger = self.logger
-        let failed = pushFailed
-        let batchBytes = roomBatchBytes
-        let latency = publishToDeliver
-        let batcher = RoomBatcher(
-            maxBatchBytes: configuration.roomBatchBytes,
-            maxQueuedBytes: configuration.roomQueueBytes,
-            flight: { room, batch in
-                batchBytes.record(batch.readableBytes)
-                let packet = Packet(version: 1, operation: .raw, sequence: 0, body: batch)
-                for (server, comet) in await comets.comets() {
-                    do { try await comet.broadcastRoom(room: room, packet: packet) } catch {
-                        failed.increment()
-                        logger.warning("room push failed", metadata: ["room.id": "\(room)", "comet.server": "\(server)", "error": "\(error)"])
-                    }
-                }
-            },
-            acknowledge: { deliveries in
-                for d in deliveries {
-                    Self.recordLatency(d.message, latency)
-                    do { try await consumer.acknowledge(d) } catch {
-                        logger.warning("acknowledge failed", metadata: ["error": "\(error)"])
-                    }
-                }
+        let acknowledgeLog = self.acknowledgeLog
+        let completed: @Sendable (QueueDelivery) async -> Void = { delivery in
+            Self.recordLatency(delivery.message, metrics.publishToDeliver)
+            do { try await consumer.acknowledge(delivery) } catch {
+                acknowledgeLog.log(logger, "acknowledging a delivered message failed", metadata: ["error": "\(error)"])
             }
-        )
+        }
+        let lookup: CometLane.Lookup = { server in await directory.comets()[server] }
+        var lanes: [String: CometLane] = [:]
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 while let delivery = try await consumer.next() {
-                    consumed.increment()
-                    await process(delivery, consumer: consumer, batcher: batcher)
+                    metrics.consumed.increment()
+                    let all = await directory.comets()
+                    for (id, lane) in lanes where all[id] == nil {
+                        await lane.retire()
+                        lanes[id] = nil
+                    }
+                    let msg = delivery.message
+                    guard var target = PushTarget(msg) else {
+                        logger.warning("message of unknown type skipped", metadata: ["push.type": "\(msg.type.rawValue)"])
+                        await completed(delivery)
+                        continue
+                    }
+                    let servers: [String]
+                    switch target {
+                    case .keys:
+                        guard all[msg.server] != nil else {
+                            metrics.unknownServer.increment()
+                            metrics.failureLog.log(logger, "push for a comet that is not registered acknowledged (its clients are gone)", metadata: ["comet.server": "\(msg.server)"])
+                            await completed(delivery)
+                            continue
+                        }
+                        servers = [msg.server]
+                    case .room:
+                        servers = all.keys.sorted()
+                    case .broadcast(let operation, let speed):
+                        servers = all.keys.sorted()
+                        if speed > 0 { target = .broadcast(operation: operation, speed: max(1, speed / Int32(max(1, all.count)))) }
+                    }
+                    guard !servers.isEmpty else {
+                        await completed(delivery)  // no comet, so no connection to deliver to
+                        continue
+                    }
+                    let progress = DeliveryProgress(delivery, comets: servers.count, completed: completed)
+                    let item = CometLane.Item(target: target, unit: PushUnit(message: msg), progress: [progress])
+                    for id in servers {
+                        let lane: CometLane
+                        if let existing = lanes[id] {
+                            lane = existing
+                        } else {
+                            lane = CometLane(server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics, logger: logger)
+                            lanes[id] = lane
+                        }
+                        await lane.enqueue(item)
+                    }
                 }
-                await batcher.waitUntilIdle()
+                await drain(Array(lanes.values))
                 // Waits for the consumer to finish closing (a committing backend commits here).
                 await consumer.close()
             } onGracefulShutdown: {
@@ -74,42 +105,30 @@ public final class Job: Service {
         }
     }
 
-    private func process(_ delivery: QueueDelivery, consumer: any QueueConsumer, batcher: RoomBatcher) async {
-        let msg = delivery.message
-        var inner = ByteBufferAllocator().buffer(capacity: Packet.headerLength + msg.msg.count)
-        inner.writePacketHeader(bodyLength: msg.msg.count, version: 1, operation: Operation(msg.operation), sequence: 0)
-        inner.writeBytes(msg.msg)
-        switch msg.type {
-        case .room:
-            await batcher.enqueue(room: msg.room, packet: inner, delivery: delivery)
-            return
-        case .push:
-            let packet = Packet(version: 1, operation: .raw, sequence: 0, body: inner)
-            if let comet = await comets.comets()[msg.server] {
-                do { try await comet.pushMsg(keys: msg.keys, operation: msg.operation, packet: packet) } catch {
-                    pushFailed.increment()
-                    logger.warning("push failed", metadata: ["comet.server": "\(msg.server)", "error": "\(error)"])
-                }
-            } else {
-                unknownServer.increment()
-                logger.warning("push for an unknown comet dropped", metadata: ["comet.server": "\(msg.server)"])
+    /// Lets the lanes deliver what was consumed, for at most `drainTimeout`; then abandons the rest
+    /// unacknowledged (counted and logged).
+    private func drain(_ lanes: [CometLane]) async {
+        let finished = ManagedAtomic(false)
+        let timeout = configuration.drainTimeout
+        let metrics = self.metrics
+        let logger = self.logger
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for lane in lanes { await lane.waitUntilIdle() }
+                finished.store(true, ordering: .releasing)
             }
-        case .broadcast:
-            let packet = Packet(version: 1, operation: .raw, sequence: 0, body: inner)
-            let all = await comets.comets()
-            let speed = all.isEmpty ? 0 : msg.speed / Int32(all.count)
-            for (server, comet) in all {
-                do { try await comet.broadcast(operation: msg.operation, packet: packet, speed: speed) } catch {
-                    pushFailed.increment()
-                    logger.warning("broadcast failed", metadata: ["comet.server": "\(server)", "error": "\(error)"])
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                guard !finished.load(ordering: .acquiring) else { return }
+                var left = 0
+                for lane in lanes { left += await lane.abandon() }
+                if left > 0 {
+                    metrics.abandoned.increment(by: Int64(left))
+                    logger.warning("shutdown: deliveries not finished within drain_timeout were left unacknowledged", metadata: ["job.abandoned": "\(left)"])
                 }
             }
-        case .UNRECOGNIZED(let t):
-            logger.warning("message of unknown type skipped", metadata: ["push.type": "\(t)"])
-        }
-        Self.recordLatency(msg, publishToDeliver)
-        do { try await consumer.acknowledge(delivery) } catch {
-            logger.warning("acknowledge failed", metadata: ["error": "\(error)"])
+            await group.next()
+            group.cancelAll()
         }
     }
 

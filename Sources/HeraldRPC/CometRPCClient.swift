@@ -4,6 +4,7 @@ public import HeraldCore
 public import HeraldProtocol
 
 /// A comet in another process, called over gRPC (`goim.comet.Comet`): what job pushes through.
+/// The unit travels in goim's op-9 envelope with the identity of each packet beside it.
 public final class CometRPCClient: CometPusher {
     public let serverID: String
     public let address: String
@@ -11,6 +12,10 @@ public final class CometRPCClient: CometPusher {
     private let stub: Goim_Comet_Comet.Client<HTTP2ClientTransport.Posix>
     private let connections: Task<Void, Never>
     private let policy: RPCCallPolicy
+
+    /// The deadline of a paced broadcast (`speed` > 0), which returns only when it reached every
+    /// connection of the comet.
+    static let pacedBroadcastTimeout: Duration = .seconds(15 * 60)
 
     /// Connects (lazily, with reconnects) to the comet at `address` (`host:port`).
     public init(serverID: String, address: String, policy: RPCCallPolicy) throws {
@@ -23,26 +28,31 @@ public final class CometRPCClient: CometPusher {
         connections = Task { try? await client.runConnections() }
     }
 
-    public func pushMsg(keys: [String], operation: Int32, packet: Packet) async throws {
+    public func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
         var request = Goim_Comet_PushMsgReq()
         request.keys = keys
         request.protoOp = operation
-        request.proto = Goim_Protocol_Proto(packet)
+        request.proto = Goim_Protocol_Proto(unit)
+        request.heraldIds = unit.rpcIdentities
         _ = try await policy.run("comet.PushMsg") { try await stub.pushMsg(request, options: $0) }
     }
 
-    public func broadcast(operation: Int32, packet: Packet, speed: Int32) async throws {
+    public func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws {
         var request = Goim_Comet_BroadcastReq()
         request.protoOp = operation
-        request.proto = Goim_Protocol_Proto(packet)
+        request.proto = Goim_Protocol_Proto(unit)
         request.speed = speed
+        request.heraldIds = unit.rpcIdentities
+        var policy = self.policy
+        if speed > 0 { policy.timeout = max(policy.timeout, Self.pacedBroadcastTimeout) }
         _ = try await policy.run("comet.Broadcast") { try await stub.broadcast(request, options: $0) }
     }
 
-    public func broadcastRoom(room: String, packet: Packet) async throws {
+    public func broadcastRoom(_ room: String, unit: PushUnit) async throws {
         var request = Goim_Comet_BroadcastRoomReq()
         request.roomID = room
-        request.proto = Goim_Protocol_Proto(packet)
+        request.proto = Goim_Protocol_Proto(unit)
+        request.heraldIds = unit.rpcIdentities
         _ = try await policy.run("comet.BroadcastRoom") { try await stub.broadcastRoom(request, options: $0) }
     }
 

@@ -3,7 +3,8 @@ public import HeraldCore
 import HeraldProtocol
 
 /// Serves goim's `goim.comet.Comet` for one comet: job (Herald's or goim's) pushes through it.
-/// Argument errors carry goim's messages with code `invalidArgument`.
+/// Argument errors carry goim's messages with code `invalidArgument`; an op-9 body whose inner
+/// packets are malformed, or identities that do not match its packets, are refused the same way.
 public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
     let comet: any CometPusher
 
@@ -11,19 +12,20 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
 
     public func pushMsg(request: Goim_Comet_PushMsgReq, context: ServerContext) async throws -> Goim_Comet_PushMsgReply {
         guard !request.keys.isEmpty, request.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc pushmsg arg error") }
-        try await comet.pushMsg(keys: request.keys, operation: request.protoOp, packet: Packet(request.proto))
+        try await comet.push(keys: request.keys, operation: request.protoOp, unit: Self.unit(request.proto, request.heraldIds, "rpc pushmsg arg error"))
         return Goim_Comet_PushMsgReply()
     }
 
     public func broadcast(request: Goim_Comet_BroadcastReq, context: ServerContext) async throws -> Goim_Comet_BroadcastReply {
         guard request.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc broadcast arg error") }
-        try await comet.broadcast(operation: request.protoOp, packet: Packet(request.proto), speed: request.speed)
+        let unit = try Self.unit(request.proto, request.heraldIds, "rpc broadcast arg error")
+        try await comet.broadcast(operation: request.protoOp, unit: unit, speed: request.speed)
         return Goim_Comet_BroadcastReply()
     }
 
     public func broadcastRoom(request: Goim_Comet_BroadcastRoomReq, context: ServerContext) async throws -> Goim_Comet_BroadcastRoomReply {
         guard request.hasProto, !request.roomID.isEmpty else { throw RPCError(code: .invalidArgument, message: "rpc broadcast room arg error") }
-        try await comet.broadcastRoom(room: request.roomID, packet: Packet(request.proto))
+        try await comet.broadcastRoom(request.roomID, unit: Self.unit(request.proto, request.heraldIds, "rpc broadcast room arg error"))
         return Goim_Comet_BroadcastRoomReply()
     }
 
@@ -31,5 +33,18 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
         var reply = Goim_Comet_RoomsReply()
         for room in try await comet.rooms() { reply.rooms[room] = true }
         return reply
+    }
+
+    /// The push unit a request carries: goim's op-9 body (or one packet) and Herald's identities.
+    static func unit(_ proto: Goim_Protocol_Proto, _ ids: [Goim_Comet_HeraldIdentity], _ refusal: String) throws -> PushUnit {
+        let parsed: PushUnit
+        do { parsed = try PushUnit.parse(Packet(proto)) } catch {
+            throw RPCError(code: .invalidArgument, message: "\(refusal): \(error)")
+        }
+        let identities = ids.map { $0.origin.isEmpty || $0.seq == 0 ? nil : MessageIdentity(origin: $0.origin, seq: $0.seq) }
+        guard let unit = parsed.identified(by: identities) else {
+            throw RPCError(code: .invalidArgument, message: "\(refusal): \(ids.count) herald_ids for \(parsed.count) packets")
+        }
+        return unit
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import HeraldCore
 public import HeraldProtocol
 import NIOCore
 
@@ -11,6 +12,14 @@ extension Goim_Protocol_Proto {
         seq = packet.sequence
         body = Data(packet.body.readableBytesView)
     }
+
+    /// goim's op-9 envelope around a push unit's packets: the only place the envelope exists.
+    public init(_ unit: PushUnit) {
+        self.init()
+        ver = 1
+        op = Operation.raw.rawValue
+        body = Data(unit.packets.readableBytesView)
+    }
 }
 
 extension Packet {
@@ -22,5 +31,19 @@ extension Packet {
             sequence: proto.seq,
             body: ByteBuffer(bytes: proto.body)
         )
+    }
+}
+
+extension PushUnit {
+    /// The identities in their gRPC form (one per packet, empty origins for none), or none at all.
+    var rpcIdentities: [Goim_Comet_HeraldIdentity] {
+        identities.map { identity in
+            var id = Goim_Comet_HeraldIdentity()
+            if let identity {
+                id.origin = identity.origin
+                id.seq = identity.seq
+            }
+            return id
+        }
     }
 }

@@ -52,6 +52,8 @@ public enum QueueConformance {
         try await publishConcurrently(sent, to: queue)
         let consumer = try await queue.makeConsumer()
         let got = try await receive(sent.count, from: consumer, acknowledge: true)
+        // Anything after every message arrived is a message delivered twice.
+        let extra = got.count == sent.count ? try await receive(1, from: consumer, acknowledge: true, within: .milliseconds(500)) : []
         await consumer.close()
         var problems: [String] = []
         let byBody = Dictionary(got.map { ($0.message.msg, $0.message) }, uniquingKeysWith: { a, _ in a })
@@ -62,7 +64,9 @@ public enum QueueConformance {
             }
             if r != m { problems.append("delivered with different fields: sent \(m), got \(r)") }
         }
-        if got.count > sent.count { problems.append("delivered \(got.count) messages for \(sent.count) published") }
+        let distinct = Set(got.map(\.message.msg)).count
+        if distinct < got.count { problems.append("\(got.count - distinct) messages delivered twice among the first \(got.count)") }
+        if !extra.isEmpty { problems.append("a message was delivered again after all \(sent.count) had arrived: \(String(decoding: extra[0].message.msg, as: UTF8.self))") }
         return problems
     }
 

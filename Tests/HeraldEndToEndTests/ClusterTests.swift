@@ -247,6 +247,14 @@ struct ClusterTests {
             if !refused { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(refused, "after the reload logic verifies tokens as JWTs")
+        // The refusal is the new verifier's, not a broken path: a signed token is admitted, and its
+        // claims decide who the connection is.
+        let signed = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        try await signed.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: try await SecurityTests.hs256(SecurityTests.valid(mid: 77)))))
+        #expect(await signed.inbox.next(timeout: .seconds(5))?.operation == .authReply, "a valid HS256 token is admitted through the comet")
+        let online = try await logic.api.get("/goim/online/users?mids=77")
+        #expect(online.data?.contains(#""online":true"#) == true, "the JWT's user is online: \(online.data ?? "")")
+        await signed.close()
         #expect(try await logic.api.get("/goim/online/total").code == 0, "logic still serves its API")
     }
 }

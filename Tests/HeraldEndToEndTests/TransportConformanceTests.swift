@@ -22,6 +22,7 @@ struct TransportConformanceTests {
         var api: HTTPTestClient { gateway.http }
         func closeCount(_ reason: String) -> Int { gateway.closes[reason] ?? 0 }
         func droppedCount() -> Int { gateway.server.comet.metrics.snapshot().dropped }
+        func connectionCount() -> Int { gateway.server.comet.connectionCount }
     }
 
     @Test("every transport passes the conformance suite", arguments: TransportKind.allCases)

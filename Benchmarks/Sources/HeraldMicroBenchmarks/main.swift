@@ -124,11 +124,11 @@ for n in [1_000, 10_000] {
             return link
         }
     }.wait()
-    let push = Packet(version: 1, operation: .raw, sequence: 0, body: batch)
+    let push = PushUnit(packets: batch, count: 32)
     let semaphore = DispatchSemaphore(value: 0)
     let r = measure("fan-out: one 32-message batch to \(n) sessions (tcp+ws)", iterations: 200) {
         Task {
-            try! await comet.broadcastRoom(room: "room://\(n)", packet: push)
+            try! await comet.broadcastRoom("room://\(n)", unit: push)
             semaphore.signal()
         }
         semaphore.wait()

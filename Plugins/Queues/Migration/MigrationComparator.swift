@@ -14,10 +14,10 @@ public enum MigrationSide: String, Sendable {
 public struct MigrationFigures: Sendable, Equatable, CustomStringConvertible {
     public var seenPrimary = 0
     public var seenSecondary = 0
-    /// First copies handed to the job.
+    /// First copies of a message (what clients get once).
     public var delivered = 0
-    /// Second copies dropped.
-    public var duplicatesSuppressed = 0
+    /// Second copies (handed on too: the comets drop what they delivered already).
+    public var secondCopies = 0
     /// Messages whose twin did not arrive from that backend within `twin_timeout` (dual-read only).
     public var missingOnPrimary = 0
     public var missingOnSecondary = 0
@@ -29,14 +29,15 @@ public struct MigrationFigures: Sendable, Equatable, CustomStringConvertible {
     public var lagMean: Duration { lagCount == 0 ? .zero : lagTotal / lagCount }
 
     public var description: String {
-        "seen primary \(seenPrimary), seen secondary \(seenSecondary), delivered \(delivered), duplicates suppressed \(duplicatesSuppressed), "
+        "seen primary \(seenPrimary), seen secondary \(seenSecondary), delivered \(delivered), second copies \(secondCopies), "
             + "missing on primary \(missingOnPrimary), missing on secondary \(missingOnSecondary), lag mean \(lagMean) max \(lagMax)"
     }
 }
 
-/// Deduplicates the two backends' deliveries by message id and compares them: per phase, how many
-/// messages each backend carried, how many were missing on either side, how many duplicates were
-/// suppressed, and how far one backend lags the other. Figures go to logs and metrics.
+/// Compares the two backends' deliveries by message id: per phase, how many messages each backend
+/// carried, how many were missing on either side, how many arrived twice, and how far one backend
+/// lags the other. Figures go to logs and metrics. It drops nothing: both copies go on to the
+/// comets, which drop the second (so a first copy lost in a stopping job cannot take its twin with it).
 final class MigrationComparator: Sendable {
     private struct State {
         var phase: MigrationPhase
@@ -52,7 +53,7 @@ final class MigrationComparator: Sendable {
     private let seenPrimary = Counter(label: "herald_migration_seen_total", dimensions: [("backend", "primary")])
     private let seenSecondary = Counter(label: "herald_migration_seen_total", dimensions: [("backend", "secondary")])
     private let delivered = Counter(label: "herald_migration_delivered_total")
-    private let suppressed = Counter(label: "herald_migration_duplicates_suppressed_total")
+    private let secondCopies = Counter(label: "herald_migration_second_copies_total")
     private let missingPrimary = Counter(label: "herald_migration_missing_total", dimensions: [("backend", "primary")])
     private let missingSecondary = Counter(label: "herald_migration_missing_total", dimensions: [("backend", "secondary")])
     private let lag = Timer(label: "herald_migration_twin_lag_seconds")
@@ -64,9 +65,9 @@ final class MigrationComparator: Sendable {
         phaseGauge.record(phase.number)
     }
 
-    /// Records a delivery; true for the first copy of a message (hand it on), false for a duplicate.
-    /// Messages without an id (published by something other than Herald's logic) always pass.
-    func admit(_ message: PushMsg, from side: MigrationSide) -> Bool {
+    /// Records a delivery; true for the first copy of a message, false for a second one.
+    /// Messages without an id (published by something other than Herald's logic) count as first copies.
+    func observe(_ message: PushMsg, from side: MigrationSide) -> Bool {
         (side == .primary ? seenPrimary : seenSecondary).increment()
         let now = ContinuousClock.now
         let (first, lagged) = state.withLockedValue { s -> (Bool, Duration?) in
@@ -87,7 +88,7 @@ final class MigrationComparator: Sendable {
                 }
                 return (true, nil)
             }
-            figures.duplicatesSuppressed += 1
+            figures.secondCopies += 1
             // A second copy from the same backend (its own redelivery) is not the twin.
             guard let twin = s.waiting[id], twin.side != side else { return (false, nil) }
             s.waiting.removeValue(forKey: id)
@@ -97,7 +98,7 @@ final class MigrationComparator: Sendable {
             figures.lagMax = max(figures.lagMax, lag)
             return (false, lag)
         }
-        if first { delivered.increment() } else { suppressed.increment() }
+        if first { delivered.increment() } else { secondCopies.increment() }
         if let lagged { lag.recordNanoseconds(lagged.nanoseconds) }
         return first
     }

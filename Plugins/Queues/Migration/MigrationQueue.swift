@@ -8,8 +8,9 @@ import NIOConcurrencyHelpers
 /// window and without losing or doubling messages. See ``MigrationPhase``.
 ///
 /// Each message carries an id (`herald_origin`, `herald_seq`); while both backends are consumed,
-/// the second copy is dropped (a bounded window of ids). The comparator reports, per phase, what
-/// each backend carried, what was missing on either side, duplicates suppressed, and lag.
+/// both copies reach the job, which acknowledges each to its backend once the comets accepted it,
+/// and the comets drop the second copy. The comparator reports, per phase, what each backend
+/// carried, what was missing on either side, the second copies, and lag.
 public final class MigrationQueue: ReloadableQueue {
     public let name: String
     public let primary: any QueueBackend
@@ -114,7 +115,7 @@ public final class MigrationQueue: ReloadableQueue {
     public func makeConsumer() async throws -> any QueueConsumer {
         let comparator = self.comparator
         let fanIn = ConsumerFanIn { delivery, source in
-            comparator.admit(delivery.message, from: source == MigrationSide.primary.rawValue ? .primary : .secondary)
+            _ = comparator.observe(delivery.message, from: source == MigrationSide.primary.rawValue ? .primary : .secondary)
         }
         try await apply(comparator.phase, to: fanIn)
         consumers.withLockedValue { list in

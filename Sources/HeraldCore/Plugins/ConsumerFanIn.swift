@@ -4,8 +4,7 @@ import NIOConcurrencyHelpers
 /// bounded buffer; acknowledgements go back to the source a delivery came from. Sources can be
 /// added and removed while running (the migration queue does, on a phase change).
 ///
-/// `admit` sees every delivery first: returning false acknowledges it to its source at once and
-/// drops it (the migration queue's deduplication).
+/// `observe` sees every delivery first (the migration queue's comparator).
 public final class ConsumerFanIn: QueueConsumer {
     private struct Source {
         var consumer: any QueueConsumer
@@ -21,11 +20,11 @@ public final class ConsumerFanIn: QueueConsumer {
 
     private let buffer: DeliveryBuffer
     private let state = NIOLockedValueBox(State())
-    private let admit: @Sendable (QueueDelivery, String) -> Bool
+    private let observe: @Sendable (QueueDelivery, String) -> Void
 
-    public init(capacity: Int = 4096, admit: @escaping @Sendable (QueueDelivery, String) -> Bool = { _, _ in true }) {
+    public init(capacity: Int = 4096, observe: @escaping @Sendable (QueueDelivery, String) -> Void = { _, _ in }) {
         self.buffer = DeliveryBuffer(capacity: capacity)
-        self.admit = admit
+        self.observe = observe
     }
 
     /// Source names currently consumed.
@@ -34,16 +33,13 @@ public final class ConsumerFanIn: QueueConsumer {
     /// Starts consuming `consumer` under `name` (replacing nothing: adding a name twice is ignored).
     public func add(_ name: String, _ consumer: any QueueConsumer) {
         let buffer = self.buffer
-        let admit = self.admit
+        let observe = self.observe
         state.withLockedValue { s in
             guard !s.closed, s.sources[name] == nil else { return }
             let pump = Task { [weak self] in
                 while let delivery = try? await consumer.next() {
                     guard let self else { return }
-                    if !admit(delivery, name) {
-                        try? await consumer.acknowledge(delivery)
-                        continue
-                    }
+                    observe(delivery, name)
                     while buffer.isFull && !buffer.isClosed { try? await Task.sleep(for: .milliseconds(2)) }
                     let position = self.state.withLockedValue { s -> UInt64 in
                         s.nextPosition += 1

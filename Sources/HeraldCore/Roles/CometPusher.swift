@@ -1,19 +1,18 @@
-public import HeraldProtocol
-
 /// A comet as the job calls it (goim's `goim.comet.Comet` service). In-process in `herald serve`;
-/// over gRPC when roles run as separate processes.
+/// over gRPC when roles run as separate processes (where goim's op-9 envelope carries the unit).
 ///
-/// `packet` follows goim: when its operation is ``Operation/raw`` its body holds complete packets
-/// back to back; otherwise it is one packet to deliver as is.
+/// Each call returns once the comet accepted the unit: it was handed to the connections' writers
+/// (or dropped there as already delivered). The job acknowledges a queue message only then.
 public protocol CometPusher: Sendable {
     /// The server id this comet registered with (the `server` of mappings).
     var serverID: String { get }
     /// Delivers to the connections with these keys that accept `operation`.
-    func pushMsg(keys: [String], operation: Int32, packet: Packet) async throws
-    /// Delivers to every connection that accepts `operation`; `speed` limits connections per second (0 = no limit).
-    func broadcast(operation: Int32, packet: Packet, speed: Int32) async throws
+    func push(keys: [String], operation: Int32, unit: PushUnit) async throws
+    /// Delivers to every connection that accepts `operation`; `speed` limits connections per second
+    /// (0 = no limit). A paced broadcast returns when it reached every connection.
+    func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws
     /// Delivers to every connection in `room` (no op filtering).
-    func broadcastRoom(room: String, packet: Packet) async throws
+    func broadcastRoom(_ room: String, unit: PushUnit) async throws
     /// Ids of the rooms with at least one connection here.
     func rooms() async throws -> [String]
 }
@@ -21,6 +20,14 @@ public protocol CometPusher: Sendable {
 /// The comets a job pushes to, by server id.
 public protocol CometDirectory: Sendable {
     func comets() async -> [String: any CometPusher]
+    /// Returns once the directory knows which comets exist (a cluster's registry was read once),
+    /// so a job never takes "no comets" for an answer it could acknowledge messages on. Returns
+    /// early only when the task is cancelled.
+    func ready() async
+}
+
+extension CometDirectory {
+    public func ready() async {}
 }
 
 /// A comet node as logic reports it (`/goim/nodes/instances`, `/goim/online/total`).

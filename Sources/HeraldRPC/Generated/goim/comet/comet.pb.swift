@@ -22,6 +22,24 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Herald's addition: which message a packet is (see goim.logic.PushMsg's herald_origin and
+/// herald_seq). A request carries one per packet of `proto` (an op-9 body holds several), in order,
+/// or none; an empty origin marks a packet without one. goim's comet ignores the field; Herald's
+/// comet drops the packets it delivered already.
+public nonisolated struct Goim_Comet_HeraldIdentity: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var origin: String = String()
+
+  public var seq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Goim_Comet_PushMsgReq: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -39,6 +57,8 @@ public nonisolated struct Goim_Comet_PushMsgReq: Sendable {
   public var hasProto: Bool {self._proto != nil}
   /// Clears the value of `proto`. Subsequent reads from it will return its default value.
   public mutating func clearProto() {self._proto = nil}
+
+  public var heraldIds: [Goim_Comet_HeraldIdentity] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -75,6 +95,8 @@ public nonisolated struct Goim_Comet_BroadcastReq: Sendable {
 
   public var speed: Int32 = 0
 
+  public var heraldIds: [Goim_Comet_HeraldIdentity] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -107,6 +129,8 @@ public nonisolated struct Goim_Comet_BroadcastRoomReq: Sendable {
   public var hasProto: Bool {self._proto != nil}
   /// Clears the value of `proto`. Subsequent reads from it will return its default value.
   public mutating func clearProto() {self._proto = nil}
+
+  public var heraldIds: [Goim_Comet_HeraldIdentity] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -151,9 +175,44 @@ public nonisolated struct Goim_Comet_RoomsReply: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "goim.comet"
 
+nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HeraldIdentity"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.origin) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.origin.isEmpty {
+      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 1)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Goim_Comet_HeraldIdentity, rhs: Goim_Comet_HeraldIdentity) -> Bool {
+    if lhs.origin != rhs.origin {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Goim_Comet_PushMsgReq: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushMsgReq"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}keys\0\u{1}proto\0\u{1}protoOp\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}keys\0\u{1}proto\0\u{1}protoOp\0\u{4}a\u{1}herald_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -164,6 +223,7 @@ nonisolated extension Goim_Comet_PushMsgReq: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.keys) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._proto) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.protoOp) }()
+      case 100: try { try decoder.decodeRepeatedMessageField(value: &self.heraldIds) }()
       default: break
       }
     }
@@ -183,6 +243,9 @@ nonisolated extension Goim_Comet_PushMsgReq: SwiftProtobuf.Message, SwiftProtobu
     if self.protoOp != 0 {
       try visitor.visitSingularInt32Field(value: self.protoOp, fieldNumber: 3)
     }
+    if !self.heraldIds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heraldIds, fieldNumber: 100)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -190,6 +253,7 @@ nonisolated extension Goim_Comet_PushMsgReq: SwiftProtobuf.Message, SwiftProtobu
     if lhs.keys != rhs.keys {return false}
     if lhs.protoOp != rhs.protoOp {return false}
     if lhs._proto != rhs._proto {return false}
+    if lhs.heraldIds != rhs.heraldIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -216,7 +280,7 @@ nonisolated extension Goim_Comet_PushMsgReply: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Goim_Comet_BroadcastReq: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BroadcastReq"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protoOp\0\u{1}proto\0\u{1}speed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protoOp\0\u{1}proto\0\u{1}speed\0\u{4}a\u{1}herald_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -227,6 +291,7 @@ nonisolated extension Goim_Comet_BroadcastReq: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.protoOp) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._proto) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.speed) }()
+      case 100: try { try decoder.decodeRepeatedMessageField(value: &self.heraldIds) }()
       default: break
       }
     }
@@ -246,6 +311,9 @@ nonisolated extension Goim_Comet_BroadcastReq: SwiftProtobuf.Message, SwiftProto
     if self.speed != 0 {
       try visitor.visitSingularInt32Field(value: self.speed, fieldNumber: 3)
     }
+    if !self.heraldIds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heraldIds, fieldNumber: 100)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -253,6 +321,7 @@ nonisolated extension Goim_Comet_BroadcastReq: SwiftProtobuf.Message, SwiftProto
     if lhs.protoOp != rhs.protoOp {return false}
     if lhs._proto != rhs._proto {return false}
     if lhs.speed != rhs.speed {return false}
+    if lhs.heraldIds != rhs.heraldIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -279,7 +348,7 @@ nonisolated extension Goim_Comet_BroadcastReply: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Goim_Comet_BroadcastRoomReq: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BroadcastRoomReq"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}roomID\0\u{1}proto\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}roomID\0\u{1}proto\0\u{4}b\u{1}herald_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -289,6 +358,7 @@ nonisolated extension Goim_Comet_BroadcastRoomReq: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.roomID) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._proto) }()
+      case 100: try { try decoder.decodeRepeatedMessageField(value: &self.heraldIds) }()
       default: break
       }
     }
@@ -305,12 +375,16 @@ nonisolated extension Goim_Comet_BroadcastRoomReq: SwiftProtobuf.Message, SwiftP
     try { if let v = self._proto {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.heraldIds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heraldIds, fieldNumber: 100)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Goim_Comet_BroadcastRoomReq, rhs: Goim_Comet_BroadcastRoomReq) -> Bool {
     if lhs.roomID != rhs.roomID {return false}
     if lhs._proto != rhs._proto {return false}
+    if lhs.heraldIds != rhs.heraldIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

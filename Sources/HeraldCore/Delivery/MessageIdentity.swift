@@ -1,0 +1,24 @@
+public import HeraldProtocol
+
+/// Which message a push is: the logic process that published it (`herald_origin`, random per
+/// process) and its number there (`herald_seq`, from 1). Every message Herald's logic publishes has
+/// one; it travels with the message through the queue and the job to the comets, which drop a
+/// message they already delivered (a redelivery after a rebalance or a job restart, or the second
+/// copy during a migration). Messages produced by something else (goim's logic) have none.
+public struct MessageIdentity: Hashable, Sendable, CustomStringConvertible {
+    public var origin: String
+    public var seq: UInt64
+
+    public init(origin: String, seq: UInt64) {
+        self.origin = origin
+        self.seq = seq
+    }
+
+    /// The identity a queue message carries, or nil when it has none.
+    public init?(of message: PushMsg) {
+        guard !message.heraldOrigin.isEmpty, message.heraldSeq > 0 else { return nil }
+        self.init(origin: message.heraldOrigin, seq: message.heraldSeq)
+    }
+
+    public var description: String { "\(origin)/\(seq)" }
+}

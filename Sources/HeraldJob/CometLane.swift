@@ -1,0 +1,187 @@
+import DequeModule
+import HeraldCore
+import HeraldProtocol
+import Logging
+import Metrics
+
+/// Everything the job sends to one comet: a bounded queue and a window of calls in flight, so a
+/// slow or failing comet is retried on its own without holding the other comets back.
+///
+/// Messages are queued by order key (``PushTarget/orderKey``): one call per order key is in flight
+/// at a time, so a user's pushes and a room's messages arrive in the order they were consumed,
+/// while different keys and rooms go out concurrently (up to `cometInFlight`). Messages that queue
+/// behind an in-flight call for the same target are merged into one batch (no timer: light traffic
+/// is never held back, heavy traffic is merged). A call the comet does not accept is retried with
+/// exponential backoff until it does, or until the comet leaves the directory (its clients are gone
+/// and reconnect elsewhere), which completes everything queued for it.
+actor CometLane {
+    struct Item {
+        var target: PushTarget
+        var unit: PushUnit
+        var progress: [DeliveryProgress]
+    }
+
+    /// Where the lane checks, after a failure, whether its comet still exists (and under which client).
+    typealias Lookup = @Sendable (_ server: String) async -> (any CometPusher)?
+
+    let server: String
+    private var pusher: any CometPusher
+    private let configuration: JobConfiguration
+    private let lookup: Lookup
+    private let metrics: JobMetrics
+    private let logger: Logger
+
+    private var queues: [String: Deque<Item>] = [:]
+    /// Order keys with queued items and no call in flight, in the order they became ready.
+    private var ready = Deque<String>()
+    private var inFlight = Set<String>()
+    private var queuedBytes = 0
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private(set) var retired = false
+    private var abandoned = false
+
+    init(server: String, pusher: any CometPusher, configuration: JobConfiguration, lookup: @escaping Lookup, metrics: JobMetrics, logger: Logger) {
+        self.server = server
+        self.pusher = pusher
+        self.configuration = configuration
+        self.lookup = lookup
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "comet.server"] = "\(server)"
+        self.logger = logger
+    }
+
+    /// Uses `pusher` for the calls from now on (the comet re-registered at another address).
+    func replacePusher(_ pusher: any CometPusher) { self.pusher = pusher }
+
+    /// Queues a message for this comet; suspends while the lane holds `cometQueueBytes`.
+    func enqueue(_ item: Item) async {
+        while queuedBytes >= configuration.cometQueueBytes, !retired, !abandoned {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+        }
+        if retired || abandoned {
+            await finish(item)
+            return
+        }
+        let key = item.target.orderKey
+        queuedBytes += item.unit.byteCount
+        var queue = queues.removeValue(forKey: key) ?? Deque()
+        if queue.isEmpty, !inFlight.contains(key) { ready.append(key) }
+        if var last = queue.last, last.target == item.target, item.target.merges,
+            last.unit.byteCount + item.unit.byteCount <= configuration.roomBatchBytes
+        {
+            queue.removeLast()
+            last.unit.append(item.unit)
+            last.progress += item.progress
+            queue.append(last)
+        } else {
+            queue.append(item)
+        }
+        queues[key] = queue
+        pump()
+    }
+
+    /// The comet left the directory: what is queued and what is in flight is done (its clients are gone).
+    func retire() async {
+        guard !retired else { return }
+        retired = true
+        let items = queues.values.flatMap { $0 }
+        queues = [:]
+        ready = []
+        queuedBytes = 0
+        resumeSpaceWaiters()
+        metrics.cometGone.increment(by: Int64(items.reduce(0) { $0 + $1.progress.count }))
+        for item in items { await finish(item) }
+        checkIdle()
+    }
+
+    /// Shutdown past its drain timeout: nothing more is sent and nothing left is acknowledged.
+    func abandon() -> Int {
+        abandoned = true
+        let left = queues.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.progress.count } } + inFlight.count
+        queues = [:]
+        ready = []
+        queuedBytes = 0
+        resumeSpaceWaiters()
+        let waiters = idleWaiters
+        idleWaiters = []
+        for w in waiters { w.resume() }
+        return left
+    }
+
+    /// Returns once nothing is queued or in flight (or the lane was abandoned).
+    func waitUntilIdle() async {
+        guard !isIdle, !abandoned else { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    var isIdle: Bool { queues.isEmpty && inFlight.isEmpty }
+
+    private func pump() {
+        while inFlight.count < configuration.cometInFlight, let key = ready.popFirst() {
+            guard var queue = queues.removeValue(forKey: key), let item = queue.popFirst() else { continue }
+            if !queue.isEmpty { queues[key] = queue }
+            queuedBytes -= item.unit.byteCount
+            inFlight.insert(key)
+            Task { await self.send(item, key: key) }
+        }
+        if queuedBytes < configuration.cometQueueBytes { resumeSpaceWaiters() }
+    }
+
+    private func send(_ item: Item, key: String) async {
+        var delay = configuration.retryBackoff
+        var delivered = false
+        while !retired, !abandoned {
+            do {
+                try await call(pusher, item)
+                delivered = true
+                break
+            } catch {
+                metrics.pushFailed.increment()
+                metrics.failureLog.log(logger, "a comet did not accept a push; retrying it with backoff", metadata: ["error": "\(error)"])
+            }
+            guard let current = await lookup(server) else {
+                await retire()
+                break
+            }
+            pusher = current
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, configuration.retryBackoffMax)
+        }
+        if delivered || retired { await finish(item) }
+        inFlight.remove(key)
+        if !retired, !abandoned, queues[key] != nil { ready.append(key) }
+        pump()
+        checkIdle()
+    }
+
+    private func call(_ pusher: any CometPusher, _ item: Item) async throws {
+        switch item.target {
+        case .keys(let keys, let operation):
+            try await pusher.push(keys: keys, operation: operation, unit: item.unit)
+        case .room(let room):
+            metrics.roomBatchBytes.record(item.unit.byteCount)
+            try await pusher.broadcastRoom(room, unit: item.unit)
+        case .broadcast(let operation, let speed):
+            try await pusher.broadcast(operation: operation, unit: item.unit, speed: speed)
+        }
+    }
+
+    private func finish(_ item: Item) async {
+        for progress in item.progress { await progress.finishOne() }
+    }
+
+    private func resumeSpaceWaiters() {
+        let waiters = spaceWaiters
+        spaceWaiters = []
+        for w in waiters { w.resume() }
+    }
+
+    private func checkIdle() {
+        guard isIdle else { return }
+        let waiters = idleWaiters
+        idleWaiters = []
+        for w in waiters { w.resume() }
+    }
+}
