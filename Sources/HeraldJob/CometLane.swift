@@ -55,15 +55,16 @@ actor CometLane {
     /// Uses `pusher` for the calls from now on (the comet re-registered at another address).
     func replacePusher(_ pusher: any CometPusher) { self.pusher = pusher }
 
-    /// Queues a message for this comet; suspends while the lane holds `cometQueueBytes`.
-    func enqueue(_ item: Item) async {
+    /// Queues a message for this comet; suspends while the lane holds `cometQueueBytes`. Returns
+    /// false, leaving the item untouched, when the lane was retired: its comet left the directory,
+    /// and one that registers again under the same id gets a new lane. After ``abandon()`` the
+    /// item is dropped unacknowledged.
+    func enqueue(_ item: Item) async -> Bool {
         while queuedBytes >= configuration.cometQueueBytes, !retired, !abandoned {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
-        if retired || abandoned {
-            await finish(item)
-            return
-        }
+        if retired { return false }
+        if abandoned { return true }
         let key = item.target.orderKey
         queuedBytes += item.unit.byteCount
         var queue = queues.removeValue(forKey: key) ?? Deque()
@@ -80,6 +81,7 @@ actor CometLane {
         }
         queues[key] = queue
         pump()
+        return true
     }
 
     /// The comet left the directory: what is queued and what is in flight is done (its clients are gone).

@@ -84,14 +84,12 @@ public final class Job: Service {
                     let progress = DeliveryProgress(delivery, comets: servers.count, completed: completed)
                     let item = CometLane.Item(target: target, unit: PushUnit(message: msg), progress: [progress])
                     for id in servers {
-                        let lane: CometLane
-                        if let existing = lanes[id] {
-                            lane = existing
-                        } else {
-                            lane = CometLane(server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics, logger: logger)
-                            lanes[id] = lane
+                        // A lane retires itself when its comet left the directory; a comet that
+                        // registered again since gets a new one.
+                        while true {
+                            if let lane = lanes[id], await lane.enqueue(item) { break }
+                            lanes[id] = CometLane(server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics, logger: logger)
                         }
-                        await lane.enqueue(item)
                     }
                 }
                 await drain(Array(lanes.values))

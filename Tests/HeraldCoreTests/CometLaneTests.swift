@@ -74,8 +74,8 @@ struct CometLaneTests {
         let acks = Acks()
         let lane = Self.lane(comet)
         comet.held.withLockedValue { $0 = true }
-        await lane.enqueue(Self.item(.room("r"), "m0", acks.progress(0)))
-        for i in 1...5 { await lane.enqueue(Self.item(.room("r"), "m\(i)", acks.progress(UInt64(i)))) }
+        _ = await lane.enqueue(Self.item(.room("r"), "m0", acks.progress(0)))
+        for i in 1...5 { _ = await lane.enqueue(Self.item(.room("r"), "m\(i)", acks.progress(UInt64(i)))) }
         try await Task.sleep(for: .milliseconds(30))
         #expect(acks.positions.withLockedValue { $0 }.isEmpty)
         comet.held.withLockedValue { $0 = false }
@@ -92,7 +92,7 @@ struct CometLaneTests {
         configuration.roomBatchBytes = (Packet.headerLength + 2) * 2
         let lane = Self.lane(comet, configuration: configuration)
         comet.held.withLockedValue { $0 = true }
-        for i in 0..<6 { await lane.enqueue(Self.item(.room("r"), "m\(i)", acks.progress(UInt64(i)))) }
+        for i in 0..<6 { _ = await lane.enqueue(Self.item(.room("r"), "m\(i)", acks.progress(UInt64(i)))) }
         comet.held.withLockedValue { $0 = false }
         await lane.waitUntilIdle()
         #expect(comet.calls.withLockedValue { $0.map(\.bodies.count) } == [1, 2, 2, 1])
@@ -105,10 +105,10 @@ struct CometLaneTests {
         let acks = Acks()
         let lane = Self.lane(comet)
         comet.failuresLeft.withLockedValue { $0 = 3 }
-        await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a0", acks.progress(0)))
+        _ = await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a0", acks.progress(0)))
         try await Task.sleep(for: .milliseconds(2))
-        await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a1", acks.progress(1)))
-        await lane.enqueue(Self.item(.keys(["b"], operation: 1000), "b0", acks.progress(2)))
+        _ = await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a1", acks.progress(1)))
+        _ = await lane.enqueue(Self.item(.keys(["b"], operation: 1000), "b0", acks.progress(2)))
         await lane.waitUntilIdle()
         let calls = comet.calls.withLockedValue { $0 }
         let forA = calls.filter { $0.target == "k:a" }.flatMap(\.bodies)
@@ -125,14 +125,16 @@ struct CometLaneTests {
         let present = NIOLockedValueBox(true)
         let lane = Self.lane(comet, present: present)
         comet.failuresLeft.withLockedValue { $0 = 1_000_000 }
-        await lane.enqueue(Self.item(.room("r"), "m0", acks.progress(0)))
-        await lane.enqueue(Self.item(.room("r"), "m1", acks.progress(1)))
+        _ = await lane.enqueue(Self.item(.room("r"), "m0", acks.progress(0)))
+        _ = await lane.enqueue(Self.item(.room("r"), "m1", acks.progress(1)))
         try await Task.sleep(for: .milliseconds(50))
         #expect(acks.positions.withLockedValue { $0 }.isEmpty, "not acknowledged while the comet refuses and is registered")
         present.withLockedValue { $0 = false }
         await lane.waitUntilIdle()
         #expect(Set(acks.positions.withLockedValue { $0 }) == [0, 1])
         #expect(comet.calls.withLockedValue { $0 }.isEmpty)
+        #expect(await lane.enqueue(Self.item(.room("r"), "m2", acks.progress(2))) == false, "a retired lane takes nothing: the job makes a new one")
+        #expect(Set(acks.positions.withLockedValue { $0 }) == [0, 1], "the refused item was not acknowledged")
     }
 
     @Test("calls in flight stay within comet_in_flight, one per order key")
@@ -143,7 +145,7 @@ struct CometLaneTests {
         configuration.cometInFlight = 3
         let lane = Self.lane(comet, configuration: configuration)
         comet.held.withLockedValue { $0 = true }
-        for i in 0..<10 { await lane.enqueue(Self.item(.keys(["u\(i % 5)"], operation: 1000), "m\(i)", acks.progress(UInt64(i)))) }
+        for i in 0..<10 { _ = await lane.enqueue(Self.item(.keys(["u\(i % 5)"], operation: 1000), "m\(i)", acks.progress(UInt64(i)))) }
         try await Task.sleep(for: .milliseconds(30))
         #expect(comet.maxConcurrent.withLockedValue { $0.now } == 3)
         comet.held.withLockedValue { $0 = false }
@@ -164,8 +166,8 @@ struct CometLaneTests {
         let laneB = Self.lane(b)
         b.held.withLockedValue { $0 = true }
         let progress = acks.progress(7, comets: 2)
-        await laneA.enqueue(Self.item(.room("r"), "m", progress))
-        await laneB.enqueue(Self.item(.room("r"), "m", progress))
+        _ = await laneA.enqueue(Self.item(.room("r"), "m", progress))
+        _ = await laneB.enqueue(Self.item(.room("r"), "m", progress))
         await laneA.waitUntilIdle()
         #expect(acks.positions.withLockedValue { $0 }.isEmpty, "comet b has not accepted yet")
         b.held.withLockedValue { $0 = false }
