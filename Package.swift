@@ -382,6 +382,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -9,6 +9,11 @@ enum LiveReload {
     /// The queue's reloadable settings (a migration's phase); a different plugin needs a restart.
     static func applyQueue(current: HeraldConfiguration, next: HeraldConfiguration, queue: any QueueBackend) async throws -> [String] {
         if next.queuePlugin != current.queuePlugin { return ["queue.plugin"] }
+        if let routed = queue as? ClassRoutedQueue {
+            let classes = { (c: HeraldConfiguration) in [c.queueClasses.push, c.queueClasses.room, c.queueClasses.broadcast] }
+            if classes(next) != classes(current) { return ["queue.push", "queue.room", "queue.broadcast"].enumerated().filter { classes(next)[$0.offset] != classes(current)[$0.offset] }.map(\.element) }
+            return try await routed.reload(tables: next.queueTables)
+        }
         guard let reloadable = queue as? any ReloadableQueue else { return [] }
         return try await reloadable.reload(next.queueTable)
     }

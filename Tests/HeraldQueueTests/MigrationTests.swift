@@ -3,8 +3,10 @@ import HeraldCore
 import HeraldProtocol
 @testable import HeraldQueueMigration
 import HeraldQueueMemory
+import HeraldQueueZeroMQ
 import HeraldTesting
 import Logging
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("Migration queue")
@@ -95,6 +97,85 @@ struct MigrationTests {
         let restart = try await q.reload(ConfigLoader.parse("primary = \"memory\"\nsecondary = \"memory-c\"\nphase = \"dual-write\""))
         #expect(q.phase == .dualWrite)
         #expect(restart == ["secondary"])
+        await q.shutdown()
+    }
+
+    static func quiet(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .critical
+        return logger
+    }
+
+    @Test("dual-write with a secondary that takes nothing (zeromq, no consumer, full high-water mark): pushes go on at the primary's pace, excess copies are skipped and counted")
+    func dualWriteSecondaryFull() async throws {
+        // A publish-only zeromq side whose peer never connects: once its 2-message high-water mark
+        // is full, every send waits 10 minutes. A push that waited for it would hang this test.
+        let zmq = try ZeroMQQueue(
+            configuration: ZeroMQConfiguration(
+                ConfigLoader.parse(
+                    """
+                    bind = ""
+                    connect = ["tcp://127.0.0.1:\(TestPorts.block(1))"]
+                    send_hwm = 2
+                    send_timeout = "10m"
+                    linger = "0s"
+                    """
+                )
+            ),
+            logger: Self.quiet("test.zeromq")
+        )
+        let table = try ConfigLoader.parse("primary = \"memory\"\nsecondary = \"zeromq\"\nphase = \"dual-write\"\nsecondary_wait = \"20ms\"\nsecondary_in_flight = 8\nreport_interval = \"1h\"")
+        let primary = MemoryQueue(name: "memory", capacity: 10_000)
+        let q = MigrationQueue(configuration: try MigrationConfiguration(table), primary: primary, secondary: zmq, logger: Self.quiet("test.migration"))
+        let published = Task {
+            for i in 1...200 { try await q.publish(Self.message(UInt64(i))) }
+        }
+        let guardTask = Task {
+            try await Task.sleep(for: .seconds(120))
+            published.cancel()
+        }
+        try await published.value
+        guardTask.cancel()
+        #expect(primary.counts.published == 200, "every push reached the primary")
+        #expect(q.secondarySkippedCount > 0, "copies beyond secondary_in_flight were skipped, counted")
+        let consumer = try await q.makeConsumer()
+        let got = try await QueueConformance.receive(200, from: consumer, acknowledge: true, within: .seconds(10))
+        #expect(Set(got.map(\.message.heraldSeq)) == Set(1...200), "the job consumes all of them from the primary")
+        await consumer.close()
+    }
+
+    /// A backend whose consumer cannot be opened while `failing` is set (a broker that refuses).
+    final class FlakyBackend: QueueBackend, @unchecked Sendable {
+        let inner = MemoryQueue(name: "flaky", capacity: 10_000)
+        let failing = NIOLockedValueBox(false)
+        var name: String { "flaky" }
+        var guarantees: QueueGuarantees { inner.guarantees }
+        func publish(_ message: PushMsg) async throws { try await inner.publish(message) }
+        func makeConsumer() async throws -> any QueueConsumer {
+            if failing.withLockedValue({ $0 }) { throw QueueError("consumer refused by the test") }
+            return try await inner.makeConsumer()
+        }
+        func shutdown() async { await inner.shutdown() }
+    }
+
+    @Test("a phase change whose consumer cannot be opened leaves the phase as it was, and a second try succeeds")
+    func phaseChangeRollsBack() async throws {
+        let secondary = FlakyBackend()
+        let table = { (phase: String) in try ConfigLoader.parse("primary = \"memory\"\nsecondary = \"flaky\"\nphase = \"\(phase)\"\nreport_interval = \"1h\"") }
+        let q = MigrationQueue(configuration: try MigrationConfiguration(table("dual-write")), primary: MemoryQueue(name: "memory"), secondary: secondary, logger: Self.quiet("test.migration"))
+        let consumer = try await q.makeConsumer()
+        secondary.failing.withLockedValue { $0 = true }
+        await #expect(throws: QueueError.self) { _ = try await q.reload(table("dual-read")) }
+        #expect(q.phase == .dualWrite, "publishing did not switch while consuming could not")
+        try await q.publish(Self.message(1))
+        #expect(secondary.inner.counts.published == 1, "dual-write still copies to the secondary")
+        secondary.failing.withLockedValue { $0 = false }
+        _ = try await q.reload(table("dual-read"))
+        #expect(q.phase == .dualRead)
+        try await q.publish(Self.message(2))
+        let got = try await QueueConformance.receive(4, from: consumer, acknowledge: true, within: .seconds(5))
+        #expect(got.map(\.message.heraldSeq).sorted() == [1, 1, 2, 2], "both copies of both messages, now that both backends are consumed")
+        await consumer.close()
         await q.shutdown()
     }
 }

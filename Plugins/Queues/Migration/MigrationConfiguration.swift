@@ -13,6 +13,11 @@ public struct MigrationConfiguration: Sendable {
     public var twinTimeout: Duration
     /// How often the comparator logs its figures.
     public var reportInterval: Duration
+    /// dual-write: how long a push waits for the secondary to take its copy (the primary's answer
+    /// decides the push); the copy goes on in the background.
+    public var secondaryWait: Duration
+    /// dual-write: copies on their way to the secondary at once; more are skipped and counted.
+    public var secondaryInFlight: Int
 
     public init(_ table: ConfigTable) throws(ConfigError) {
         primary = try table.string("primary", default: "kafka")
@@ -25,5 +30,7 @@ public struct MigrationConfiguration: Sendable {
         dedupWindow = try table.int("dedup_window", default: 1_000_000, in: 1_000...100_000_000)
         twinTimeout = try table.duration("twin_timeout", default: .seconds(10))
         reportInterval = try table.duration("report_interval", default: .seconds(10))
+        secondaryWait = try table.duration("secondary_wait", default: .milliseconds(50))
+        secondaryInFlight = try table.int("secondary_in_flight", default: 4096, in: 1...1_000_000)
     }
 }

@@ -1,6 +1,7 @@
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
+import Metrics
 import NIOConcurrencyHelpers
 
 /// The `migration` queue plugin: two backends and a phase, changed at run time (SIGHUP with an
@@ -31,6 +32,13 @@ public final class MigrationQueue: ReloadableQueue {
     private let logger: Logger
     private let secondaryLog = RateLimitedLog(interval: .seconds(1))
     private let reporter: Task<Void, Never>
+    /// Copies on their way to the secondary in dual-write.
+    private let secondaryInFlight = NIOLockedValueBox(0)
+    private let secondarySkipped = Counter(label: "herald_migration_secondary_skipped_total")
+    private let skipped = NIOLockedValueBox(0)
+
+    /// dual-write copies not sent to the secondary because too many were still on their way.
+    public var secondarySkippedCount: Int { skipped.withLockedValue { $0 } }
 
     public init(name: String = "migration", configuration: MigrationConfiguration, primary: any QueueBackend, secondary: any QueueBackend, logger: Logger) {
         self.name = name
@@ -90,20 +98,55 @@ public final class MigrationQueue: ReloadableQueue {
             try await primary.publish(message)
         case .secondaryOnly:
             try await secondary.publish(message)
-        case .dualWrite, .dualRead:
+        case .dualWrite:
+            // The primary is authoritative and nothing consumes the secondary yet: the push API
+            // never waits on it beyond `secondary_wait`, and at most `secondary_in_flight` copies
+            // are on their way to it at once (more are skipped, counted).
+            let copy = secondaryCopy(message)
+            try await primary.publish(message)
+            if let copy { await copy.wait(atMost: configuration.secondaryWait) }
+        case .dualRead:
+            // Both are consumed: either copy reaches the job.
             async let p: (any Error)? = attempt(primary, message)
             async let s: (any Error)? = attempt(secondary, message)
             let (primaryError, secondaryError) = await (p, s)
             if let secondaryError {
                 secondaryLog.log(logger, "migration: the secondary did not accept a message", metadata: ["error": "\(secondaryError)"])
             }
-            // dual-write: the primary is authoritative. dual-read: either copy reaches the job.
-            if phase == .dualWrite, let primaryError { throw primaryError }
-            if phase == .dualRead, let primaryError, secondaryError != nil { throw primaryError }
+            if let primaryError, secondaryError != nil { throw primaryError }
         }
     }
 
+    /// Starts publishing `message` to the secondary in the background (dual-write); nil when too
+    /// many copies are still on their way (the copy is skipped and counted).
+    private func secondaryCopy(_ message: PushMsg) -> SecondaryCopy? {
+        let admitted = secondaryInFlight.withLockedValue { n -> Bool in
+            guard n < configuration.secondaryInFlight else { return false }
+            n += 1
+            return true
+        }
+        guard admitted else {
+            secondarySkipped.increment()
+            skipped.withLockedValue { $0 += 1 }
+            secondaryLog.log(logger, "migration: the secondary is not keeping up; copies skipped (counted in herald_migration_secondary_skipped_total)")
+            return nil
+        }
+        let copy = SecondaryCopy()
+        let secondary = self.secondary, logger = self.logger, log = secondaryLog, inFlight = secondaryInFlight
+        Task {
+            let error = await Self.attempt(secondary, message)
+            inFlight.withLockedValue { $0 -= 1 }
+            if let error { log.log(logger, "migration: the secondary did not accept a message", metadata: ["error": "\(error)"]) }
+            copy.finish()
+        }
+        return copy
+    }
+
     private func attempt(_ backend: any QueueBackend, _ message: PushMsg) async -> (any Error)? {
+        await Self.attempt(backend, message)
+    }
+
+    private static func attempt(_ backend: any QueueBackend, _ message: PushMsg) async -> (any Error)? {
         do {
             try await backend.publish(message)
             return nil
@@ -155,13 +198,26 @@ public final class MigrationQueue: ReloadableQueue {
                 message: "moves one step at a time (\(current.rawValue) → \(next.phase.rawValue) would skip one; messages on the backend left behind could be lost)"
             )
         }
-        // Publishing switches first, consumers follow. A step never stops consuming a backend that
-        // holds messages the other one lacks: whatever was published to only one of them is on the
-        // one that stays consumed.
-        let (ended, figures) = comparator.setPhase(next.phase)
-        for fanIn in consumers.withLockedValue({ $0.compactMap(\.value) }) {
-            try await apply(next.phase, to: fanIn)
+        // Consumers first, then publishing: a step never stops consuming a backend that holds
+        // messages the other one lacks, because whatever was published to only one of them is on
+        // the one that stays consumed. If a consumer cannot be opened, every consumer goes back to
+        // the current phase and the phase stays (a second SIGHUP retries the step).
+        let fanIns = consumers.withLockedValue { $0.compactMap(\.value) }
+        var changed: [ConsumerFanIn] = []
+        do {
+            for fanIn in fanIns {
+                try await apply(next.phase, to: fanIn)
+                changed.append(fanIn)
+            }
+        } catch {
+            for fanIn in changed + [fanIns[changed.count]] { try? await apply(current, to: fanIn) }
+            logger.error(
+                "migration phase change failed; staying in the current phase",
+                metadata: ["migration.phase": "\(current.rawValue)", "migration.to": "\(next.phase.rawValue)", "error": "\(error)"]
+            )
+            throw error
         }
+        let (ended, figures) = comparator.setPhase(next.phase)
         logger.notice(
             "migration phase changed",
             metadata: [
@@ -182,4 +238,36 @@ public final class MigrationQueue: ReloadableQueue {
 private struct WeakConsumer: Sendable {
     weak var value: ConsumerFanIn?
     init(_ value: ConsumerFanIn) { self.value = value }
+}
+
+/// A dual-write copy on its way to the secondary, which the push waits for a bounded time.
+private final class SecondaryCopy: Sendable {
+    private let state = NIOLockedValueBox<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func finish() {
+        let waiter = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+            s.done = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when the copy was accepted or failed, or after `bound`, whichever comes first.
+    func wait(atMost bound: Duration) async {
+        guard bound > .zero else { return }
+        let timer = Task {
+            try? await Task.sleep(for: bound)
+            self.finish()
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLockedValue { s -> Bool in
+                if s.done { return true }
+                s.waiter = c
+                return false
+            }
+            if ready { c.resume() }
+        }
+        timer.cancel()
+    }
 }

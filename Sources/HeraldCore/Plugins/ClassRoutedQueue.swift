@@ -49,6 +49,17 @@ public final class ClassRoutedQueue: QueueBackend {
         return fanIn
     }
 
+    /// Passes a reload on to every backend that takes one (a migration's phase), each with its own
+    /// table from `tables` (by plugin name). Returns the keys that changed but need a restart.
+    public func reload(tables: [String: ConfigTable]) async throws -> [String] {
+        var restart: [String] = []
+        for (plugin, backend) in backends.sorted(by: { $0.key < $1.key }) {
+            guard let reloadable = backend as? any ReloadableQueue else { continue }
+            restart += try await reloadable.reload(tables[plugin] ?? ConfigTable())
+        }
+        return restart
+    }
+
     public func shutdown() async {
         for backend in backends.values { await backend.shutdown() }
     }
