@@ -51,4 +51,38 @@ struct DrainTests {
             #expect(await eventually { (g.closes["server_shutdown"] ?? 0) == 20 }, "\(g.closes)")
         }
     }
+
+    @Test("shutdown with long-poll and SSE sessions: each gets every push accepted before it, then op 6")
+    func drainHTTPTransports() async throws {
+        let toml = gatewayTOML().replacingOccurrences(of: "drain_window = \"0s\"", with: "drain_window = \"500ms\"")
+        try await withGateway(toml) { g in
+            var connected: [(String, any GoimClient)] = []
+            for i in 0..<4 {
+                let c: any GoimClient = i % 2 == 0 ? g.longPoll() : GoimSSEClient(host: "127.0.0.1", port: g.ssePort)
+                let admitted = try await c.authenticate(AuthToken(mid: Int64(100 + i), key: "http-drain-\(i)", roomID: "live://http-drain", accepts: [1000]))
+                #expect(admitted)
+                connected.append((i % 2 == 0 ? "long-poll" : "sse", c))
+            }
+            for n in 0..<50 {
+                let reply = try await g.http.post("/goim/push/room?operation=1000&type=live&room=http-drain", body: "room \(n)")
+                #expect(reply.code == 0)
+            }
+            let shutdown = Task { await g.server.shutdown() }
+            let clients = connected
+            await withTaskGroup(of: Void.self) { group in
+                for (kind, c) in clients {
+                    group.addTask {
+                        var got: [String] = []
+                        var sawDisconnect = false
+                        while let p = await c.inbox.next(timeout: .seconds(10)) {
+                            if p.operation == .disconnectReply { sawDisconnect = true } else if p.operation.rawValue == 1000 { got.append(p.text) }
+                        }
+                        #expect(got == (0..<50).map { "room \($0)" }, "\(kind) got \(got.count) of 50 in order")
+                        #expect(sawDisconnect, "\(kind) was told op 6 before its session ended")
+                    }
+                }
+            }
+            await shutdown.value
+        }
+    }
 }

@@ -179,3 +179,54 @@ struct MigrationTests {
         await q.shutdown()
     }
 }
+
+extension MigrationTests {
+    @Test("a class-routed queue passes a reload on to its migration backend")
+    func classRoutedReload() async throws {
+        let migration = Self.queue(phase: .primaryOnly)
+        let routed = try ClassRoutedQueue(
+            push: "memory-x", room: "migration", broadcast: "memory-x",
+            backends: ["memory-x": MemoryQueue(name: "memory-x"), "migration": migration]
+        )
+        let restart = try await routed.reload(tables: ["migration": ConfigLoader.parse("primary = \"memory\"\nsecondary = \"memory-b\"\nphase = \"dual-write\"")])
+        #expect(migration.phase == .dualWrite)
+        #expect(restart.isEmpty)
+        await routed.shutdown()
+    }
+}
+
+extension MigrationTests {
+    @Test("closing a fan-in hands the job what its sources still held, then ends; nothing is dropped")
+    func fanInDrains() async throws {
+        let memory = MemoryQueue(name: "memory", capacity: 10_000)
+        for i in 1...40 { try await memory.publish(Self.message(UInt64(i))) }
+        let fanIn = ConsumerFanIn(capacity: 8)
+        fanIn.add("memory", try await memory.makeConsumer())
+        var got: [UInt64] = []
+        for _ in 0..<5 {
+            let d = try #require(try await fanIn.next())
+            got.append(d.message.heraldSeq)
+            try await fanIn.acknowledge(d)
+        }
+        let closing = Task { await fanIn.close() }
+        while let d = try await fanIn.next() {
+            got.append(d.message.heraldSeq)
+            try await fanIn.acknowledge(d)
+        }
+        await closing.value
+        #expect(got == Array(1...40), "all 40, in order: the 35 not yet taken were handed over, not dropped")
+        #expect(memory.counts.acknowledged == 40)
+    }
+
+    @Test("a finished delivery buffer hands out what it holds, refuses more, then ends")
+    func bufferFinish() async throws {
+        let buffer = DeliveryBuffer(capacity: 10)
+        for i in 1...3 { #expect(buffer.offer(QueueDelivery(message: Self.message(UInt64(i)), position: UInt64(i)))) }
+        buffer.finish()
+        #expect(!buffer.offer(QueueDelivery(message: Self.message(4), position: 4)), "no offers after finish")
+        #expect(buffer.isFull, "a polling thread stops fetching")
+        var got: [UInt64] = []
+        while let d = await buffer.next() { got.append(d.position) }
+        #expect(got == [1, 2, 3])
+    }
+}

@@ -12,7 +12,6 @@ final class ZeroMQConsumer: QueueConsumer {
     private let poller: PollThread
     private let released: @Sendable () -> Void
     private let releasedOnce = NIOLockedValueBox(false)
-    private let lost = Counter(label: "herald_queue_lost_total", dimensions: [("queue", "zeromq")])
 
     init(
         socket: ZeroMQSocket,
@@ -60,11 +59,11 @@ final class ZeroMQConsumer: QueueConsumer {
     func acknowledge(_ delivery: QueueDelivery) async throws {}
 
     /// Idempotent; every call returns only once the receiving thread stopped using the socket.
+    /// What was received is still handed to the job (then ``next()`` returns nil): ZeroMQ cannot
+    /// redeliver it, so a graceful stop delivers it.
     func close() async {
-        // Received but not handed to the job: ZeroMQ cannot redeliver them, so they are lost.
-        let dropped = buffer.close()
-        if dropped > 0 { lost.increment(by: Int64(dropped)) }
         await poller.stop()
+        buffer.finish()
         let first = releasedOnce.withLockedValue { done in
             defer { done = true }
             return !done

@@ -29,6 +29,9 @@ public final class LongPollTransport: Transport {
     private let pollTimeout: Duration
     private let authTimeout: Duration
     private let sessions = NIOLockedValueBox<[String: LongPollLink]>([:])
+    /// Cleared when the gateway stops accepting: new sessions are refused (503) while open ones
+    /// keep polling until they have fetched their last messages and op 6.
+    private let accepting = NIOLockedValueBox(true)
 
     public init(context: TransportContext) throws {
         self.context = context
@@ -50,13 +53,33 @@ public final class LongPollTransport: Transport {
         try await server.start(path: path) { group in addRoutes(to: group, acceptor: acceptor) }
     }
 
-    public func stopAccepting() async { await server.stop() }
+    /// Refuses new sessions; open sessions keep polling for the drain.
+    public func stopAccepting() async {
+        accepting.withLockedValue { $0 = false }
+    }
 
+    /// Closes what the drain left open, gives closed sessions up to `closeLinger` to fetch what was
+    /// queued for them (op 6 last), then stops the listener.
     public func shutdown() async {
         await stopAccepting()
         for link in sessions.withLockedValue({ Array($0.values) }) {
             try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
         }
+        let deadline = ContinuousClock.now + closeLinger
+        while sessions.withLockedValue({ !$0.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        await server.stop()
+    }
+
+    /// How long a closed session stays pollable, so the client fetches the messages and the op 6
+    /// that were queued before the close: the poll timeout plus a little, at most 5 s.
+    private var closeLinger: Duration { min(pollTimeout + .seconds(1), .seconds(5)) }
+
+    /// Forgets a closed session: once a poll returned its last messages and the close, or after
+    /// `closeLinger`.
+    private func forget(_ id: String) {
+        sessions.withLockedValue { $0[id] = nil }
     }
 
     // MARK: Routes
@@ -65,6 +88,9 @@ public final class LongPollTransport: Transport {
         let maxBody = acceptor.limits.maxBodySize
 
         group.post("auth") { request, _ in
+            guard self.accepting.withLockedValue({ $0 }) else {
+                return PacketJSON.response(.serviceUnavailable, ["code": -503, "message": "shutting down: connect to another comet"])
+            }
             let token = try await request.body.collect(upTo: maxBody)
             return try await self.authenticate(token: token, acceptor: acceptor)
         }
@@ -105,7 +131,12 @@ public final class LongPollTransport: Transport {
         let link = LongPollLink(
             id: id, eventLoop: loop, transportName: name, remoteAddress: nil,
             maxQueuedBytes: acceptor.limits.outboundHighWater,
-            onClose: { [weak self] id in self?.sessions.withLockedValue { $0[id] = nil } }
+            onClose: { [weak self] id in
+                // Still pollable for a while: the client fetches what was queued, op 6 last.
+                guard let self else { return }
+                let linger = TimeAmount.nanoseconds(self.closeLinger.nanoseconds)
+                loop.scheduleTask(in: linger) { self.forget(id) }
+            }
         )
         sessions.withLockedValue { $0[id] = link }
         let auth = Packet(version: 1, operation: .auth, sequence: 0, body: token)
@@ -149,6 +180,7 @@ public final class LongPollTransport: Transport {
             }
         }.get()
         let closed = try await link.eventLoop.submit { link.closeReason?.label }.get()
+        if closed != nil { forget(link.id) }  // the client now has everything, op 6 last, and the close
         var data: [String: Any] = ["messages": messages.map { PacketJSON.object($0.packet, seq: $0.seq) }]
         if let closed { data["closed"] = closed }
         return PacketJSON.response(.ok, ["code": 0, "data": data])

@@ -26,6 +26,9 @@ public final class SSETransport: Transport {
     private let path: String
     private let keepAlive: Duration
     private let sessions = NIOLockedValueBox<[String: SSELink]>([:])
+    /// Cleared when the gateway stops accepting: new streams are refused (503), open ones stay
+    /// until the comet has sent each its last messages and op 6.
+    private let accepting = NIOLockedValueBox(true)
 
     public init(context: TransportContext) throws {
         self.context = context
@@ -46,16 +49,24 @@ public final class SSETransport: Transport {
         }
     }
 
+    /// Refuses new streams; open streams stay for the drain (the comet closes each after op 6).
     public func stopAccepting() async {
+        accepting.withLockedValue { $0 = false }
+    }
+
+    /// Closes what the drain left open and stops the listener.
+    public func shutdown() async {
+        await stopAccepting()
         for link in sessions.withLockedValue({ Array($0.values) }) {
             try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
         }
         await server.stop()
     }
 
-    public func shutdown() async { await stopAccepting() }
-
     private func events(_ request: Request, acceptor: any SessionAcceptor) -> Response {
+        guard accepting.withLockedValue({ $0 }) else {
+            return PacketJSON.response(.serviceUnavailable, ["code": -503, "message": "shutting down: connect to another comet"])
+        }
         let token = request.uri.queryParameters.get("token") ?? ""
         let loop = context.eventLoopGroup.next()
         let id = UUID().uuidString.lowercased()

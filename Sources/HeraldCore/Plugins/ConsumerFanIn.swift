@@ -72,12 +72,21 @@ public final class ConsumerFanIn: QueueConsumer {
         try await consumer?.acknowledge(original)
     }
 
+    /// Stops every source (each hands over what it still holds: a closing memory or zeromq
+    /// consumer drains), then lets the job take what is buffered before ``next()`` returns nil. A
+    /// job that stops reading is given 10 s before the rest is dropped unacknowledged.
     public func close() async {
-        buffer.close()
         let sources = state.withLockedValue { s in
             s.closed = true
             return s.sources.keys.sorted()
         }
+        let buffer = self.buffer
+        let giveUp = Task {
+            try await Task.sleep(for: .seconds(10))
+            buffer.close()
+        }
         for name in sources { await remove(name) }
+        giveUp.cancel()
+        buffer.finish()
     }
 }

@@ -9,6 +9,8 @@ public final class DeliveryBuffer: Sendable {
         var items = Deque<QueueDelivery>()
         var waiter: CheckedContinuation<QueueDelivery?, Never>?
         var closed = false
+        /// No more offers; what is buffered is still handed out, then nil.
+        var finishing = false
     }
 
     public let capacity: Int
@@ -27,6 +29,7 @@ public final class DeliveryBuffer: Sendable {
             let ready: QueueDelivery?? = state.withLockedValue { s in
                 if s.closed { return .some(nil) }
                 if let d = s.items.popFirst() { return .some(d) }
+                if s.finishing { return .some(nil) }
                 s.waiter = c
                 return .none
             }
@@ -40,7 +43,7 @@ public final class DeliveryBuffer: Sendable {
     @discardableResult
     public func offer(_ delivery: QueueDelivery) -> Bool {
         let outcome: (accepted: Bool, waiter: CheckedContinuation<QueueDelivery?, Never>?) = state.withLockedValue { s in
-            if s.closed { return (false, nil) }
+            if s.closed || s.finishing { return (false, nil) }
             if let w = s.waiter {
                 s.waiter = nil
                 return (true, w)
@@ -56,9 +59,21 @@ public final class DeliveryBuffer: Sendable {
     }
 
     /// True when closed or holding `capacity` deliveries: the polling thread should not fetch.
-    public var isFull: Bool { state.withLockedValue { $0.closed || $0.items.count >= capacity } }
+    public var isFull: Bool { state.withLockedValue { $0.closed || $0.finishing || $0.items.count >= capacity } }
 
-    public var isClosed: Bool { state.withLockedValue { $0.closed } }
+    public var isClosed: Bool { state.withLockedValue { $0.closed || $0.finishing } }
+
+    /// Takes no more offers but hands out what is buffered, then nil: a graceful stop of a
+    /// backend that cannot redeliver (what it received is delivered, not dropped).
+    public func finish() {
+        let waiter = state.withLockedValue { s -> CheckedContinuation<QueueDelivery?, Never>? in
+            s.finishing = true
+            guard s.items.isEmpty else { return nil }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
 
     /// Drops buffered deliveries matching `predicate` (e.g. of partitions revoked from this consumer).
     public func removeAll(where predicate: (QueueDelivery) -> Bool) {
