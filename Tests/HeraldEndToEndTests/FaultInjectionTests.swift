@@ -41,20 +41,39 @@ struct FaultInjectionTests {
             """
         }
 
-        var kafkaTOML: String {
-            """
-            [queue]
-            plugin = "kafka"
-            [queue.kafka]
-            brokers = "\(brokers)"
-            topic = "\(topic)"
-            group = "chaos-jobs"
-            commit_interval = "100ms"
-            session_timeout = "6s"
-            publish_timeout = "1500ms"
+        /// `[queue]` for logic (`job: nil`) or job `i`: kafka alone, or (with a phase) the staged
+        /// migration from kafka to zeromq, each job binding its own zeromq endpoint.
+        func queueTOML(job: Int?, phase: String?) -> String {
+            let kafka = """
+                brokers = "\(brokers)"
+                topic = "\(topic)"
+                group = "chaos-jobs"
+                commit_interval = "100ms"
+                session_timeout = "6s"
+                publish_timeout = "1500ms"
 
-            """
+                """
+            guard let phase else { return "[queue]\nplugin = \"kafka\"\n[queue.kafka]\n" + kafka }
+            let zeromq = job.map { "bind = \"\(zeromqEndpoint($0))\"\ncount_losses = false\n" }
+                ?? "bind = \"\"\nconnect = [\"\(zeromqEndpoint(0))\", \"\(zeromqEndpoint(1))\"]\n"
+            return """
+                [queue]
+                plugin = "migration"
+                [queue.migration]
+                primary = "kafka"
+                secondary = "zeromq"
+                phase = "\(phase)"
+                twin_timeout = "5s"
+                report_interval = "1s"
+                [queue.migration.kafka]
+                \(kafka)
+                [queue.migration.zeromq]
+                \(zeromq)
+
+                """
         }
+
+        func zeromqEndpoint(_ job: Int) -> String { "tcp://127.0.0.1:\(base + 60 + job)" }
 
         func comet(_ index: Int) -> String {
             """
@@ -80,35 +99,35 @@ struct FaultInjectionTests {
             """
         }
 
-        func logic(at b: Int) -> String {
+        func logic(at b: Int, phase: String?) -> String {
             """
             [server]
             id = "logic"
             threads = 1
             [log]
-            level = "error"
+            level = "warning"
             [logic]
             listen = "127.0.0.1:\(b + 11)"
             [rpc]
             listen = "127.0.0.1:\(logicRPC)"
             [registry]
             interval = "300ms"
-            \(kafkaTOML)
+            \(queueTOML(job: nil, phase: phase))
             \(redisTOML)
             """
         }
 
-        func job(_ index: Int) -> String {
+        func job(_ index: Int, phase: String?) -> String {
             """
             [server]
             id = "job-\(index)"
             [log]
-            level = "error"
+            level = "warning"
             [registry]
             interval = "300ms"
             [job]
             drain_timeout = "5s"
-            \(kafkaTOML)
+            \(queueTOML(job: index, phase: phase))
             \(redisTOML)
             """
         }
@@ -255,6 +274,8 @@ struct FaultInjectionTests {
         var missingAffected = 0
         var duplicates = 0
         var slowest: Duration = .zero
+        /// A few of the pushes missing at clients whose comet stayed up (user/body), for the failure message.
+        var missingSample: [String] = []
 
         var description: String {
             let ms = Int(slowest.components.seconds * 1000 + slowest.components.attoseconds / 1_000_000_000_000_000)
@@ -262,53 +283,75 @@ struct FaultInjectionTests {
         }
     }
 
-    @Test("job killed, broker down, produce errors, comet killed, comet drained: nothing accepted is lost or doubled for clients whose comet stayed up")
-    func scenarios() async throws {
-        var brokerLogger = Logger(label: "test.kafka-broker")
-        brokerLogger.logLevel = .critical
-        let topic = "chaos-\(UUID().uuidString.prefix(8))"
-        let broker = try KafkaDevBroker(brokers: 1, topics: [topic: 4], logger: brokerLogger)
-        let redis = try RedisServers(count: 3)
-        defer { redis.stopAll() }
-        let layout = Layout(redis: redis.addresses, brokers: broker.bootstrapServers, topic: topic)
-        let b = layout.base
+    /// The whole split deployment with its clients, and the scenarios run on it.
+    final class Deployment {
+        let broker: KafkaDevBroker
+        let redis: RedisServers
+        let layout: Layout
+        let logic: HeraldChild
+        var comets: [HeraldChild] = []
+        var jobs: [HeraldChild] = []
+        let users = (1...12).map { Int64($0) }
+        var clients: [RecordingClient] = []
+        var outcomes: [Outcome] = []
+        private(set) var phase: String?
 
-        let logic = try await HeraldChild(role: "logic", base: b + 100, config: { layout.logic(at: $0) })
-        defer { logic.stop() }
+        init(phase: String?) async throws {
+            self.phase = phase
+            var brokerLogger = Logger(label: "test.kafka-broker")
+            brokerLogger.logLevel = .critical
+            let topic = "chaos-\(UUID().uuidString.prefix(8))"
+            broker = try KafkaDevBroker(brokers: 1, topics: [topic: 4], logger: brokerLogger)
+            redis = try RedisServers(count: 3)
+            let layout = Layout(redis: redis.addresses, brokers: broker.bootstrapServers, topic: topic)
+            self.layout = layout
+            logic = try await HeraldChild(role: "logic", base: layout.base + 100, config: { layout.logic(at: $0, phase: phase) })
+            comets = [try await startComet(0), try await startComet(1)]
+            jobs = [try await startJob(0), try await startJob(1)]
+            let ports = [0, 1].map { (tcp: layout.cometPort($0, 1), ws: layout.cometPort($0, 2)) }
+            clients = users.map { RecordingClient(mid: $0, websocket: $0 % 2 == 0, comet: Int($0) % 2, ports: ports) }
+            for c in clients { c.start() }
+        }
+
         func registered() async -> Set<String> {
             guard let data = (try? await logic.api.get("/goim/nodes/instances"))?.data else { return [] }
             return Set(["comet-0", "comet-1"].filter { data.contains(#""hostname":"\#($0)""#) })
         }
+
         func startComet(_ i: Int) async throws -> HeraldChild {
-            try await HeraldChild(role: "comet", base: b + 120 + i, config: { _ in layout.comet(i) }, ready: { _ in await registered().contains("comet-\(i)") })
+            let layout = self.layout
+            return try await HeraldChild(role: "comet", base: layout.base + 120 + i, config: { _ in layout.comet(i) }, ready: { _ in await self.registered().contains("comet-\(i)") })
         }
+
         func startJob(_ i: Int) async throws -> HeraldChild {
-            try await HeraldChild(role: "job", base: b + 140 + i, config: { _ in layout.job(i) }, ready: { _ in true })
-        }
-        var comets = [try await startComet(0), try await startComet(1)]
-        var jobs = [try await startJob(0), try await startJob(1)]
-        defer {
-            for c in comets { c.stop() }
-            for j in jobs { j.stop() }
+            let layout = self.layout, phase = self.phase
+            return try await HeraldChild(role: "job", base: layout.base + 140 + i, config: { _ in layout.job(i, phase: phase) }, ready: { _ in true })
         }
 
-        let ports = [0, 1].map { (tcp: layout.cometPort($0, 1), ws: layout.cometPort($0, 2)) }
-        let users = (1...12).map { Int64($0) }
-        let clients = users.map { RecordingClient(mid: $0, websocket: $0 % 2 == 0, comet: Int($0) % 2, ports: ports) }
-        for c in clients { c.start() }
-        defer { Task { for c in clients { await c.stop() } } }
-        #expect(await eventually(timeout: .seconds(20)) { clients.allSatisfy(\.connected) }, "every client connected")
-
-        // The consumer group's first assignment takes a few seconds: warm up until a room push arrives everywhere.
-        let warm = await eventually(timeout: .seconds(40)) {
-            let tag = "warm-\(UUID().uuidString.prefix(4))"
-            guard (try? await logic.api.post("/goim/push/room?operation=1000&type=live&room=chaos", body: tag))?.code == 0 else { return false }
-            try? await Task.sleep(for: .seconds(1))
-            return clients.allSatisfy { $0.received[tag] != nil }
+        /// Waits until every client is connected and a room push reaches all of them (the
+        /// consumer group's first assignment takes a few seconds).
+        func warmUp() async -> Bool {
+            guard await eventually(timeout: .seconds(20), { self.clients.allSatisfy(\.connected) }) else { return false }
+            return await eventually(timeout: .seconds(40)) {
+                let tag = "warm-\(UUID().uuidString.prefix(4))"
+                guard (try? await self.logic.api.post("/goim/push/room?operation=1000&type=live&room=chaos", body: tag))?.code == 0 else { return false }
+                try? await Task.sleep(for: .seconds(1))
+                return self.clients.allSatisfy { $0.received[tag] != nil }
+            }
         }
-        #expect(warm, "pushes flow to every client before the first fault")
 
-        var outcomes: [Outcome] = []
+        /// Moves logic and both jobs to `next` by rewriting their files and sending SIGHUP.
+        func migrate(to next: String) throws {
+            phase = next
+            let layout = self.layout
+            try logic.rewrite { layout.logic(at: $0, phase: next) }
+            logic.signal(SIGHUP)
+            for (i, job) in jobs.enumerated() {
+                try job.rewrite { _ in layout.job(i, phase: next) }
+                job.signal(SIGHUP)
+            }
+        }
+
         /// Runs traffic for `before`, applies `fault`, runs traffic for `after`, stops, waits for
         /// the accepted pushes, and counts them at the clients. `affected` are the comets whose
         /// clients the fault took away.
@@ -322,6 +365,7 @@ struct FaultInjectionTests {
             try await Task.sleep(for: after)
             await publisher.stop()
             let accepted = publisher.accepted.withLockedValue { $0 }
+            let clients = self.clients
             func expectedBy(_ c: RecordingClient) -> [Accepted] { accepted.filter { $0.mid == nil || $0.mid == c.mid } }
             // Wait (bounded) until every client whose comet stayed up has everything.
             _ = await eventually(timeout: .seconds(40)) {
@@ -332,52 +376,101 @@ struct FaultInjectionTests {
             for c in clients {
                 let received = c.received
                 let seen = c.firstSeen
-                for a in expectedBy(c) {
+                let expected = expectedBy(c)
+                for a in expected {
                     o.expected += 1
                     guard let n = received[a.body] else {
-                        if affected.contains(cometOf[c.mid]!) { o.missingAffected += 1 } else { o.missingUnaffected += 1 }
+                        if affected.contains(cometOf[c.mid]!) { o.missingAffected += 1 } else {
+                            o.missingUnaffected += 1
+                            if o.missingSample.count < 12 { o.missingSample.append("\(c.mid):\(a.body)\(a.mid == nil ? "(room)" : "")") }
+                        }
                         continue
                     }
                     o.delivered += 1
                     o.duplicates += n - 1
                     if let at = seen[a.body] { o.slowest = max(o.slowest, at - a.at) }
                 }
-                for (body, n) in received where body.hasPrefix("\(tag)-") && n > 1 && !expectedBy(c).contains(where: { $0.body == body }) {
+                let expectedBodies = Set(expected.map(\.body))
+                for (body, n) in received where body.hasPrefix("\(tag)-") && n > 1 && !expectedBodies.contains(body) {
                     o.duplicates += n - 1  // a push the API called offline, delivered twice anyway
                 }
             }
             outcomes.append(o)
             #expect(o.accepted > 0, "\(name): pushes were accepted")
-            #expect(o.missingUnaffected == 0, "\(name): \(o.missingUnaffected) accepted pushes never reached clients whose comet stayed up")
+            #expect(o.missingUnaffected == 0, "\(name): \(o.missingUnaffected) accepted pushes never reached clients whose comet stayed up, e.g. \(o.missingSample)")
             #expect(o.duplicates == 0, "\(name): \(o.duplicates) pushes reached a client twice")
         }
 
-        try await scenario("steady traffic, no fault") {}
-        try await scenario("SIGKILL a job (the other takes its partitions after the session timeout)", after: .seconds(8)) {
-            jobs[0].signal(SIGKILL)
+        func printTable() {
+            print("| scenario | accepted | refused | expected deliveries | delivered | missing (comet up) | missing (comet gone) | duplicates | slowest ms |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            for o in outcomes { print(o) }
         }
-        jobs[0] = try await startJob(0)
-        try await scenario("broker down for 2 s, then up") {
-            broker.setAll(up: false)
-            try await Task.sleep(for: .seconds(2))
-            broker.setAll(up: true)
-        }
-        try await scenario("produce requests fail (injected NOT_LEADER errors, retried by the producer)") {
-            broker.injectErrors(apiKey: 0, errorCode: 6, count: 5)
-        }
-        try await scenario("SIGKILL a comet (its clients reconnect to the other)", after: .seconds(5), affected: [1]) {
-            comets[1].signal(SIGKILL)
-        }
-        comets[1] = try await startComet(1)
-        try await scenario("SIGTERM a comet (drain: op 6, clients reconnect to the other)", after: .seconds(5), affected: [0]) {
-            comets[0].signal(SIGTERM)
-        }
-        #expect(clients.allSatisfy { $0.comet == 1 }, "the drained comet's clients moved to the other")
 
-        print("| scenario | accepted | refused | expected deliveries | delivered | missing (comet up) | missing (comet gone) | duplicates | slowest ms |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for o in outcomes { print(o) }
-        for c in clients { await c.stop() }
-        withExtendedLifetime(broker) {}
+        func stop() async {
+            for c in clients { await c.stop() }
+            for c in comets { c.stop() }
+            for j in jobs { j.stop() }
+            logic.stop()
+            redis.stopAll()
+        }
+    }
+
+    @Test("job killed, broker down, produce errors, comet killed, comet drained: nothing accepted is lost or doubled for clients whose comet stayed up")
+    func scenarios() async throws {
+        let d = try await Deployment(phase: nil)
+        #expect(await d.warmUp(), "pushes flow to every client before the first fault")
+        do {
+            try await d.scenario("steady traffic, no fault") {}
+            try await d.scenario("SIGKILL a job (the other takes its partitions after the session timeout)", after: .seconds(8)) {
+                d.jobs[0].signal(SIGKILL)
+            }
+            d.jobs[0] = try await d.startJob(0)
+            try await d.scenario("broker down for 2 s, then up") {
+                d.broker.setAll(up: false)
+                try await Task.sleep(for: .seconds(2))
+                d.broker.setAll(up: true)
+            }
+            try await d.scenario("produce requests fail (injected NOT_LEADER errors, retried by the producer)") {
+                d.broker.injectErrors(apiKey: 0, errorCode: 6, count: 5)
+            }
+            try await d.scenario("SIGKILL a comet (its clients reconnect to the other)", after: .seconds(5), affected: [1]) {
+                d.comets[1].signal(SIGKILL)
+            }
+            d.comets[1] = try await d.startComet(1)
+            try await d.scenario("SIGTERM a comet (drain: op 6, clients reconnect to the other)", after: .seconds(5), affected: [0]) {
+                d.comets[0].signal(SIGTERM)
+            }
+            #expect(d.clients.allSatisfy { $0.comet == 1 }, "the drained comet's clients moved to the other")
+        } catch {
+            await d.stop()
+            throw error
+        }
+        d.printTable()
+        await d.stop()
+    }
+
+    @Test("the kafka → zeromq migration walked forward and back by SIGHUP under traffic, a job SIGKILLed in dual-read: nothing accepted is lost or doubled")
+    func migrationWalk() async throws {
+        let d = try await Deployment(phase: "primary-only")
+        #expect(await d.warmUp(), "pushes flow to every client before the walk")
+        do {
+            for next in ["dual-write", "dual-read"] {
+                try await d.scenario("SIGHUP to \(next)") { try d.migrate(to: next) }
+            }
+            try await d.scenario("dual-read: SIGKILL a job, restart it", after: .seconds(8)) {
+                d.jobs[0].signal(SIGKILL)
+                try await Task.sleep(for: .seconds(1))
+                d.jobs[0] = try await d.startJob(0)
+            }
+            for next in ["secondary-only", "dual-read", "dual-write", "primary-only"] {
+                try await d.scenario("SIGHUP to \(next)") { try d.migrate(to: next) }
+            }
+        } catch {
+            await d.stop()
+            throw error
+        }
+        d.printTable()
+        await d.stop()
     }
 }

@@ -3,7 +3,9 @@ import HeraldTesting
 import Testing
 
 /// The real `herald serve` executable as a child process, for tests that need a separate process
-/// (the Prometheus backend it bootstraps, a second process on a queue, signals).
+/// (the Prometheus backend it bootstraps, a second process on a queue, signals). Its output goes to
+/// a file that is removed once the child is ready; set `HERALD_TEST_KEEP_LOGS=1` to keep it (the
+/// path is the config file's with `.log`, in the temporary directory).
 final class HeraldChild {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -44,11 +46,14 @@ final class HeraldChild {
         self.base = base
         let binary = Self.root.appendingPathComponent(".build/debug/herald").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
-        configFile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(role)-\(base).toml")
+        // Unique per child: a restarted child on the same ports must not share a file that its
+        // predecessor removes when it is released.
+        let name = "herald-child-\(role)-\(base)-\(UUID().uuidString.prefix(8))"
+        configFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).toml")
         try config(base).write(to: configFile, atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [role, "--config", configFile.path]
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-child-\(role)-\(base).log")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         process.standardOutput = output
@@ -62,7 +67,7 @@ final class HeraldChild {
         let state = process.isRunning ? "still running" : "exited with status \(process.terminationStatus)"
         if !up { stop() }
         let printed = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: log)
+        if ProcessInfo.processInfo.environment["HERALD_TEST_KEEP_LOGS"] == nil { try? FileManager.default.removeItem(at: log) }
         try #require(up, "herald \(role) on ports \(base)+ not ready within 30 s (\(state)); its output: \(printed.suffix(2000))")
     }
 
