@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HeraldComet", targets: ["HeraldComet"]),
         .library(name: "HeraldLogic", targets: ["HeraldLogic"]),
         .library(name: "HeraldJob", targets: ["HeraldJob"]),
+        .library(name: "HeraldTransportWebSocket", targets: ["HeraldTransportWebSocket"]),
         .library(
             name: "HeraldPlugins",
             targets: [
@@ -395,7 +396,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEndToEndTests",
             dependencies: [
-                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldQueueKafka", "HeraldQueueZeroMQ",
+                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMemory",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -6,12 +6,18 @@ import ServiceLifecycle
 
 /// Logic's and job's view of the comet registry: re-reads it every `interval`, serves the node list
 /// (`/goim/nodes/*`, online filtering) and keeps one gRPC client per registered comet for job.
-/// A comet that drops out of the registry has its client closed.
+///
+/// A comet that drops out of the registry is forgotten (and its client closed) only once it has
+/// been missing from every read for `2 × interval`: a Redis server that restarts empty, or a read
+/// that races a renewal, must not make live comets look gone — the job would acknowledge their
+/// messages as undeliverable. Comets renew every `interval`, so a live one is back by then.
 final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
     private struct State {
         var nodes: [CometNode] = []
         var clients: [String: CometRPCClient] = [:]
         var loaded = false
+        /// When each known comet was last seen in a read.
+        var lastSeen: [String: ContinuousClock.Instant] = [:]
     }
 
     private let registry: any CometRegistry
@@ -52,8 +58,18 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
             return false
         }
         var dropped: [CometRPCClient] = []
+        let now = ContinuousClock.now
+        let grace = interval * 2
         state.withLockedValue { s in
             let before = Set(s.nodes.map(\.id))
+            for node in nodes { s.lastSeen[node.id] = now }
+            // Missing from this read but seen within the grace: keep the last known entry.
+            let read = Set(nodes.map(\.id))
+            var nodes = nodes
+            for node in s.nodes where !read.contains(node.id) {
+                if let seen = s.lastSeen[node.id], now - seen < grace { nodes.append(node) } else { s.lastSeen[node.id] = nil }
+            }
+            nodes.sort { $0.id < $1.id }
             s.nodes = nodes
             s.loaded = true
             var kept: [String: CometRPCClient] = [:]

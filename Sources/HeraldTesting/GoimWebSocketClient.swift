@@ -59,7 +59,12 @@ public final class GoimWebSocketClient: GoimClient, ChannelGoimClient {
                 }
             }
             .connect(host: host, port: port).get()
-        try await upgraded.futureResult.get()
+        do {
+            try await upgraded.futureResult.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
         return GoimWebSocketClient(channel: channel, inbox: inbox, handler: inboxHandler)
     }
 
@@ -151,3 +156,4 @@ private final class WebSocketPacketUnwrapper: ChannelInboundHandler, Sendable {
         }
     }
 }
+

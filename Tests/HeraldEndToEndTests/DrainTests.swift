@@ -1,4 +1,5 @@
 import HeraldProtocol
+import HeraldQueueMemory
 import HeraldTesting
 import NIOConcurrencyHelpers
 import Testing
@@ -83,6 +84,34 @@ struct DrainTests {
                 }
             }
             await shutdown.value
+        }
+    }
+
+    @Test("a paced broadcast (speed > 0) is acknowledged to the queue only once it reached every connection")
+    func pacedBroadcastAcknowledgedWhenFinished() async throws {
+        try await withGateway(gatewayTOML()) { g in
+            let queue = try #require(g.server.queue as? MemoryQueue)
+            var clients: [any GoimClient] = []
+            for i in 0..<30 {
+                clients.append(try await g.client(.tcp, AuthToken(mid: Int64(200 + i), key: "paced-\(i)", accepts: [1000])))
+            }
+            let before = queue.counts.acknowledged
+            // 20 connections a second over 2 event loops: one connection per loop every 100 ms, so
+            // the 30 connections take about 1.5 s.
+            let reply = try await g.http.post("/goim/push/all?operation=1000&speed=20", body: "paced")
+            #expect(reply.code == 0)
+            var ackedWhenFirstArrived: Int?
+            var arrived = 0
+            for c in clients {
+                let p = await c.inbox.next(timeout: .seconds(20))
+                #expect(p?.text == "paced")
+                arrived += 1
+                if arrived == 1 { ackedWhenFirstArrived = queue.counts.acknowledged - before }
+            }
+            #expect(arrived == 30)
+            #expect(ackedWhenFirstArrived == 0, "not acknowledged while connections were still waiting for it")
+            #expect(await eventually(timeout: .seconds(10)) { queue.counts.acknowledged - before == 1 }, "acknowledged once every connection had it")
+            for c in clients { await c.close() }
         }
     }
 }

@@ -54,7 +54,7 @@ struct FaultInjectionTests {
 
                 """
             guard let phase else { return "[queue]\nplugin = \"kafka\"\n[queue.kafka]\n" + kafka }
-            let zeromq = job.map { "bind = \"\(zeromqEndpoint($0))\"\ncount_losses = false\n" }
+            let zeromq = job.map { "bind = \"\(zeromqEndpoint($0))\"\n" }
                 ?? "bind = \"\"\nconnect = [\"\(zeromqEndpoint(0))\", \"\(zeromqEndpoint(1))\"]\n"
             return """
                 [queue]
@@ -111,6 +111,7 @@ struct FaultInjectionTests {
             [rpc]
             listen = "127.0.0.1:\(logicRPC)"
             [registry]
+            ttl = "2s"
             interval = "300ms"
             \(queueTOML(job: nil, phase: phase))
             \(redisTOML)
@@ -124,6 +125,7 @@ struct FaultInjectionTests {
             [log]
             level = "warning"
             [registry]
+            ttl = "2s"
             interval = "300ms"
             [job]
             drain_timeout = "5s"
@@ -416,7 +418,7 @@ struct FaultInjectionTests {
         }
     }
 
-    @Test("job killed, broker down, produce errors, comet killed, comet drained: nothing accepted is lost or doubled for clients whose comet stayed up")
+    @Test("job killed, broker down, produce errors, registry's redis restarted, comet killed, comet drained: nothing accepted is lost or doubled for clients whose comet stayed up")
     func scenarios() async throws {
         let d = try await Deployment(phase: nil)
         #expect(await d.warmUp(), "pushes flow to every client before the first fault")
@@ -433,6 +435,18 @@ struct FaultInjectionTests {
             }
             try await d.scenario("produce requests fail (injected NOT_LEADER errors, retried by the producer)") {
                 d.broker.injectErrors(apiKey: 0, errorCode: 6, count: 5)
+            }
+            // The worst Redis server to lose: the one holding the comet registry. It comes back
+            // empty; the comets re-register within their interval, and nobody may take them for gone.
+            let registryServer = d.redis.addresses.firstIndex { address in
+                let port = Int(address.split(separator: ":")[1])!
+                return (try? RedisServers.send(["EXISTS", "herald_comets"], port: port))?.hasPrefix(":1") ?? false
+            }
+            let lost = try #require(registryServer, "one redis-server holds the comet registry")
+            try await d.scenario("SIGKILL the redis-server holding the comet registry, restart it empty", after: .seconds(4)) {
+                d.redis.stop(lost)
+                try await Task.sleep(for: .seconds(1))
+                try d.redis.restart(lost)
             }
             try await d.scenario("SIGKILL a comet (its clients reconnect to the other)", after: .seconds(5), affected: [1]) {
                 d.comets[1].signal(SIGKILL)

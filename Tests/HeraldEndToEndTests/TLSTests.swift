@@ -44,17 +44,22 @@ struct TLSTests {
         func remove() { try? FileManager.default.removeItem(at: directory) }
     }
 
-    /// A client TLS hook that trusts only `trusted` and records the certificate the server presented.
+    /// A client TLS hook that trusts only `trusted` (self-signed: the server must present exactly
+    /// that certificate, or the handshake fails) and records the certificate the server presented.
     static func clientTLS(trusting trusted: [UInt8], seen: NIOLockedValueBox<[String]>? = nil) throws -> @Sendable (any Channel) throws -> Void {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(trusted))
+        let trustedCertificates = try NIOSSLCertificate.fromPEMBytes(trusted)
+        configuration.trustRoots = .certificates(trustedCertificates)
         configuration.certificateVerification = .noHostnameVerification
         let context = try NIOSSLContext(configuration: configuration)
         return { channel in
+            // The callback replaces NIOSSL's own verification, so it verifies: the presented leaf
+            // must be the trusted self-signed certificate.
             let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { chain, promise in
                 let subject = chain.first.map { "\($0.description)" } ?? ""
                 seen?.withLockedValue { $0.append(subject) }
-                promise.succeed(.certificateVerified)
+                let trusted = chain.first.map { trustedCertificates.contains($0) } ?? false
+                promise.succeed(trusted ? .certificateVerified : .failed)
             }
             try channel.pipeline.syncOperations.addHandler(handler, position: .first)
         }
@@ -124,6 +129,7 @@ struct TLSTests {
             #expect(seen.withLockedValue { $0.last ?? "" }.contains("herald-first"))
 
             try cert.issue("herald-second")
+            let secondPEM = cert.pem
             let restart = try await g.server.reload(HeraldConfiguration.parse(toml))
             #expect(!restart.contains("tls"), "\(restart)")
             let after = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: cert.pem, seen: seen))
@@ -134,10 +140,14 @@ struct TLSTests {
             // Files that cannot be read keep the running certificate.
             try "not a certificate".write(toFile: cert.certificate, atomically: true, encoding: .utf8)
             await #expect(throws: (any Error).self) { try await g.server.reload(HeraldConfiguration.parse(toml)) }
-            let still = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: firstPEM, seen: seen))
-            _ = try await still.authenticate(AuthToken(mid: 3, accepts: [1000]))
+            let still = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: secondPEM, seen: seen))
+            #expect(try await still.authenticate(AuthToken(mid: 3, accepts: [1000])), "the second certificate is still served")
             #expect(seen.withLockedValue { $0.last ?? "" }.contains("herald-second"))
-            for c in [before, after, still] { await c.close() }
+            // A client that trusts only the first certificate, no longer served, is refused.
+            let stale = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: firstPEM))
+            let staleAdmitted = (try? await stale.authenticate(AuthToken(mid: 4, accepts: [1000]), timeout: .seconds(3))) ?? false
+            #expect(!staleAdmitted, "a certificate the client does not trust fails the handshake")
+            for c in [before, after, still, stale] { await c.close() }
         }
     }
 

@@ -68,3 +68,29 @@ struct ZeroMQHighWaterMarkTests {
         await q.shutdown()
     }
 }
+
+@Suite("ZeroMQ loss counting")
+struct ZeroMQLossCountingTests {
+    @Test("losses are counted per sending socket: messages whose herald_seq skips numbers (another backend or endpoint carried those) are no loss")
+    func perStream() async throws {
+        var logger = Logger(label: "test.zeromq")
+        logger.logLevel = .error
+        let q = try ZeroMQQueue(configuration: ZeroMQConfiguration(ConfigLoader.parse(#"bind = "tcp://127.0.0.1:*""#)), logger: logger)
+        // One logic's numbers, most of them sent elsewhere (kafka for pushes, another job endpoint).
+        for seq: UInt64 in [1, 2, 50_000, 120_000, 120_001] {
+            var m = PushMsg()
+            m.type = .room
+            m.room = "r"
+            m.heraldOrigin = "logic-a"
+            m.heraldSeq = seq
+            try await q.publish(m)
+        }
+        let consumer = try await q.makeConsumer()
+        let got = try await QueueConformance.receive(5, from: consumer, acknowledge: true, within: .seconds(10))
+        #expect(got.map(\.message.heraldSeq) == [1, 2, 50_000, 120_000, 120_001])
+        #expect(got.map(\.message.heraldStreamSeq) == [1, 2, 3, 4, 5], "the socket numbered what it sent, consecutively")
+        #expect(q.lostCount == 0, "jumps in herald_seq are not losses on this stream")
+        await consumer.close()
+        await q.shutdown()
+    }
+}

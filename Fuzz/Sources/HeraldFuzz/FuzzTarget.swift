@@ -1,5 +1,7 @@
 import HeraldProtocol
+@testable import HeraldTransportWebSocket
 import NIOCore
+import NIOEmbedded
 
 /// libFuzzer's entry point: every input is fed to each parser of untrusted bytes. A crash, a trap
 /// or a sanitizer report is a finding; thrown errors are the expected answer to bad input.
@@ -12,9 +14,16 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     while let packet = try? PacketDecoder.readPacket(from: &buffer, maxBodySize: 4096) {
         _ = packet.operation
     }
-    // A WebSocket message carries exactly one packet.
+    // A WebSocket message carries exactly one packet, which must fill it.
     var message = ByteBuffer(bytes: bytes)
-    _ = try? PacketDecoder.readPacket(from: &message, maxBodySize: 4096)
+    _ = try? message.readWholePacket(maxBodySize: 4096)
+
+    // The WebSocket frame decoder, as a connection's bytes arrive after the upgrade: frames,
+    // masks, control frames, fragments, each message read as one packet.
+    let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketPacketDecoder(maxBodySize: 4096, maxFragments: 16)))
+    _ = try? channel.writeInbound(ByteBuffer(bytes: bytes))
+    while (try? channel.readInbound(as: Packet.self)) != nil {}
+    _ = try? channel.finish()
 
     // The op-7 auth body.
     _ = try? AuthToken.parse(bytes)

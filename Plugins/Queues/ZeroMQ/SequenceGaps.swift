@@ -1,10 +1,10 @@
-/// Counts messages lost in transit from each publisher: every logic instance numbers its messages
-/// (`herald_origin`, `herald_seq` from 1), and a number that never arrives is a loss — ZeroMQ
-/// keeps no log, so what was queued in a job that stopped is gone.
+/// Counts messages lost in transit on each stream: every sending socket numbers what it sends
+/// (`herald_stream`, `herald_stream_seq` from 1, consecutive), and a number that never arrives is a
+/// loss — ZeroMQ keeps no log, so what was queued in a job that stopped is gone. Each job endpoint
+/// has its own sending socket in every logic, so a job sees every number of the streams it is sent.
 ///
-/// Concurrent publishes in one logic reach the socket slightly out of number order, so a missing
-/// number only counts as lost once it is `grace` overdue. When a logic spreads its messages over
-/// several job endpoints each job sees only part of the numbers: set `count_losses = false` there.
+/// A missing number only counts as lost once it is `grace` overdue (a reconnect can deliver a
+/// socket's queue late).
 struct SequenceGaps {
     private struct Origin {
         var highest: UInt64

@@ -19,8 +19,7 @@ public struct ZeroMQConfiguration: Sendable {
     /// Received messages waiting for the job before the consumer stops reading (then the
     /// socket's receive buffer and high-water mark push back to the publishers).
     public var maxBuffered: Int
-    /// Count gaps in the publishers' sequence numbers as lost messages. Only meaningful when each
-    /// logic sends everything to this one job endpoint; turn off when logics spread over several.
+    /// Count numbers missing from a sending socket's stream (`herald_stream_seq`) as lost messages.
     public var countLosses: Bool
 
     public init(_ table: ConfigTable) throws(ConfigError) {

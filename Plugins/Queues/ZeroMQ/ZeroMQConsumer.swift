@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import HeraldCore
 import HeraldProtocol
@@ -17,6 +18,7 @@ final class ZeroMQConsumer: QueueConsumer {
         socket: ZeroMQSocket,
         maxBuffered: Int,
         countGaps: Bool,
+        lostTotal: ManagedAtomic<Int>,
         logger: Logger,
         released: @escaping @Sendable () -> Void
     ) {
@@ -41,9 +43,10 @@ final class ZeroMQConsumer: QueueConsumer {
                     return
                 }
                 if countGaps {
-                    let overdue = polled.gaps.record(origin: message.heraldOrigin, seq: message.heraldSeq)
+                    let overdue = polled.gaps.record(origin: message.heraldStream, seq: message.heraldStreamSeq)
                     if overdue > 0 {
                         lost.increment(by: Int64(overdue))
+                        lostTotal.wrappingIncrement(by: Int(overdue), ordering: .relaxed)
                         errorLog.log(logger, "zeromq: messages lost in transit (a job or logic restarted)", metadata: ["zeromq.lost": "\(overdue)"])
                     }
                 }

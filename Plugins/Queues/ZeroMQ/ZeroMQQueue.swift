@@ -30,6 +30,9 @@ public final class ZeroMQQueue: QueueBackend {
 
     /// Messages this backend accepted since it started.
     public var publishedCount: Int { publishedTotal.load(ordering: .relaxed) }
+    private let lostTotal = ManagedAtomic<Int>(0)
+    /// Messages this process's consumers counted as lost in transit so far.
+    public var lostCount: Int { lostTotal.load(ordering: .relaxed) }
     private let published = Counter(label: "herald_queue_published_total", dimensions: [("queue", "zeromq")])
     private let publishFailed = Counter(label: "herald_queue_errors_total", dimensions: [("queue", "zeromq"), ("side", "publish")])
 
@@ -75,7 +78,7 @@ public final class ZeroMQQueue: QueueBackend {
         guard !senders.isEmpty else { throw QueueError("zeromq queue has no endpoint to publish to (set connect)") }
         let sender = senders.count == 1 ? senders[0] : senders[Int(FNV1a.hash32(message.partitionKey) % UInt32(senders.count))]
         do {
-            try await sender.send(try message.serializedBytes())
+            try await sender.send(message)
             published.increment()
             publishedTotal.wrappingIncrement(ordering: .relaxed)
         } catch {
@@ -95,6 +98,7 @@ public final class ZeroMQQueue: QueueBackend {
             socket: inbound,
             maxBuffered: configuration.maxBuffered,
             countGaps: configuration.countLosses,
+            lostTotal: lostTotal,
             logger: logger,
             released: { [consumerActive] in consumerActive.withLockedValue { $0 = false } }
         )

@@ -45,8 +45,11 @@ public final class HTTPTransportServer: Sendable {
             logger: context.logger
         )
         // Its own service group, so stop() can shut it down gracefully instead of cancelling it.
+        // Detached: a task would inherit the gateway's graceful shutdown (a task local) and stop
+        // taking requests at once, before the drain let long-poll sessions fetch their last
+        // messages and op 6; this server stops when stop() says so.
         let group = ServiceGroup(configuration: .init(services: [app], logger: context.logger))
-        let running = Task { try await group.run() }
+        let running = Task.detached { try await group.run() }
         task.withLockedValue { $0 = (group, running) }
         Task {
             _ = try? await running.value

@@ -67,14 +67,14 @@ public final class LongPollTransport: Transport {
         }
         let deadline = ContinuousClock.now + closeLinger
         while sessions.withLockedValue({ !$0.isEmpty }), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
         }
         await server.stop()
     }
 
-    /// How long a closed session stays pollable, so the client fetches the messages and the op 6
-    /// that were queued before the close: the poll timeout plus a little, at most 5 s.
-    private var closeLinger: Duration { min(pollTimeout + .seconds(1), .seconds(5)) }
+    /// How long a closed session stays pollable, so a client between two polls comes back for the
+    /// messages and the op 6 queued before the close (one waiting in a poll gets them at once).
+    private let closeLinger: Duration = .seconds(5)
 
     /// Forgets a closed session: once a poll returned its last messages and the close, or after
     /// `closeLinger`.

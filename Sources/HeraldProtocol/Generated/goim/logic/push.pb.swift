@@ -59,6 +59,14 @@ public nonisolated struct Goim_Logic_PushMsg: Sendable {
   /// latency from it (herald_publish_to_deliver_seconds).
   public var heraldPublishedAt: UInt64 = 0
 
+  /// Set by a queue backend that keeps no log (zeromq) as it sends: the stream (one sending
+  /// socket, a random id) and the message's number on it, from 1, consecutive in send order. A job
+  /// counts a number that never arrives as a message lost in transit. Independent of herald_seq,
+  /// which numbers everything one logic publishes over every backend and endpoint.
+  public var heraldStream: String = String()
+
+  public var heraldStreamSeq: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -108,7 +116,7 @@ fileprivate nonisolated let _protobuf_package = "goim.logic"
 
 nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushMsg"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0\u{3}herald_stream\0\u{3}herald_stream_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -126,6 +134,8 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
       case 100: try { try decoder.decodeSingularStringField(value: &self.heraldOrigin) }()
       case 101: try { try decoder.decodeSingularUInt64Field(value: &self.heraldSeq) }()
       case 102: try { try decoder.decodeSingularUInt64Field(value: &self.heraldPublishedAt) }()
+      case 103: try { try decoder.decodeSingularStringField(value: &self.heraldStream) }()
+      case 104: try { try decoder.decodeSingularUInt64Field(value: &self.heraldStreamSeq) }()
       default: break
       }
     }
@@ -162,6 +172,12 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if self.heraldPublishedAt != 0 {
       try visitor.visitSingularUInt64Field(value: self.heraldPublishedAt, fieldNumber: 102)
     }
+    if !self.heraldStream.isEmpty {
+      try visitor.visitSingularStringField(value: self.heraldStream, fieldNumber: 103)
+    }
+    if self.heraldStreamSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.heraldStreamSeq, fieldNumber: 104)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -176,6 +192,8 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.heraldOrigin != rhs.heraldOrigin {return false}
     if lhs.heraldSeq != rhs.heraldSeq {return false}
     if lhs.heraldPublishedAt != rhs.heraldPublishedAt {return false}
+    if lhs.heraldStream != rhs.heraldStream {return false}
+    if lhs.heraldStreamSeq != rhs.heraldStreamSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
