@@ -73,6 +73,7 @@ public final class GoimLongPollClient: GoimClient {
 
     private func startPolling() {
         let task = Task { [self] in
+            var failures = 0
             while true {
                 let (session, ack, paused, stopped) = state.withLockedValue { ($0.session, $0.ack, $0.paused, $0.stopped) }
                 if stopped || Task.isCancelled { return }
@@ -82,9 +83,17 @@ public final class GoimLongPollClient: GoimClient {
                 }
                 guard let session else { return }
                 guard let (status, json) = try? await call("GET", "/poll?session=\(session)&ack=\(ack)", body: nil) else {
+                    // The server cannot be reached: after about a second of failed polls the
+                    // connection counts as lost (a client then reconnects, perhaps elsewhere).
+                    failures += 1
+                    if failures >= 50 {
+                        inbox.close()
+                        return
+                    }
                     try? await Task.sleep(for: .milliseconds(20))
                     continue
                 }
+                failures = 0
                 polls.wrappingIncrement(ordering: .relaxed)
                 guard status == 200, let data = json["data"] as? [String: Any] else {
                     inbox.close()

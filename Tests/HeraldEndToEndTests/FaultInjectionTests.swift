@@ -13,8 +13,8 @@ import Glibc
 /// Faults injected into a split deployment while pushes flow, with every message counted at the
 /// clients: three `redis-server`s, two `herald comet`, one `herald logic` and two `herald job` in
 /// one consumer group on the Kafka development broker (librdkafka's mock cluster, in this process,
-/// so the test can take it down and inject produce errors). Clients on tcp and websocket reconnect
-/// like goim's clients, to the other comet, when theirs goes away.
+/// so the test can take it down and inject produce errors). Clients on every transport (tcp,
+/// websocket, long-poll, SSE) reconnect like goim's clients, to the other comet, when theirs goes away.
 ///
 /// For clients whose comet stayed up every scenario must end with 0 missing and 0 duplicates among
 /// the accepted pushes. Clients of a comet that was killed or drained miss what was published
@@ -95,6 +95,12 @@ struct FaultInjectionTests {
             listen = ["127.0.0.1:\(cometPort(index, 1))"]
             [transport.websocket]
             listen = ["127.0.0.1:\(cometPort(index, 2))"]
+            [transport.longpoll]
+            listen = "127.0.0.1:\(cometPort(index, 4))"
+            poll_timeout = "1s"
+            [transport.sse]
+            listen = "127.0.0.1:\(cometPort(index, 5))"
+            keepalive = "1s"
             \(redisTOML)
             """
         }
@@ -139,15 +145,15 @@ struct FaultInjectionTests {
     /// receives, and reconnects to the other comet when its connection ends (as goim's clients do).
     final class RecordingClient: @unchecked Sendable {
         let mid: Int64
-        let websocket: Bool
-        private let ports: [(tcp: Int, ws: Int)]
+        let transport: TransportKind
+        private let ports: [Ports]
         private let state = NIOLockedValueBox((received: [String: Int](), firstSeen: [String: ContinuousClock.Instant](), comet: 0, reconnects: 0, connected: false))
         private let stopped = NIOLockedValueBox(false)
         private var task: Task<Void, Never>?
 
-        init(mid: Int64, websocket: Bool, comet: Int, ports: [(tcp: Int, ws: Int)]) {
+        init(mid: Int64, transport: TransportKind, comet: Int, ports: [Ports]) {
             self.mid = mid
-            self.websocket = websocket
+            self.transport = transport
             self.ports = ports
             state.withLockedValue { $0.comet = comet }
         }
@@ -172,9 +178,13 @@ struct FaultInjectionTests {
                 let index = comet
                 let client: any GoimClient
                 do {
-                    client = websocket
-                        ? try await GoimWebSocketClient.connect(host: "127.0.0.1", port: ports[index].ws)
-                        : try await GoimTCPClient.connect(host: "127.0.0.1", port: ports[index].tcp)
+                    let p = ports[index]
+                    switch transport {
+                    case .tcp: client = try await GoimTCPClient.connect(host: "127.0.0.1", port: p.tcp)
+                    case .websocket: client = try await GoimWebSocketClient.connect(host: "127.0.0.1", port: p.ws)
+                    case .longpoll: client = GoimLongPollClient(host: "127.0.0.1", port: p.longPoll)
+                    case .sse: client = GoimSSEClient(host: "127.0.0.1", port: p.sse)
+                    }
                     guard try await client.authenticate(AuthToken(mid: mid, key: "chaos-\(mid)", roomID: "live://chaos", accepts: [1000]), timeout: .seconds(3)) else {
                         await client.close()
                         throw NotAdmitted()
@@ -215,6 +225,14 @@ struct FaultInjectionTests {
     }
 
     struct NotAdmitted: Error {}
+
+    /// One comet's client ports.
+    struct Ports: Sendable {
+        var tcp: Int
+        var ws: Int
+        var longPoll: Int
+        var sse: Int
+    }
 
     /// One accepted push: which clients must receive it.
     struct Accepted {
@@ -310,8 +328,9 @@ struct FaultInjectionTests {
             logic = try await HeraldChild(role: "logic", base: layout.base + 100, config: { layout.logic(at: $0, phase: phase) })
             comets = [try await startComet(0), try await startComet(1)]
             jobs = [try await startJob(0), try await startJob(1)]
-            let ports = [0, 1].map { (tcp: layout.cometPort($0, 1), ws: layout.cometPort($0, 2)) }
-            clients = users.map { RecordingClient(mid: $0, websocket: $0 % 2 == 0, comet: Int($0) % 2, ports: ports) }
+            let ports = [0, 1].map { Ports(tcp: layout.cometPort($0, 1), ws: layout.cometPort($0, 2), longPoll: layout.cometPort($0, 4), sse: layout.cometPort($0, 5)) }
+            let kinds: [TransportKind] = [.tcp, .websocket, .longpoll, .sse]
+            clients = users.map { RecordingClient(mid: $0, transport: kinds[Int($0) % 4], comet: Int($0) % 2, ports: ports) }
             for c in clients { c.start() }
         }
 
@@ -455,7 +474,7 @@ struct FaultInjectionTests {
             try await d.scenario("SIGTERM a comet (drain: op 6, clients reconnect to the other)", after: .seconds(5), affected: [0]) {
                 d.comets[0].signal(SIGTERM)
             }
-            #expect(d.clients.allSatisfy { $0.comet == 1 }, "the drained comet's clients moved to the other")
+            #expect(d.clients.allSatisfy { $0.comet == 1 }, "the drained comet's clients, on all four transports, moved to the other")
         } catch {
             await d.stop()
             throw error
