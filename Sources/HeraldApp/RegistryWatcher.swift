@@ -18,6 +18,8 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
         var loaded = false
         /// When each known comet was last seen in a read.
         var lastSeen: [String: ContinuousClock.Instant] = [:]
+        /// When the registry was last read successfully.
+        var lastRead: ContinuousClock.Instant?
     }
 
     private let registry: any CometRegistry
@@ -72,6 +74,7 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
             nodes.sort { $0.id < $1.id }
             s.nodes = nodes
             s.loaded = true
+            s.lastRead = now
             var kept: [String: CometRPCClient] = [:]
             for node in nodes where !node.rpcAddress.isEmpty {
                 if let existing = s.clients[node.id], existing.address == node.rpcAddress {
@@ -112,6 +115,12 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
     func liveServers() async -> Set<String>? {
         await loaded()
         return state.withLockedValue { Set($0.nodes.map(\.id)) }
+    }
+
+    func refreshedComets() async -> [String: any CometPusher] {
+        let last = state.withLockedValue { $0.lastRead }
+        if last.map({ ContinuousClock.now - $0 > .milliseconds(250) }) ?? true { await refresh() }
+        return state.withLockedValue { $0.clients }
     }
 
     func comets() async -> [String: any CometPusher] {

@@ -9,6 +9,9 @@ struct SequenceWindow {
         case tooOld
     }
 
+    /// The largest step up from the highest number that the window follows.
+    static let maxLeap: UInt64 = 1 << 32
+
     /// Numbers remembered below the highest (a multiple of 64).
     let capacity: Int
     private var words: [UInt64]
@@ -23,6 +26,10 @@ struct SequenceWindow {
     /// Records `seq` (from 1) and says whether it was new.
     mutating func insert(_ seq: UInt64) -> Outcome {
         let window = UInt64(capacity)
+        // A logic numbers its messages from 1, one by one: a leap of billions is not a real number
+        // (a forged or corrupt identity). It is delivered without moving the window, which a single
+        // such number could otherwise push past everything real.
+        if highest > 0, seq > highest, seq - highest > Self.maxLeap { return .tooOld }
         if seq > highest {
             let advance = seq - highest
             if advance >= window {

@@ -34,7 +34,8 @@ actor CometLane {
     private var queues: [String: Deque<Item>] = [:]
     /// Order keys with queued items and no call in flight, in the order they became ready.
     private var ready = Deque<String>()
-    private var inFlight = Set<String>()
+    /// Order keys with a call in flight, and how many queue messages each call carries.
+    private var inFlight: [String: Int] = [:]
     private var queuedBytes = 0
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -68,7 +69,7 @@ actor CometLane {
         let key = item.target.orderKey
         queuedBytes += item.unit.byteCount
         var queue = queues.removeValue(forKey: key) ?? Deque()
-        if queue.isEmpty, !inFlight.contains(key) { ready.append(key) }
+        if queue.isEmpty, inFlight[key] == nil { ready.append(key) }
         if var last = queue.last, last.target == item.target, item.target.merges,
             last.unit.byteCount + item.unit.byteCount <= configuration.roomBatchBytes
         {
@@ -100,8 +101,9 @@ actor CometLane {
 
     /// Shutdown past its drain timeout: nothing more is sent and nothing left is acknowledged.
     func abandon() -> Int {
+        guard !abandoned else { return 0 }
         abandoned = true
-        let left = queues.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.progress.count } } + inFlight.count
+        let left = queues.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.progress.count } } + inFlight.values.reduce(0, +)
         queues = [:]
         ready = []
         queuedBytes = 0
@@ -125,7 +127,7 @@ actor CometLane {
             guard var queue = queues.removeValue(forKey: key), let item = queue.popFirst() else { continue }
             if !queue.isEmpty { queues[key] = queue }
             queuedBytes -= item.unit.byteCount
-            inFlight.insert(key)
+            inFlight[key] = item.progress.count
             Task { await self.send(item, key: key) }
         }
         if queuedBytes < configuration.cometQueueBytes { resumeSpaceWaiters() }
@@ -137,6 +139,13 @@ actor CometLane {
         while !retired, !abandoned {
             do {
                 try await call(pusher, item)
+                delivered = true
+                break
+            } catch let refusal as PushRefused {
+                // Retrying cannot change this answer: drop it for this comet rather than hold
+                // everything behind it forever.
+                metrics.refused.increment(by: Int64(item.progress.count))
+                metrics.failureLog.log(logger, "a comet refused a push for good; dropped for that comet (counted)", metadata: ["error": "\(refusal)"])
                 delivered = true
                 break
             } catch {
@@ -152,7 +161,7 @@ actor CometLane {
             delay = min(delay * 2, configuration.retryBackoffMax)
         }
         if delivered || retired { await finish(item) }
-        inFlight.remove(key)
+        inFlight[key] = nil
         if !retired, !abandoned, queues[key] != nil { ready.append(key) }
         pump()
         checkIdle()

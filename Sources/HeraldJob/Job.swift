@@ -14,7 +14,7 @@ public import ServiceLifecycle
 /// that fails is retried with backoff on its own lane — or left the directory (its clients are
 /// gone). So a queue that redelivers gives at-least-once delivery, and the comets drop the copies
 /// they already delivered (``MessageIdentity``). The job reads the comet directory before it
-/// consumes, so it never acknowledges messages for lack of knowing the comets.
+/// consumes, and reads it again before it gives up on a push for a comet it does not know.
 public final class Job: Service {
     public let configuration: JobConfiguration
     let queue: any QueueBackend
@@ -31,10 +31,10 @@ public final class Job: Service {
     }
 
     public func run() async throws {
-        await comets.ready()
-        try Task.checkCancellation()
-        let consumer = try await queue.makeConsumer()
         let directory = comets
+        await cancelWhenGracefulShutdown { await directory.ready() }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+        let consumer = try await queue.makeConsumer()
         let metrics = self.metrics
         let logger = self.logger
         let acknowledgeLog = self.acknowledgeLog
@@ -45,16 +45,14 @@ public final class Job: Service {
             }
         }
         let lookup: CometLane.Lookup = { server in await directory.comets()[server] }
-        var lanes: [String: CometLane] = [:]
+        let lanes = LaneSet()
+        let drainTimeout = configuration.drainTimeout
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 while let delivery = try await consumer.next() {
                     metrics.consumed.increment()
-                    let all = await directory.comets()
-                    for (id, lane) in lanes where all[id] == nil {
-                        await lane.retire()
-                        lanes[id] = nil
-                    }
+                    var all = await directory.comets()
+                    for lane in lanes.removeAll(notIn: Set(all.keys)) { await lane.retire() }
                     let msg = delivery.message
                     guard var target = PushTarget(msg) else {
                         logger.warning("message of unknown type skipped", metadata: ["push.type": "\(msg.type.rawValue)"])
@@ -64,6 +62,7 @@ public final class Job: Service {
                     let servers: [String]
                     switch target {
                     case .keys:
+                        if all[msg.server] == nil { all = await directory.refreshedComets() }  // it may have just registered
                         guard all[msg.server] != nil else {
                             metrics.unknownServer.increment()
                             metrics.failureLog.log(logger, "push for a comet that is not registered acknowledged (its clients are gone)", metadata: ["comet.server": "\(msg.server)"])
@@ -88,15 +87,21 @@ public final class Job: Service {
                         // registered again since gets a new one.
                         while true {
                             if let lane = lanes[id], await lane.enqueue(item) { break }
-                            lanes[id] = CometLane(server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics, logger: logger)
+                            lanes.install(CometLane(server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics, logger: logger), for: id)
                         }
                     }
                 }
-                await drain(Array(lanes.values))
+                await drain(lanes.all)
                 // Waits for the consumer to finish closing (a committing backend commits here).
                 await consumer.close()
             } onGracefulShutdown: {
                 Task { await consumer.close() }
+                // The drain's deadline runs from the start of the shutdown, also for a loop that
+                // waits for room in a full lane: abandoning resumes it.
+                Task {
+                    try? await Task.sleep(for: drainTimeout)
+                    await Self.abandon(lanes.all, metrics: metrics, logger: logger)
+                }
             }
         } onCancel: {
             Task { await consumer.close() }
@@ -118,15 +123,20 @@ public final class Job: Service {
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 guard !finished.load(ordering: .acquiring) else { return }
-                var left = 0
-                for lane in lanes { left += await lane.abandon() }
-                if left > 0 {
-                    metrics.abandoned.increment(by: Int64(left))
-                    logger.warning("shutdown: deliveries not finished within drain_timeout were left unacknowledged", metadata: ["job.abandoned": "\(left)"])
-                }
+                await Self.abandon(lanes, metrics: metrics, logger: logger)
             }
             await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Stops every lane; what they still hold stays unacknowledged (counted and logged once).
+    static func abandon(_ lanes: [CometLane], metrics: JobMetrics, logger: Logger) async {
+        var left = 0
+        for lane in lanes { left += await lane.abandon() }
+        if left > 0 {
+            metrics.abandoned.increment(by: Int64(left))
+            logger.warning("shutdown: deliveries not finished within drain_timeout were left unacknowledged", metadata: ["job.abandoned": "\(left)"])
         }
     }
 

@@ -24,7 +24,8 @@ public struct JobConfiguration: Sendable {
 
     /// Reads `[job]`.
     public init(table: ConfigTable) throws {
-        roomBatchBytes = try table.int("room_batch_bytes", default: roomBatchBytes, in: 64...(16 << 20))
+        // Below the comets' gRPC request limit (4 MiB), with room for the envelope and identities.
+        roomBatchBytes = try table.int("room_batch_bytes", default: roomBatchBytes, in: 64...(3 << 20))
         cometQueueBytes = try table.int("comet_queue_bytes", default: cometQueueBytes, in: 1024...(1 << 30))
         cometInFlight = try table.int("comet_in_flight", default: cometInFlight, in: 1...4096)
         retryBackoff = try table.duration("retry_backoff", default: retryBackoff)

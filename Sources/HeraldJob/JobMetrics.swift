@@ -11,6 +11,8 @@ struct JobMetrics: Sendable {
     let unknownServer = Counter(label: "herald_push_dropped_total", dimensions: [("reason", "unknown_server")])
     /// Messages queued for a comet that left the directory before accepting them, acknowledged.
     let cometGone = Counter(label: "herald_push_dropped_total", dimensions: [("reason", "comet_gone")])
+    /// Pushes a comet refused for good (too large, malformed): dropped for that comet, acknowledged.
+    let refused = Counter(label: "herald_push_dropped_total", dimensions: [("reason", "refused")])
     /// Calls a comet did not accept (each is retried).
     let pushFailed = Counter(label: "herald_push_failed_total")
     /// Messages left unacknowledged when a shutdown's drain timed out (redelivered by a redelivering queue).

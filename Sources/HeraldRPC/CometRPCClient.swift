@@ -28,13 +28,22 @@ public final class CometRPCClient: CometPusher {
         connections = Task { try? await client.runConnections() }
     }
 
+    /// Runs a push call; an answer that retrying cannot change becomes ``PushRefused``.
+    private func call<Result: Sendable>(_ method: String, _ policy: RPCCallPolicy, _ body: (CallOptions) async throws -> Result) async throws {
+        do {
+            _ = try await policy.run(method, body)
+        } catch let error as RPCError where [.invalidArgument, .resourceExhausted, .unimplemented, .outOfRange, .failedPrecondition].contains(error.code) {
+            throw PushRefused("\(method) answered \(error.code): \(error.message)")
+        }
+    }
+
     public func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
         var request = Goim_Comet_PushMsgReq()
         request.keys = keys
         request.protoOp = operation
         request.proto = Goim_Protocol_Proto(unit)
         request.heraldIds = unit.rpcIdentities
-        _ = try await policy.run("comet.PushMsg") { try await stub.pushMsg(request, options: $0) }
+        try await call("comet.PushMsg", policy) { try await stub.pushMsg(request, options: $0) }
     }
 
     public func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws {
@@ -45,7 +54,7 @@ public final class CometRPCClient: CometPusher {
         request.heraldIds = unit.rpcIdentities
         var policy = self.policy
         if speed > 0 { policy.timeout = max(policy.timeout, Self.pacedBroadcastTimeout) }
-        _ = try await policy.run("comet.Broadcast") { try await stub.broadcast(request, options: $0) }
+        try await call("comet.Broadcast", policy) { try await stub.broadcast(request, options: $0) }
     }
 
     public func broadcastRoom(_ room: String, unit: PushUnit) async throws {
@@ -53,7 +62,7 @@ public final class CometRPCClient: CometPusher {
         request.roomID = room
         request.proto = Goim_Protocol_Proto(unit)
         request.heraldIds = unit.rpcIdentities
-        _ = try await policy.run("comet.BroadcastRoom") { try await stub.broadcastRoom(request, options: $0) }
+        try await call("comet.BroadcastRoom", policy) { try await stub.broadcastRoom(request, options: $0) }
     }
 
     public func rooms() async throws -> [String] {

@@ -15,6 +15,10 @@ struct CometLaneTests {
         let serverID: String
         let calls = NIOLockedValueBox<[(target: String, bodies: [String])]>([])
         let failuresLeft = NIOLockedValueBox(0)
+        /// When set, only calls for this target fail.
+        let failing = NIOLockedValueBox<String?>(nil)
+        /// Bodies the comet refuses for good (PushRefused).
+        let refusedBodies = NIOLockedValueBox<Set<String>>([])
         let held = NIOLockedValueBox(false)
         let maxConcurrent = NIOLockedValueBox((now: 0, max: 0))
 
@@ -24,10 +28,12 @@ struct CometLaneTests {
             maxConcurrent.withLockedValue { $0.now += 1; $0.max = max($0.max, $0.now) }
             defer { maxConcurrent.withLockedValue { $0.now -= 1 } }
             while held.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
-            if failuresLeft.withLockedValue({ n in defer { n = max(0, n - 1) }; return n > 0 }) {
+            let bodies = try PacketBatch.split(unit.packets).map { String(buffer: $0.body) }
+            if !refusedBodies.withLockedValue({ $0 }).isDisjoint(with: bodies) { throw PushRefused("refused for good by the test") }
+            let applies = failing.withLockedValue { $0 }.map { $0 == target } ?? true
+            if applies, failuresLeft.withLockedValue({ n in defer { n = max(0, n - 1) }; return n > 0 }) {
                 throw QueueError("refused by the test")
             }
-            let bodies = try PacketBatch.split(unit.packets).map { String(buffer: $0.body) }
             calls.withLockedValue { $0.append((target, bodies)) }
         }
 
@@ -104,7 +110,8 @@ struct CometLaneTests {
         let comet = Recorder("c1")
         let acks = Acks()
         let lane = Self.lane(comet)
-        comet.failuresLeft.withLockedValue { $0 = 3 }
+        comet.failing.withLockedValue { $0 = "k:a" }
+        comet.failuresLeft.withLockedValue { $0 = 5 }
         _ = await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a0", acks.progress(0)))
         try await Task.sleep(for: .milliseconds(2))
         _ = await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a1", acks.progress(1)))
@@ -113,9 +120,24 @@ struct CometLaneTests {
         let calls = comet.calls.withLockedValue { $0 }
         let forA = calls.filter { $0.target == "k:a" }.flatMap(\.bodies)
         #expect(forA == ["a0", "a1"], "a's pushes arrive once each, in order")
-        #expect(calls.filter { $0.target == "k:b" }.flatMap(\.bodies) == ["b0"])
+        let firstA = try #require(calls.firstIndex { $0.target == "k:a" })
+        let b = try #require(calls.firstIndex { $0.target == "k:b" })
+        #expect(b < firstA, "b was delivered while a's first push was still being retried")
         #expect(Set(acks.positions.withLockedValue { $0 }) == [0, 1, 2])
-        #expect(comet.failuresLeft.withLockedValue { $0 } == 0, "the three refusals were retried")
+        #expect(comet.failuresLeft.withLockedValue { $0 } == 0, "the five refusals were retried")
+    }
+
+    @Test("a push the comet refuses for good is dropped for that comet and acknowledged, not retried forever")
+    func refusedForGood() async throws {
+        let comet = Recorder("c1")
+        let acks = Acks()
+        let lane = Self.lane(comet)
+        comet.refusedBodies.withLockedValue { $0 = ["too big"] }
+        _ = await lane.enqueue(Self.item(.room("r"), "too big", acks.progress(0)))
+        _ = await lane.enqueue(Self.item(.room("r"), "next", acks.progress(1)))
+        await lane.waitUntilIdle()
+        #expect(Set(acks.positions.withLockedValue { $0 }) == [0, 1])
+        #expect(comet.calls.withLockedValue { $0 }.flatMap(\.bodies).contains("next"), "the room goes on after the refused push")
     }
 
     @Test("a comet that left the directory completes what was queued for it")
@@ -146,8 +168,9 @@ struct CometLaneTests {
         let lane = Self.lane(comet, configuration: configuration)
         comet.held.withLockedValue { $0 = true }
         for i in 0..<10 { _ = await lane.enqueue(Self.item(.keys(["u\(i % 5)"], operation: 1000), "m\(i)", acks.progress(UInt64(i)))) }
-        try await Task.sleep(for: .milliseconds(30))
-        #expect(comet.maxConcurrent.withLockedValue { $0.now } == 3)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while comet.maxConcurrent.withLockedValue({ $0.now }) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(comet.maxConcurrent.withLockedValue { $0.now } == 3, "three calls in flight while the comet holds them")
         comet.held.withLockedValue { $0 = false }
         await lane.waitUntilIdle()
         #expect(comet.maxConcurrent.withLockedValue { $0.max } == 3)

@@ -17,6 +17,9 @@ struct DeliveryDeduplicatorTests {
         #expect(w.insert(1000 - 127) == .new, "the lowest number the window still covers")
         #expect(w.insert(1000 - 127) == .duplicate)
         #expect(w.insert(999) == .new, "numbers skipped by a jump are not taken as seen")
+        #expect(w.insert(1000 + (1 << 33)) == .tooOld, "a leap of billions (a forged number) is delivered without moving the window")
+        #expect(w.insert(1000) == .duplicate, "the window still follows the real numbers")
+        #expect(w.insert(1001) == .new)
     }
 
     @Test("a window reused across many jumps forgets the numbers it skipped over, word by word")
@@ -35,6 +38,10 @@ struct DeliveryDeduplicatorTests {
                 expected[straggler] = true
             }
             #expect(w.insert(seq) == .duplicate)
+            // Every number inserted earlier and still inside the window must still read as seen.
+            for old in expected.keys where old < seq && seq - old < 256 && (old &* 2_654_435_761) % 7 == 0 {
+                #expect(w.insert(old) == .duplicate, "\(old) forgotten below \(seq)")
+            }
         }
     }
 

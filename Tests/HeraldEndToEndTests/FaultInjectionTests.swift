@@ -266,7 +266,7 @@ struct FaultInjectionTests {
                     let mid: Int64? = n % 2 == 0 ? nil : self.users[(n / 2) % self.users.count]
                     let path = mid.map { "/goim/push/mids?operation=1000&mids=\($0)" } ?? "/goim/push/room?operation=1000&type=live&room=chaos"
                     if let reply = try? await self.api.post(path, body: body), reply.code == 0 {
-                        let offline = mid != nil && (reply.data?.contains("\(mid!)") ?? false)
+                        let offline = mid.map { Self.offlineMids(reply.data).contains($0) } ?? false
                         if !offline { self.accepted.withLockedValue { $0.append(Accepted(body: body, at: ContinuousClock.now, mid: mid)) } }
                     } else {
                         self.refused.withLockedValue { $0 += 1 }
@@ -280,6 +280,15 @@ struct FaultInjectionTests {
         func stop() async {
             stopped.withLockedValue { $0 = true }
             await task?.value
+        }
+
+        /// The users a push reply lists in `offline_mids` (`{"offline_mids":[3,12]}`).
+        static func offlineMids(_ data: String?) -> Set<Int64> {
+            guard let data, let bytes = data.data(using: .utf8),
+                let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
+                let mids = object["offline_mids"] as? [NSNumber]
+            else { return [] }
+            return Set(mids.map(\.int64Value))
         }
     }
 

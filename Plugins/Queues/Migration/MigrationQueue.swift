@@ -102,18 +102,21 @@ public final class MigrationQueue: ReloadableQueue {
             // The primary is authoritative and nothing consumes the secondary yet: the push API
             // never waits on it beyond `secondary_wait`, and at most `secondary_in_flight` copies
             // are on their way to it at once (more are skipped, counted).
-            let copy = secondaryCopy(message)
+            // The copy starts only once the primary accepted: a push answered -500 is on neither.
             try await primary.publish(message)
-            if let copy { await copy.wait(atMost: configuration.secondaryWait) }
+            if let copy = secondaryCopy(message) { await copy.wait(atMost: configuration.secondaryWait) }
         case .dualRead:
-            // Both are consumed: either copy reaches the job.
+            // Both must accept: the next step stops consuming one of them (which one depends on
+            // the direction), so a message on only one could be left behind unconsumed. A push
+            // that fails here may already be on one backend; the comets drop that copy if the
+            // client's retry reaches them under the same id, and a new id is a new message.
             async let p: (any Error)? = attempt(primary, message)
             async let s: (any Error)? = attempt(secondary, message)
             let (primaryError, secondaryError) = await (p, s)
-            if let secondaryError {
-                secondaryLog.log(logger, "migration: the secondary did not accept a message", metadata: ["error": "\(secondaryError)"])
+            if let error = primaryError ?? secondaryError {
+                secondaryLog.log(logger, "migration: a backend did not accept a message in dual-read; the push is refused", metadata: ["error": "\(error)"])
+                throw error
             }
-            if let primaryError, secondaryError != nil { throw primaryError }
         }
     }
 

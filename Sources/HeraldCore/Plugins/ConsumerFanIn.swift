@@ -13,7 +13,9 @@ public final class ConsumerFanIn: QueueConsumer {
 
     private struct State {
         var sources: [String: Source] = [:]
-        var inFlight: [UInt64: (source: String, delivery: QueueDelivery)] = [:]
+        /// Deliveries handed out, with the consumer to acknowledge them to (also after the source
+        /// was removed: a late acknowledgement still reaches it).
+        var inFlight: [UInt64: (consumer: any QueueConsumer, delivery: QueueDelivery)] = [:]
         var nextPosition: UInt64 = 0
         var closed = false
     }
@@ -43,7 +45,7 @@ public final class ConsumerFanIn: QueueConsumer {
                     while buffer.isFull && !buffer.isClosed { try? await Task.sleep(for: .milliseconds(2)) }
                     let position = self.state.withLockedValue { s -> UInt64 in
                         s.nextPosition += 1
-                        s.inFlight[s.nextPosition] = (name, delivery)
+                        s.inFlight[s.nextPosition] = (consumer, delivery)
                         return s.nextPosition
                     }
                     var wrapped = delivery
@@ -67,9 +69,8 @@ public final class ConsumerFanIn: QueueConsumer {
     public func next() async throws -> QueueDelivery? { await buffer.next() }
 
     public func acknowledge(_ delivery: QueueDelivery) async throws {
-        guard let (name, original) = state.withLockedValue({ $0.inFlight.removeValue(forKey: delivery.position) }) else { return }
-        let consumer = state.withLockedValue { $0.sources[name]?.consumer }
-        try await consumer?.acknowledge(original)
+        guard let (consumer, original) = state.withLockedValue({ $0.inFlight.removeValue(forKey: delivery.position) }) else { return }
+        try await consumer.acknowledge(original)
     }
 
     /// Stops every source (each hands over what it still holds: a closing memory or zeromq

@@ -24,10 +24,14 @@ public protocol CometDirectory: Sendable {
     /// so a job never takes "no comets" for an answer it could acknowledge messages on. Returns
     /// early only when the task is cancelled.
     func ready() async
+    /// The comets after a fresh look at the directory (at most a few times a second): what the job
+    /// asks before it gives up on a comet it does not know, which may have just registered.
+    func refreshedComets() async -> [String: any CometPusher]
 }
 
 extension CometDirectory {
     public func ready() async {}
+    public func refreshedComets() async -> [String: any CometPusher] { await comets() }
 }
 
 /// A comet node as logic reports it (`/goim/nodes/instances`, `/goim/online/total`).
