@@ -6,7 +6,8 @@ import NIOConcurrencyHelpers
 
 /// Drops the pushes this comet already delivered, by ``MessageIdentity``: a queue redelivering
 /// after a rebalance or a job restart, a job retrying a call whose answer it lost, several jobs, or
-/// both copies of a message during a migration. Clients see each message once.
+/// both copies of a message during a migration. A client that stays on this comet sees each
+/// message once.
 ///
 /// Memory is constant per origin (a ``SequenceWindow`` of `window` numbers, `window / 8` bytes);
 /// at most `maxOrigins` origins are remembered, the one seen least recently forgotten first.

@@ -10,12 +10,16 @@ struct SequenceGaps {
         var highest: UInt64
         /// Numbers skipped over, with when they were first missed.
         var missing: [UInt64: ContinuousClock.Instant] = [:]
+        var lastSeen: ContinuousClock.Instant
     }
 
     private var origins: [String: Origin] = [:]
     let grace: Duration
     /// Larger jumps than this count as lost at once (a restarted publisher, not reordering).
     let maxTracked: UInt64 = 10_000
+    /// Streams followed at once (each logic restart brings new ones); the one seen least recently
+    /// is forgotten first.
+    let maxStreams = 4096
 
     init(grace: Duration = .seconds(5)) { self.grace = grace }
 
@@ -23,9 +27,13 @@ struct SequenceGaps {
     mutating func record(origin: String, seq: UInt64, now: ContinuousClock.Instant = .now) -> UInt64 {
         guard seq > 0 else { return 0 }
         guard var o = origins[origin] else {
-            origins[origin] = Origin(highest: seq)
+            if origins.count >= maxStreams, let stale = origins.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key {
+                origins[stale] = nil
+            }
+            origins[origin] = Origin(highest: seq, lastSeen: now)
             return 0
         }
+        o.lastSeen = now
         var lost: UInt64 = 0
         if seq > o.highest {
             let skipped = seq - o.highest - 1
