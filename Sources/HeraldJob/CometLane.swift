@@ -37,6 +37,8 @@ actor CometLane {
     /// Order keys with a call in flight, and how many queue messages each call carries.
     private var inFlight: [String: Int] = [:]
     private var queuedBytes = 0
+    /// Calls done whose acknowledgements are still running (the lane is not idle until they ran).
+    private var finishing = 0
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private(set) var retired = false
@@ -95,7 +97,9 @@ actor CometLane {
         queuedBytes = 0
         resumeSpaceWaiters()
         metrics.cometGone.increment(by: Int64(items.reduce(0) { $0 + $1.progress.count }))
+        finishing += 1
         for item in items { await finish(item) }
+        finishing -= 1
         checkIdle()
     }
 
@@ -120,7 +124,7 @@ actor CometLane {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
-    var isIdle: Bool { queues.isEmpty && inFlight.isEmpty }
+    var isIdle: Bool { queues.isEmpty && inFlight.isEmpty && finishing == 0 }
 
     private func pump() {
         while inFlight.count < configuration.cometInFlight, let key = ready.popFirst() {
@@ -160,10 +164,16 @@ actor CometLane {
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, configuration.retryBackoffMax)
         }
-        if delivered || retired { await finish(item) }
+        // The order key is free again before the acknowledgements run: the next batch for it
+        // goes out at once (what merged behind this call should not wait for the queue).
         inFlight[key] = nil
         if !retired, !abandoned, queues[key] != nil { ready.append(key) }
         pump()
+        if delivered || retired {
+            finishing += 1
+            await finish(item)
+            finishing -= 1
+        }
         checkIdle()
     }
 
