@@ -25,6 +25,7 @@ public final class JobRoleServer: Sendable {
         watcher = RegistryWatcher(
             registry: router as! any CometRegistry,
             interval: configuration.cluster.registryInterval,
+            ttl: configuration.cluster.registryTTL,
             policy: configuration.cluster.policy,
             logger: logger
         )

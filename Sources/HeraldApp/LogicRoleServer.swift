@@ -51,6 +51,7 @@ public final class LogicRoleServer: Sendable {
         watcher = RegistryWatcher(
             registry: router as! any CometRegistry,
             interval: configuration.cluster.registryInterval,
+            ttl: configuration.cluster.registryTTL,
             policy: configuration.cluster.policy,
             logger: logger
         )

@@ -7,30 +7,34 @@ import ServiceLifecycle
 /// Logic's and job's view of the comet registry: re-reads it every `interval`, serves the node list
 /// (`/goim/nodes/*`, online filtering) and keeps one gRPC client per registered comet for job.
 ///
-/// A comet that drops out of the registry is forgotten (and its client closed) only once it has
-/// been missing from every read for `2 × interval`: a Redis server that restarts empty, or a read
-/// that races a renewal, must not make live comets look gone — the job would acknowledge their
-/// messages as undeliverable. Comets renew every `interval`, so a live one is back by then.
+/// A comet that drops out of the registry is forgotten (and its client closed) only once every
+/// successful read for `max(ttl, 2 × interval)` lacked it: a Redis server that restarts empty, or
+/// a read that races a renewal, must not make live comets look gone — the job would acknowledge
+/// their messages as undeliverable. A live comet renews every `interval`, so it is back by then;
+/// time while the registry cannot be read at all does not count.
 final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
     private struct State {
         var nodes: [CometNode] = []
         var clients: [String: CometRPCClient] = [:]
         var loaded = false
-        /// When each known comet was last seen in a read.
-        var lastSeen: [String: ContinuousClock.Instant] = [:]
+        /// When a known comet was first missing from a successful read (reset when it is seen).
+        var firstMissing: [String: ContinuousClock.Instant] = [:]
         /// When the registry was last read successfully.
         var lastRead: ContinuousClock.Instant?
     }
 
     private let registry: any CometRegistry
     private let interval: Duration
+    /// How long a comet may be missing from successful reads before it counts as gone.
+    private let grace: Duration
     private let policy: RPCCallPolicy
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
 
-    init(registry: any CometRegistry, interval: Duration, policy: RPCCallPolicy, logger: Logger) {
+    init(registry: any CometRegistry, interval: Duration, ttl: Duration, policy: RPCCallPolicy, logger: Logger) {
         self.registry = registry
         self.interval = interval
+        self.grace = max(ttl, interval * 2)
         self.policy = policy
         self.logger = logger
     }
@@ -61,15 +65,21 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
         }
         var dropped: [CometRPCClient] = []
         let now = ContinuousClock.now
-        let grace = interval * 2
+        let grace = self.grace
         state.withLockedValue { s in
             let before = Set(s.nodes.map(\.id))
-            for node in nodes { s.lastSeen[node.id] = now }
-            // Missing from this read but seen within the grace: keep the last known entry.
             let read = Set(nodes.map(\.id))
+            for id in read { s.firstMissing[id] = nil }
+            // Missing from this read, but not yet from every read for the grace: keep the last entry.
             var nodes = nodes
             for node in s.nodes where !read.contains(node.id) {
-                if let seen = s.lastSeen[node.id], now - seen < grace { nodes.append(node) } else { s.lastSeen[node.id] = nil }
+                let since = s.firstMissing[node.id] ?? now
+                if now - since < grace {
+                    s.firstMissing[node.id] = since
+                    nodes.append(node)
+                } else {
+                    s.firstMissing[node.id] = nil
+                }
             }
             nodes.sort { $0.id < $1.id }
             s.nodes = nodes

@@ -66,6 +66,7 @@ struct ClusterTests {
             [rpc]
             listen = "127.0.0.1:\(logicRPC)"
             [registry]
+            ttl = "2s"
             interval = "300ms"
             [queue]
             plugin = "zeromq"
@@ -83,6 +84,7 @@ struct ClusterTests {
             [log]
             level = "error"
             [registry]
+            ttl = "2s"
             interval = "300ms"
             [queue]
             plugin = "zeromq"
