@@ -4,8 +4,9 @@ public import HeraldRPC
 /// `[rpc]` and `[registry]`: how the roles find and call each other when they run as separate
 /// processes (`herald comet`, `herald logic`, `herald job`). Unused by `herald serve`.
 public struct ClusterSettings: Sendable {
-    /// This process's gRPC listener: comet serves `goim.comet.Comet` (default `0.0.0.0:3109`), logic
-    /// serves `goim.logic.Logic` (default `0.0.0.0:3119`).
+    /// This process's gRPC listener: comet serves `goim.comet.Comet` (default `127.0.0.1:3109`),
+    /// logic serves `goim.logic.Logic` (default `127.0.0.1:3119`). A wider address needs
+    /// `secret` or `insecure`.
     public var listen: String?
     /// The address other processes use to reach this comet (default: the bound listen address).
     public var advertise: String?
@@ -13,6 +14,10 @@ public struct ClusterSettings: Sendable {
     public var logic: [String]
     /// Deadline, attempts and backoff of every call.
     public var policy: RPCCallPolicy
+    /// The shared secret every call carries and every listener requires (`[rpc] secret`, or the
+    /// first line of `[rpc] secret_file`, created with a random secret when missing), and whether calls without one are admitted
+    /// (`[rpc] insecure`, for goim's own job or comet during a migration).
+    public var credentials: RPCCredentials
     /// How long a comet's registration lives without renewal, and how often it is renewed (and
     /// how often logic and job re-read the list).
     public var registryTTL: Duration
@@ -31,6 +36,17 @@ public struct ClusterSettings: Sendable {
             backoff: try rpc.duration("backoff", default: .milliseconds(100)),
             maxInFlight: try rpc.int("max_in_flight", default: 256, in: 1...100_000)
         )
+        var secret = try rpc.string("secret")
+        if let file = try rpc.string("secret_file"), !file.isEmpty {
+            guard secret == nil else {
+                throw ConfigError(key: rpc.keyPath("secret_file"), message: "set secret or secret_file, not both")
+            }
+            secret = try SecretFile.readOrCreate(file, key: rpc.keyPath("secret_file"))
+        }
+        if let secret, !secret.isEmpty, secret.utf8.count < 16 {
+            throw ConfigError(key: rpc.keyPath("secret"), message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
+        }
+        credentials = RPCCredentials(secret: secret, admitWithoutSecret: try rpc.bool("insecure", default: false))
         registryTTL = try registry.duration("ttl", default: .seconds(10))
         registryInterval = try registry.duration("interval", default: .seconds(3))
         guard registryInterval < registryTTL else {

@@ -41,12 +41,20 @@ public final class CometRoleServer: Sendable {
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         registry = router as! any CometRegistry
         applied = NIOLockedValueBox(configuration)
-        logic = try ReloadableLogicClient(addresses: configuration.cluster.logic, policy: configuration.cluster.policy)
+        logic = try ReloadableLogicClient(
+            addresses: configuration.cluster.logic,
+            policy: configuration.cluster.policy,
+            credentials: configuration.cluster.credentials
+        )
         comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup, logger: logger)
         let tls = try TLSContextSource.make(configuration.tls)
         self.tls = tls
         transports = try TransportService.makeTransports(configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
-        rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3109", services: [CometRPCService(comet: comet)])
+        rpc = try RPCServerService(
+            listen: configuration.cluster.listen ?? "127.0.0.1:3109",
+            services: [CometRPCService(comet: comet)],
+            credentials: configuration.cluster.credentials
+        )
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -96,6 +104,7 @@ public final class CometRoleServer: Sendable {
         }
         restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
         if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
+        if next.cluster.credentials != current.cluster.credentials { restart.append("rpc.secret") }
         if next.comet.serverID != current.comet.serverID { restart.append("server.id") }
         restart += HeraldServer.restartOnlyChanges(current, next).filter { $0.hasPrefix("comet.") || $0.hasPrefix("server.") || $0 == "log.format" }
         applied.withLockedValue { $0 = next }

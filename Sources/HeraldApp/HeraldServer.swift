@@ -120,7 +120,7 @@ public final class HeraldServer: Sendable {
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             security: configuration.logic.tls ? tls : nil,
-            extraRoutes: RoleSupport.metricsRoute(metricsText),
+            metricsText: metricsText,
             onBound: { address in apiBound.publish(address) }
         )
         let ready = self.ready

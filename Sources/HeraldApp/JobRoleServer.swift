@@ -27,6 +27,7 @@ public final class JobRoleServer: Sendable {
             interval: configuration.cluster.registryInterval,
             ttl: configuration.cluster.registryTTL,
             policy: configuration.cluster.policy,
+            credentials: configuration.cluster.credentials,
             logger: logger
         )
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
@@ -62,6 +63,7 @@ public final class JobRoleServer: Sendable {
         var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
         LiveReload.applyLogLevel(current: current, next: next)
         restart += HeraldServer.restartOnlyChanges(current, next).filter { $0 == "router.plugin" || $0 == "log.format" }
+        if next.cluster.credentials != current.cluster.credentials { restart.append("rpc.secret") }
         applied.withLockedValue { $0 = next }
         return LiveReload.announce(restart, logger: logger)
     }

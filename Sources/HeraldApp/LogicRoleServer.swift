@@ -53,12 +53,17 @@ public final class LogicRoleServer: Sendable {
             interval: configuration.cluster.registryInterval,
             ttl: configuration.cluster.registryTTL,
             policy: configuration.cluster.policy,
+            credentials: configuration.cluster.credentials,
             logger: logger
         )
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         logic = try Logic(configuration: configuration.logic, router: router, queue: queue, nodes: watcher, logger: logger)
         tls = try TLSContextSource.make(configuration.tls)
-        rpc = try RPCServerService(listen: configuration.cluster.listen ?? "0.0.0.0:3119", services: [LogicRPCService(logic: LogicRPCAdapter(logic: logic))])
+        rpc = try RPCServerService(
+            listen: configuration.cluster.listen ?? "127.0.0.1:3119",
+            services: [LogicRPCService(logic: LogicRPCAdapter(logic: logic))],
+            credentials: configuration.cluster.credentials
+        )
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -70,7 +75,7 @@ public final class LogicRoleServer: Sendable {
             eventLoopGroup: eventLoopGroup,
             logger: logger,
             security: configuration.logic.tls ? tls : nil,
-            extraRoutes: RoleSupport.metricsRoute(metricsText),
+            metricsText: metricsText,
             onBound: { apiBound.publish($0) }
         )
         let announce = Announce(rpc: rpc, apiBound: apiBound, ready: ready, logger: logger)
@@ -104,6 +109,7 @@ public final class LogicRoleServer: Sendable {
         var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
         restart += try LiveReload.applyLogLevelAndTLS(current: current, next: next, tls: tls)
         if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
+        if next.cluster.credentials != current.cluster.credentials { restart.append("rpc.secret") }
         restart += HeraldServer.restartOnlyChanges(current, next).filter { !$0.hasPrefix("comet.") }
         applied.withLockedValue { $0 = next }
         return LiveReload.announce(restart, logger: logger)

@@ -28,14 +28,16 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
     /// How long a comet may be missing from successful reads before it counts as gone.
     private let grace: Duration
     private let policy: RPCCallPolicy
+    private let credentials: RPCCredentials
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
 
-    init(registry: any CometRegistry, interval: Duration, ttl: Duration, policy: RPCCallPolicy, logger: Logger) {
+    init(registry: any CometRegistry, interval: Duration, ttl: Duration, policy: RPCCallPolicy, credentials: RPCCredentials, logger: Logger) {
         self.registry = registry
         self.interval = interval
         self.grace = max(ttl, interval * 2)
         self.policy = policy
+        self.credentials = credentials
         self.logger = logger
     }
 
@@ -89,7 +91,7 @@ final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
             for node in nodes where !node.rpcAddress.isEmpty {
                 if let existing = s.clients[node.id], existing.address == node.rpcAddress {
                     kept[node.id] = existing
-                } else if let client = try? CometRPCClient(serverID: node.id, address: node.rpcAddress, policy: policy) {
+                } else if let client = try? CometRPCClient(serverID: node.id, address: node.rpcAddress, policy: policy, credentials: credentials) {
                     kept[node.id] = client
                 }
             }

@@ -14,17 +14,19 @@ final class ReloadableLogicClient: LogicService {
 
     private let current: NIOLockedValueBox<Current>
     private let policy: RPCCallPolicy
+    private let credentials: RPCCredentials
 
-    init(addresses: [String], policy: RPCCallPolicy) throws {
+    init(addresses: [String], policy: RPCCallPolicy, credentials: RPCCredentials) throws {
         self.policy = policy
-        current = NIOLockedValueBox(Current(addresses: addresses, client: try LogicRPCClient(addresses: addresses, policy: policy)))
+        self.credentials = credentials
+        current = NIOLockedValueBox(Current(addresses: addresses, client: try LogicRPCClient(addresses: addresses, policy: policy, credentials: credentials)))
     }
 
     private var client: LogicRPCClient { current.withLockedValue { $0.client } }
 
     /// Points new calls at `addresses`; false when they are the ones in use.
     func use(_ addresses: [String]) async throws -> Bool {
-        let next = try LogicRPCClient(addresses: addresses, policy: policy)
+        let next = try LogicRPCClient(addresses: addresses, policy: policy, credentials: credentials)
         let old: LogicRPCClient? = current.withLockedValue { c in
             guard c.addresses != addresses else { return nil }
             defer { c = Current(addresses: addresses, client: next) }

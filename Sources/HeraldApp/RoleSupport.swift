@@ -1,7 +1,5 @@
 import HeraldCore
-import Hummingbird
 import Logging
-import NIOCore
 
 /// What the separate-process roles share.
 enum RoleSupport {
@@ -18,19 +16,5 @@ enum RoleSupport {
             )
         }
         return router
-    }
-
-    /// `GET /metrics`: the Prometheus text exposition of every swift-metrics value.
-    static func metricsRoute(_ metricsText: (@Sendable () -> [UInt8])?) -> @Sendable (Router<BasicRequestContext>) -> Void {
-        { router in
-            guard let metricsText else { return }
-            router.get("metrics") { _, _ in
-                Response(
-                    status: .ok,
-                    headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText()))
-                )
-            }
-        }
     }
 }

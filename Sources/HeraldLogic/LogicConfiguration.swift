@@ -2,8 +2,9 @@ public import HeraldCore
 
 /// The logic role's settings (`[logic]`).
 public struct LogicConfiguration: Sendable {
-    /// Address of the HTTP push API (goim's default port 3111).
-    public var httpHost = "0.0.0.0"
+    /// Address of the HTTP push API (goim's default port 3111), loopback unless configured: an
+    /// address other machines can reach needs `api_token` or `insecure = true`.
+    public var httpHost = "127.0.0.1"
     public var httpPort = 3111
     /// Largest push message body accepted by the API; larger bodies are refused (HTTP 413, code -400).
     public var maxMessageSize = 4096
@@ -31,12 +32,22 @@ public struct LogicConfiguration: Sendable {
     public var pushBurst = 100
     /// Serve the API over TLS with the `[tls]` certificate.
     public var tls = false
+    /// Serve the browser demo (`/demo`); off unless configured.
+    public var demo = false
+    /// When set, `GET /metrics` must carry `Authorization: Bearer <metrics_token>` (otherwise the
+    /// `api_token`, when that is set).
+    public var metricsToken: String?
+    /// Sites (`https://app.example.com`) whose pages may call the API from a browser; a request
+    /// with any other `Origin` than the API's own is refused.
+    public var allowedOrigins: [String] = []
+    /// Accept an API address other machines can reach without an `api_token`.
+    public var insecure = false
 
     public init() {}
 
     /// Reads `[logic]`.
     public init(table: ConfigTable) throws {
-        let (host, port) = try HostPort.parse(try table.string("listen", default: "0.0.0.0:3111"), key: table.keyPath("listen"))
+        let (host, port) = try HostPort.parse(try table.string("listen", default: "127.0.0.1:3111"), key: table.keyPath("listen"))
         httpHost = host
         httpPort = port
         maxMessageSize = try table.int("max_message_size", default: maxMessageSize, in: 1...(16 << 20))
@@ -58,6 +69,19 @@ public struct LogicConfiguration: Sendable {
         pushRateLimit = try table.double("push_rate_limit", default: pushRateLimit)
         pushBurst = try table.int("push_burst", default: pushBurst, in: 1...10_000_000)
         tls = try table.bool("tls", default: tls)
+        demo = try table.bool("demo", default: demo)
+        metricsToken = try table.string("metrics_token").flatMap { $0.isEmpty ? nil : $0 }
+        allowedOrigins = try table.stringArray("allowed_origins", default: [])
+        for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ConfigError(key: table.keyPath("allowed_origins"), message: "\"\(origin)\" is not an origin such as \"https://app.example.com\"")
+        }
+        insecure = try table.bool("insecure", default: insecure)
+        if apiToken == nil && !insecure && !LoopbackAddress.contains(host: httpHost) {
+            throw ConfigError(
+                key: table.keyPath("listen"),
+                message: "\(httpHost):\(httpPort) is reachable from other machines, and anyone who reaches it can push to every client: set api_token, bind to 127.0.0.1, or set insecure = true"
+            )
+        }
     }
 
     /// How long a comet waits for a heartbeat before closing a connection.

@@ -18,13 +18,14 @@ public enum LogicHTTPAPI {
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
         security: (any ChannelSecurity)? = nil,
-        extraRoutes: @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
+        metricsText: (@Sendable () -> [UInt8])? = nil,
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: OriginCheckMiddleware(allowed: logic.configuration.allowedOrigins))
         addRoutes(to: router, logic: logic)
-        addDemo(to: router)
-        extraRoutes(router)
+        if logic.configuration.demo { addDemo(to: router) }
+        if let metricsText { addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken) }
         return Application(
             router: router,
             server: .http1(security: security),
@@ -135,6 +136,20 @@ public enum LogicHTTPAPI {
         }
         goim.get("nodes/instances") { _, _ in
             await respond { await logic.cometNodes().map(NodeInstance.init) }
+        }
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition of every swift-metrics value, behind `token`
+    /// when one is configured.
+    static func addMetrics(to router: Router<BasicRequestContext>, text: @escaping @Sendable () -> [UInt8], token: String?) {
+        let metrics = router.group("metrics")
+        if let token { metrics.add(middleware: APITokenMiddleware(token: token)) }
+        metrics.get { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text()))
+            )
         }
     }
 

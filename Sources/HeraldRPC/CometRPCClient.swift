@@ -18,11 +18,14 @@ public final class CometRPCClient: CometPusher {
     static let pacedBroadcastTimeout: Duration = .seconds(15 * 60)
 
     /// Connects (lazily, with reconnects) to the comet at `address` (`host:port`).
-    public init(serverID: String, address: String, policy: RPCCallPolicy) throws {
+    public init(serverID: String, address: String, policy: RPCCallPolicy, credentials: RPCCredentials) throws {
         self.serverID = serverID
         self.address = address
         self.policy = policy
-        client = try GRPCClient(transport: .http2NIOPosix(target: RPCAddress.target(address), transportSecurity: .plaintext))
+        client = try GRPCClient(
+            transport: .http2NIOPosix(target: RPCAddress.target(address), transportSecurity: .plaintext),
+            interceptors: credentials.clientInterceptors
+        )
         stub = Goim_Comet_Comet.Client(wrapping: client)
         let client = self.client
         connections = Task { try? await client.runConnections() }

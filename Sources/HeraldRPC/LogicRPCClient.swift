@@ -14,7 +14,7 @@ public final class LogicRPCClient: LogicService {
     private let policy: RPCCallPolicy
     private let permits: CallPermits
 
-    public init(addresses: [String], policy: RPCCallPolicy) throws {
+    public init(addresses: [String], policy: RPCCallPolicy, credentials: RPCCredentials) throws {
         self.policy = policy
         permits = CallPermits(limit: policy.maxInFlight)
         client = try GRPCClient(
@@ -22,7 +22,8 @@ public final class LogicRPCClient: LogicService {
                 target: RPCAddress.target(addresses),
                 transportSecurity: .plaintext,
                 serviceConfig: ServiceConfig(loadBalancingConfig: [.roundRobin])
-            )
+            ),
+            interceptors: credentials.clientInterceptors
         )
         stub = Goim_Logic_Logic.Client(wrapping: client)
         let client = self.client

@@ -9,9 +9,17 @@ public final class RPCServerService: Service {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let transport: HTTP2ServerTransport.Posix
 
-    /// Listens on `listen` (`host:port`; port 0 picks a free one) with `services`.
-    public init(listen: String, services: [any RegistrableRPCService]) throws(ConfigError) {
+    /// Listens on `listen` (`host:port`; port 0 picks a free one) with `services`; every call
+    /// must pass `credentials`. A listener that other machines can reach must authenticate its
+    /// callers (a secret) or be declared open (`[rpc] insecure = true`), or it refuses to start.
+    public init(listen: String, services: [any RegistrableRPCService], credentials: RPCCredentials) throws(ConfigError) {
         let (host, port) = try HostPort.parse(listen, key: "rpc.listen")
+        if !LoopbackAddress.contains(host: host) && credentials.secret == nil && !credentials.admitWithoutSecret {
+            throw ConfigError(
+                key: "rpc.listen",
+                message: "\(listen) is reachable from other machines, and anyone who reaches it can push to every client or drop sessions: set [rpc] secret (on every role), bind to 127.0.0.1, or set [rpc] insecure = true to accept unauthenticated calls"
+            )
+        }
         // One connection per comet carries every connection's auth: allow many calls at once
         // (HTTP/2's usual 100 makes a connect storm queue and miss its deadlines).
         var config = HTTP2ServerTransport.Posix.Config.defaults
@@ -21,7 +29,7 @@ public final class RPCServerService: Service {
             transportSecurity: .plaintext,
             config: config
         )
-        server = GRPCServer(transport: transport, services: services)
+        server = GRPCServer(transport: transport, services: services, interceptors: credentials.serverInterceptors)
     }
 
     public func run() async throws {

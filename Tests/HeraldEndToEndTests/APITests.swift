@@ -90,5 +90,32 @@ struct APITests {
         #expect(config.queuePlugin == "memory")
         #expect(config.transports.map(\.name).sorted() == ["longpoll", "tcp", "websocket"])
         #expect(config.logic.httpPort == 3111)
+        for name in ["kafka", "zeromq", "migration"] {
+            _ = try HeraldConfiguration.load(path: root.appendingPathComponent("configs/\(name).toml").path)
+        }
+    }
+
+    @Test("the split deployment's configuration files parse, with a secret file created once and shared")
+    func clusterConfigs() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secretFile = directory.appendingPathComponent("rpc-secret").path
+        var secrets: Set<String?> = []
+        for role in ["comet", "logic", "job"] {
+            // The shipped path is relative to the working directory; point it into this test's directory.
+            let text = try String(contentsOf: root.appendingPathComponent("configs/cluster/\(role).toml"), encoding: .utf8)
+                .replacingOccurrences(of: #"secret_file = "configs/cluster/rpc-secret""#, with: #"secret_file = "\#(secretFile)""#)
+            #expect(text.contains(secretFile), "\(role).toml names the secret file")
+            let config = try HeraldConfiguration.parse(text)
+            secrets.insert(config.cluster.credentials.secret)
+            #expect(config.cluster.credentials.authenticatesCallers, "\(role) requires the secret")
+        }
+        #expect(secrets.count == 1, "every role uses the one secret")
+        let secret = try #require(secrets.first ?? nil)
+        #expect(secret.count == 64 && secret.allSatisfy(\.isHexDigit))
+        let mode = try FileManager.default.attributesOfItem(atPath: secretFile)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "readable by the owner only")
     }
 }

@@ -15,19 +15,30 @@ struct BrowserDemoTests {
             Issue.record("chromium is not installed (scripts/test.sh installs it)")
             return
         }
-        try await withGateway { gw in
-            let marker = "demo-\(transport)-\(UInt32.random(in: 0...UInt32.max))"
+        try await withGateway(gatewayTOML(logic: "demo = true")) { gw in
             // For long-poll the WebSocket URL points at a closed port, so the client must fall back.
             let ws = transport == "websocket" ? "ws://127.0.0.1:\(gw.wsPort)/sub" : "ws://127.0.0.1:9/sub"
             let url = "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
-                + "&room=demo://\(transport)&autopush=\(marker)&wstimeout=600000"
+                + "&selftest=1&wstimeout=600000"
             var dom = ""
-            for _ in 0..<3 where !dom.contains("op 1000: \(marker)") {
+            var marker: String?
+            for _ in 0..<3 {
                 dom = try await Self.dumpDOM(chromium: chromium, url: url)
+                marker = Self.selfTestText(dom)
+                if let marker, dom.contains("<li>op 1000: \(marker)</li>") { break }
             }
+            let text = try #require(marker, "the page shows the text it pushes")
+            #expect(text.hasPrefix("selftest-") && text.count > "selftest-".count)
             #expect(dom.contains(#"<span id="transport">\#(transport)</span>"#), "the page used \(transport)")
-            #expect(dom.contains("<li>op 1000: \(marker)</li>"), "the pushed message is on the page")
+            #expect(dom.contains("<li>op 1000: \(text)</li>"), "the pushed message is on the page")
         }
+    }
+
+    /// The random text the page pushed in its self-test.
+    static func selfTestText(_ dom: String) -> String? {
+        guard let start = dom.range(of: #"<span id="selftest">"#), let end = dom[start.upperBound...].range(of: "</span>") else { return nil }
+        let text = String(dom[start.upperBound..<end.lowerBound])
+        return text.isEmpty ? nil : text
     }
 
     /// Loads the page headless and returns the DOM once the page went idle.

@@ -14,6 +14,9 @@ struct ClusterTests {
     struct Layout {
         let base = TestPorts.block(200)
         let redis: [String]
+        /// `[rpc] secret` of every role, when set.
+        var secret: String? = nil
+        var secretTOML: String { secret.map { "secret = \"\($0)\"" } ?? "" }
         var logicRPC: Int { base + 49 }
         var zeromq: String { "tcp://127.0.0.1:\(base + 60)" }
 
@@ -43,6 +46,7 @@ struct ClusterTests {
             [rpc]
             listen = "127.0.0.1:\(b + 9)"
             logic = ["127.0.0.1:\(logicRPC)"]
+            \(secretTOML)
             [registry]
             ttl = "2s"
             interval = "300ms"
@@ -65,6 +69,7 @@ struct ClusterTests {
             listen = "127.0.0.1:\(b + 11)"
             [rpc]
             listen = "127.0.0.1:\(logicRPC)"
+            \(secretTOML)
             [registry]
             ttl = "2s"
             interval = "300ms"
@@ -83,6 +88,8 @@ struct ClusterTests {
             id = "job"
             [log]
             level = "error"
+            [rpc]
+            \(secretTOML)
             [registry]
             ttl = "2s"
             interval = "300ms"

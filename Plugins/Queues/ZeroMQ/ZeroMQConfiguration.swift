@@ -21,6 +21,10 @@ public struct ZeroMQConfiguration: Sendable {
     public var maxBuffered: Int
     /// Count numbers missing from a sending socket's stream (`herald_stream_seq`) as lost messages.
     public var countLosses: Bool
+    /// Accept a `bind` endpoint other machines can reach although nothing authenticates who
+    /// connects to it (`insecure = true`). Without it such a bind is refused at start-up: whoever
+    /// reaches the socket can inject pushes to every client.
+    public var insecure: Bool
 
     public init(_ table: ConfigTable) throws(ConfigError) {
         bind = try table.string("bind", default: "tcp://127.0.0.1:5590")
@@ -41,6 +45,25 @@ public struct ZeroMQConfiguration: Sendable {
         reconnectIntervalMax = try table.duration("reconnect_interval_max", default: .seconds(5))
         maxBuffered = try table.int("max_buffered", default: 4096, in: 1...1_000_000)
         countLosses = try table.bool("count_losses", default: true)
+        insecure = try table.bool("insecure", default: false)
+        if !insecure, let host = Self.tcpHost(bind), !LoopbackAddress.contains(host: host) {
+            throw ConfigError(
+                key: table.keyPath("bind"),
+                message: "\(bind) is reachable from other machines, and anyone who reaches it can push to every client: bind to 127.0.0.1 (or ipc://), reach it over a private tunnel, or set insecure = true on a network only the deployment can reach"
+            )
+        }
+    }
+}
+
+extension ZeroMQConfiguration {
+    /// The host of a `tcp://host:port` endpoint (`*` for every interface); nil for ipc and inproc.
+    static func tcpHost(_ endpoint: String) -> String? {
+        guard endpoint.hasPrefix("tcp://") else { return nil }
+        var rest = endpoint.dropFirst("tcp://".count)
+        if let semicolon = rest.lastIndex(of: ";") { rest = rest[rest.index(after: semicolon)...] }
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { return String(rest[rest.index(after: rest.startIndex)..<close]) }
+        guard let colon = rest.lastIndex(of: ":") else { return String(rest) }
+        return String(rest[..<colon])
     }
 }
 

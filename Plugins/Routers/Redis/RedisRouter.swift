@@ -151,7 +151,7 @@ public final class RedisRouter: SessionRouter {
     public func setServerOnline(_ online: ServerOnline) async throws {
         let key = "ol_\(online.server)"
         var hset = ["HSET", key, "_updated", String(Int(online.updated.timeIntervalSince1970))]
-        for (room, count) in online.roomCount.sorted(by: { $0.key < $1.key }) { hset += [room, String(count)] }
+        for (room, count) in online.roomCount.sorted(by: { $0.key < $1.key }) { hset += [Self.roomField(room), String(count)] }
         // Replaced atomically: readers never see half of an old and half of a new report.
         _ = try await run([
             (key, ["MULTI"]), (key, ["DEL", key]), (key, hset), (key, ["EXPIRE", key, expireSeconds]), (key, ["EXEC"]),
@@ -163,9 +163,16 @@ public final class RedisRouter: SessionRouter {
         var fields = try await run([(key, ["HGETALL", key])])[0].pairs
         guard let updated = fields.removeValue(forKey: "_updated").flatMap(Double.init) else { return nil }
         var rooms: [String: Int32] = [:]
-        for (room, count) in fields { rooms[room] = Int32(count) ?? 0 }
+        for (field, count) in fields { rooms[Self.room(field: field)] = Int32(count) ?? 0 }
         return ServerOnline(server: server, roomCount: rooms, updated: Date(timeIntervalSince1970: updated))
     }
+
+    /// A room's field in the `ol_` hash. Fields starting with `_` are the report's own (`_updated`),
+    /// so a room whose name starts with `_` is stored with one more: a client's room name cannot
+    /// overwrite the report's time or be read as it.
+    static func roomField(_ room: String) -> String { room.hasPrefix("_") ? "_" + room : room }
+
+    static func room(field: String) -> String { field.hasPrefix("__") ? String(field.dropFirst()) : field }
 
     public func deleteServerOnline(server: String) async throws {
         _ = try await run([("ol_\(server)", ["DEL", "ol_\(server)"])])

@@ -1,5 +1,6 @@
 /// Parses durations written the way goim's configs write them: `"250ms"`, `"5s"`, `"4m"`, `"1h30m"`.
-/// Units: `ns`, `us`, `ms`, `s`, `m`, `h`; numbers may have a fraction (`"1.5s"`).
+/// Units: `ns`, `us`, `ms`, `s`, `m`, `h`; numbers may have a fraction (`"1.5s"`). A duration
+/// longer than ``longest`` (a typo such as `"99999999999h"`) is not a duration: nil, never a trap.
 public enum DurationParser {
     public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
@@ -22,10 +23,16 @@ public enum DurationParser {
             case "h": nanos = 3_600_000_000_000
             default: return nil
             }
-            total += .nanoseconds(Int64(value * nanos))
+            let part = value * nanos
+            guard part.isFinite, part <= Double(longest.nanoseconds) else { return nil }
+            total += .nanoseconds(Int64(part))
+            guard total <= longest else { return nil }
         }
         return total
     }
+
+    /// The longest duration a setting may have: 100 years.
+    public static let longest: Duration = .seconds(100 * 365 * 86400)
 }
 
 extension Duration {

@@ -1,3 +1,4 @@
+import HeraldCore
 import Hummingbird
 import NIOCore
 
@@ -9,7 +10,7 @@ struct APITokenMiddleware<Context: RequestContext>: RouterMiddleware {
     init(token: String) { expected = Array("Bearer \(token)".utf8) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], Self.equalInConstantTime(Array(header.utf8), expected) else {
+        guard let header = request.headers[.authorization], ConstantTime.equal(header.utf8, expected) else {
             return Response(
                 status: .unauthorized,
                 headers: [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: "Bearer"],
@@ -17,14 +18,5 @@ struct APITokenMiddleware<Context: RequestContext>: RouterMiddleware {
             )
         }
         return try await next(request, context)
-    }
-
-    /// Compares without returning early, so the time taken does not reveal how much matched.
-    static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for i in 0..<max(a.count, b.count) {
-            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-        }
-        return difference == 0
     }
 }

@@ -21,11 +21,21 @@ enum DemoPage {
       <input id="text" value="hello from the demo" size="40">
       <button>push to room</button>
     </form>
+    <p id="selftest-line">Self-test text: <span id="selftest"></span></p>
     <ul id="messages"></ul>
     <script src="/demo/herald.js"></script>
     <script>
       const params = new URLSearchParams(location.search);
-      const room = params.get("room") || "demo://1";
+      // ?selftest=1 (the automated browser test): join a room of random name, push a random text to
+      // it once connected, and show both. A link can choose neither the room nor the text, so it
+      // cannot make a visitor's browser push to anyone.
+      const selftest = params.get("selftest") === "1";
+      const nonce = Math.random().toString(36).slice(2);
+      const room = selftest ? `demo://selftest-${nonce}` : (params.get("room") || "demo://1");
+      if (selftest) {
+        document.getElementById("text").value = `selftest-${nonce}`;
+        document.getElementById("selftest").textContent = `selftest-${nonce}`;
+      }
       const client = new HeraldClient({
         ws: params.get("ws") || `ws://${location.hostname}:3102/sub`,
         longpoll: params.get("lp") || `http://${location.hostname}:3104/sub`,
@@ -34,18 +44,14 @@ enum DemoPage {
         onStatus: (transport, status) => {
           document.getElementById("transport").textContent = transport;
           document.getElementById("status").textContent = status;
-          // ?autopush=text pushes once connected (used by the automated browser test).
-          if (status === "connected" && params.get("autopush")) {
-            document.getElementById("text").value = params.get("autopush");
-            document.getElementById("push").requestSubmit();
-          }
+          if (status === "connected" && selftest) document.getElementById("push").requestSubmit();
         },
         onMessage: (op, body) => {
           const li = document.createElement("li");
           li.textContent = `op ${op}: ${body}`;
           document.getElementById("messages").appendChild(li);
-          // In the automated test, stop once our own push came back so the page goes idle.
-          if (params.get("autopush") === body) client.stop();
+          // In the self-test, stop once our own push came back so the page goes idle.
+          if (selftest && body === `selftest-${nonce}`) client.stop();
         },
       });
       client.connect();
@@ -54,9 +60,9 @@ enum DemoPage {
         const [type, id] = room.split("://");
         await fetch(`/goim/push/room?operation=1000&type=${encodeURIComponent(type)}&room=${encodeURIComponent(id)}`,
                     { method: "POST", body: document.getElementById("text").value });
-        // In the automated test, keep the page busy on the network briefly so the message can
-        // arrive before a headless browser's virtual clock ends the run.
-        if (params.get("autopush")) {
+        // In the self-test, keep the page busy on the network briefly so the message can arrive
+        // before a headless browser's virtual clock ends the run.
+        if (selftest) {
           for (let i = 0; i < 5 && !document.querySelector("#messages li"); i++) {
             await fetch("/goim/online/total");
             await new Promise((r) => setTimeout(r, 20));

@@ -1,0 +1,208 @@
+import Foundation
+import GRPCCore
+import HeraldApp
+import HeraldCore
+import HeraldProtocol
+import HeraldRPC
+import HeraldTesting
+import NIOCore
+import Testing
+
+/// The attack suite: each attempt is made against a real listener, and a good client counts what
+/// it receives meanwhile — the attack must be refused and the good stream must lose nothing.
+@Suite("end to end: trust boundaries", .serialized)
+struct TrustBoundaryTests {
+    // MARK: - Start-up refusals
+
+    @Test("a listener other machines can reach refuses to start without authentication, naming the key", arguments: [
+        ("[logic]\nlisten = \"0.0.0.0:0\"", "logic.listen"),
+        ("[logic]\nlisten = \":0\"", "logic.listen"),
+        ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"tcp://0.0.0.0:0\"", "queue.zeromq.bind"),
+        ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"tcp://*:0\"", "queue.zeromq.bind"),
+    ])
+    func wideListenersRefused(toml: String, key: String) throws {
+        let error = #expect(throws: ConfigError.self) {
+            let configuration = try HeraldConfiguration.parse(toml)
+            _ = try HeraldServer(configuration: configuration)
+        }
+        #expect(error?.key == key, "refused naming \(key): \(String(describing: error))")
+    }
+
+    @Test("the gRPC listener of a comet or logic refuses a wide address without [rpc] secret or insecure", arguments: ["comet", "logic"])
+    func wideRPCRefused(role: String) async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let base = """
+            [logic]
+            listen = "127.0.0.1:0"
+            [router]
+            plugin = "redis"
+            [router.redis]
+            addresses = ["\(redis.addresses[0])"]
+            [rpc]
+            listen = "0.0.0.0:0"
+
+            """
+        func make(_ extra: String) throws {
+            let configuration = try HeraldConfiguration.parse(base + extra)
+            if role == "comet" {
+                _ = try CometRoleServer(configuration: configuration, logger: .init(label: "test"))
+            } else {
+                _ = try LogicRoleServer(configuration: configuration, logger: .init(label: "test"))
+            }
+        }
+        let error = #expect(throws: ConfigError.self) { try make("") }
+        #expect(error?.key == "rpc.listen")
+        #expect(error?.message.contains("secret") == true, "says how to fix it: \(String(describing: error))")
+        // Either way of accepting it is taken.
+        try make("secret = \"0123456789abcdef0123456789abcdef\"\n")
+        try make("insecure = true\n")
+    }
+
+    @Test("config values that overflow or are too short are refused naming the key, not trapped", arguments: [
+        ("[comet]\nhandshake_timeout = \"99999999999999999999h\"", "comet.handshake_timeout"),
+        ("[comet]\nhandshake_timeout = \"1e30s\"", "comet.handshake_timeout"),
+        ("[rpc]\nsecret = \"short\"", "rpc.secret"),
+        ("[logic]\nallowed_origins = [\"app.example.com\"]", "logic.allowed_origins"),
+    ])
+    func overflowingValues(toml: String, key: String) {
+        let error = #expect(throws: ConfigError.self) { _ = try HeraldConfiguration.parse(toml) }
+        #expect(error?.key == key, "refused naming \(key): \(String(describing: error))")
+    }
+
+    // MARK: - The API port
+
+    @Test("/metrics needs its token, /demo is off unless configured, a cross-site push is refused and delivers nothing")
+    func apiPort() async throws {
+        let configuration = try HeraldConfiguration.parse(gatewayTOML(logic: "metrics_token = \"scrape-secret\"\nallowed_origins = [\"https://app.example.com\"]"))
+        let server = try HeraldServer(configuration: configuration, metricsText: { Array("herald_up 1\n".utf8) })
+        let task = Task { try await server.run() }
+        defer { task.cancel() }
+        let addresses = try await server.addresses()
+        let api = addresses.api!.port!
+        let tcp = addresses.transports["tcp"]!.first!.port!
+
+        let open = try await HTTP1Client.request(host: "127.0.0.1", port: api, method: .GET, path: "/metrics")
+        #expect(open.status == 401, "no token: refused")
+        let scraped = try await HTTP1Client.request(
+            host: "127.0.0.1", port: api, method: .GET, path: "/metrics", headers: [("Authorization", "Bearer scrape-secret")]
+        )
+        #expect(scraped.status == 200 && String(buffer: scraped.body).contains("herald_up 1"))
+        #expect(try await HTTP1Client.request(host: "127.0.0.1", port: api, method: .GET, path: "/demo").status == 404)
+
+        let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: tcp)
+        #expect(try await client.authenticate(AuthToken(mid: 1, key: "k1", roomID: "live://r", accepts: [1000])))
+        // A page elsewhere posts text/plain (a "simple" request, no preflight).
+        for origin in ["https://evil.example", "http://127.0.0.1:\(api + 1)", "null"] {
+            let forged = try await HTTP1Client.request(
+                host: "127.0.0.1", port: api, method: .POST, path: "/goim/push/room?operation=1000&type=live&room=r",
+                body: ByteBuffer(string: "forged"), headers: [("Origin", origin), ("Content-Type", "text/plain")]
+            )
+            #expect(forged.status == 403, "Origin \(origin) refused")
+        }
+        for (origin, text) in [(nil, "from a backend"), ("http://127.0.0.1:\(api)", "from the API's own page"), ("https://app.example.com", "from an allowed site")] {
+            let reply = try await HTTP1Client.request(
+                host: "127.0.0.1", port: api, method: .POST, path: "/goim/push/room?operation=1000&type=live&room=r",
+                body: ByteBuffer(string: text), headers: origin.map { [("Origin", $0)] } ?? []
+            )
+            #expect(reply.status == 200, "\(origin ?? "no Origin") accepted")
+        }
+        var received: [String] = []
+        while let packet = await client.inbox.next(timeout: .milliseconds(500)) { received.append(packet.text) }
+        #expect(received == ["from a backend", "from the API's own page", "from an allowed site"], "the forged pushes delivered nothing")
+        await client.close()
+        await server.shutdown()
+        _ = try? await task.value
+    }
+
+    @Test("a room named like the room-count report's own field does not corrupt the report")
+    func reservedRoomName() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let toml = gatewayTOML(extra: """
+            [router]
+            plugin = "redis"
+            [router.redis]
+            addresses = ["\(redis.addresses[0])"]
+            """)
+        try await withGateway(toml) { g in
+            let odd = try await g.client(.tcp, AuthToken(mid: 1, key: "odd", roomID: "_updated", accepts: [1000]))
+            let plain = try await g.client(.tcp, AuthToken(mid: 2, key: "plain", roomID: "live://1", accepts: [1000]))
+            let counted = await eventually {
+                (try? await g.http.get("/goim/online/top?type=live&limit=5"))?.data == #"[{"count":1,"room_id":"1"}]"#
+            }
+            #expect(counted, "the report with a room named _updated is still read")
+            for c in [odd, plain] { await c.close() }
+        }
+    }
+
+    // MARK: - The gRPC ports between roles
+
+    @Test("with [rpc] secret, calls to the comet and logic ports without it or with a wrong one are refused and deliver nothing; the deployment keeps delivering")
+    func rpcSecret() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let secret = "4f1c0e7d9a2b4c6e8f0a1b3c5d7e9f11"
+        var layout = ClusterTests.Layout(redis: redis.addresses)
+        layout.secret = secret
+        let b = layout.base
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { logic.stop() }
+        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
+        defer { job.stop() }
+        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+            await ClusterTests.registered(logic).contains("comet-a")
+        })
+        defer { comet.stop() }
+
+        // The comet authenticates its client through logic's gRPC port: the secret is accepted.
+        let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await client.authenticate(AuthToken(mid: 1, key: "good", roomID: "live://good", accepts: [1000])))
+        // The job reaches the comet: room pushes through the API arrive.
+        var warm = false
+        for i in 0..<40 where !warm {
+            _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "warm-\(i)")
+            warm = await client.inbox.next(timeout: .milliseconds(250)) != nil
+        }
+        try #require(warm, "the deployment delivers with the secret")
+        while await client.inbox.next(timeout: .milliseconds(300)) != nil {}
+
+        let policy = RPCCallPolicy(timeout: .seconds(2), attempts: 1)
+        let cometAddress = "127.0.0.1:\(b + 9)"
+        let attack = PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "attack")))
+        for credentials in [RPCCredentials.none, RPCCredentials(secret: "not-the-secret-but-long-enough")] {
+            let intruder = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: credentials)
+            for attempt in 0..<3 {
+                do {
+                    switch attempt {
+                    case 0: try await intruder.broadcastRoom("live://good", unit: attack)
+                    case 1: try await intruder.push(keys: ["good"], operation: 1000, unit: attack)
+                    default: try await intruder.broadcast(operation: 1000, unit: attack, speed: 0)
+                    }
+                    Issue.record("comet call \(attempt) without the secret was accepted")
+                } catch let error as RPCError {
+                    #expect(error.code == .permissionDenied, "comet call \(attempt): \(error)")
+                }
+            }
+            await intruder.close()
+            let forger = try LogicRPCClient(addresses: ["127.0.0.1:\(layout.logicRPC)"], policy: policy, credentials: credentials)
+            do {
+                _ = try await forger.connect(server: "comet-a", cookie: "", token: Array(#"{"mid":2,"key":"forged","room_id":"live://good"}"#.utf8))
+                Issue.record("logic accepted a Connect without the secret")
+            } catch let error as RPCError {
+                #expect(error.code == .permissionDenied, "logic Connect: \(error)")
+            }
+            await forger.close()
+        }
+
+        // The right secret is the only difference: the same call is accepted.
+        let insider = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: RPCCredentials(secret: secret))
+        try await insider.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
+        await insider.close()
+        _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "after")
+        var received: [String] = []
+        while let packet = await client.inbox.next(timeout: .milliseconds(800)) { received.append(packet.text) }
+        #expect(received == ["insider", "after"], "nothing of the refused calls arrived, the good stream did")
+        await client.close()
+    }
+}
