@@ -20,6 +20,9 @@ public final class CometMetrics: Sendable {
     private let authFailedCounter = Counter(label: "herald_auth_total", dimensions: [("result", "failed")])
     private let deliveredCounter = Counter(label: "herald_push_delivered_total")
     private let droppedCounter = Counter(label: "herald_push_dropped_total", dimensions: [("reason", "slow_consumer")])
+    /// Op 12 / op 14 requests for a room or operation the connection's token does not grant.
+    let roomRefused = Counter(label: "herald_client_requests_refused_total", dimensions: [("reason", "room_not_granted")])
+    let operationRefused = Counter(label: "herald_client_requests_refused_total", dimensions: [("reason", "operation_not_granted")])
 
     public init() {}
 

@@ -21,6 +21,8 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private(set) var room = ""
     private var ip: String?
     private var acceptedOps: Set<Int32> = []
+    /// What ops 12 and 14 may change (jwt and http auth); nil: anything, as in goim.
+    private var grants: ClientGrants?
     private var heartbeat: Duration = .seconds(480)
     private var replaced = false
     private var buffered: [Packet] = []
@@ -173,6 +175,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         key = reply.key
         mid = reply.mid
         acceptedOps = Set(reply.accepts)
+        grants = reply.grants
         heartbeat = reply.heartbeat
         comet.metrics.authSucceeded()
         comet.metrics.connectionOpened()
@@ -213,7 +216,11 @@ final class CometSession: ClientSession, @unchecked Sendable {
         case .changeRoom:
             let newRoom = String(buffer: packet.body)
             var replyBody = packet.body
-            if newRoom != room {
+            if let grants, !grants.allows(room: newRoom) {
+                // Not granted by the token: stay; the reply names the room the connection is in.
+                comet.metrics.roomRefused.increment()
+                replyBody = comet.allocator.buffer(string: room)
+            } else if newRoom != room {
                 let previous = room
                 if !previous.isEmpty {
                     shard.leave(self, room: previous)
@@ -229,8 +236,16 @@ final class CometSession: ClientSession, @unchecked Sendable {
             }
             link.send(framing.frame(packet.reply(.changeRoomReply, body: replyBody), allocator: comet.allocator))
         case .sub:
-            acceptedOps.formUnion(Self.parseOperations(packet.body))
-            link.send(framing.frame(packet.reply(.subReply, body: packet.body), allocator: comet.allocator))
+            var operations = Self.parseOperations(packet.body)
+            var replyBody = packet.body
+            if let grants, !operations.allSatisfy(grants.allows(operation:)) {
+                // Only what the token grants is added; the reply lists what was.
+                comet.metrics.operationRefused.increment()
+                operations = operations.filter(grants.allows(operation:))
+                replyBody = comet.allocator.buffer(string: operations.map(String.init).joined(separator: ","))
+            }
+            acceptedOps.formUnion(operations)
+            link.send(framing.frame(packet.reply(.subReply, body: replyBody), allocator: comet.allocator))
         case .unsub:
             acceptedOps.subtract(Self.parseOperations(packet.body))
             link.send(framing.frame(packet.reply(.unsubReply, body: packet.body), allocator: comet.allocator))

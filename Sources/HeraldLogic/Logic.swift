@@ -57,17 +57,19 @@ public final class Logic: LocalLogicService {
     // MARK: LogicService (called by comets)
 
     public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
-        let parsed = try await verifier.verify(token)
+        let verified = try await verifier.verify(token)
+        let parsed = verified.identity
         let key = Self.key(for: parsed)
         try await router.addMapping(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
-        return reply(parsed, key: key)
+        return reply(verified, key: key)
     }
 
     public func connectNow(server: String, cookie: String, token: [UInt8]) throws -> ConnectReply? {
-        guard let local = router as? any LocalSessionRouter, let parsed = try verifier.verifyNow(token) else { return nil }
+        guard let local = router as? any LocalSessionRouter, let verified = try verifier.verifyNow(token) else { return nil }
+        let parsed = verified.identity
         let key = Self.key(for: parsed)
         local.addMappingNow(SessionMapping(mid: parsed.mid, key: key, server: server, platform: parsed.platform))
-        return reply(parsed, key: key)
+        return reply(verified, key: key)
     }
 
     public func disconnectNow(mid: Int64, key: String, server: String) -> Bool? {
@@ -80,14 +82,16 @@ public final class Logic: LocalLogicService {
         token.key.isEmpty ? UUID().uuidString.lowercased() : token.key
     }
 
-    private func reply(_ parsed: AuthToken, key: String) -> ConnectReply {
-        ConnectReply(
+    private func reply(_ verified: VerifiedClient, key: String) -> ConnectReply {
+        let parsed = verified.identity
+        return ConnectReply(
             mid: parsed.mid,
             key: key,
             roomID: parsed.roomID,
             platform: parsed.platform,
             accepts: parsed.accepts,
-            heartbeat: configuration.connectionTimeout
+            heartbeat: configuration.connectionTimeout,
+            grants: verified.grants
         )
     }
 

@@ -47,7 +47,8 @@ public final class LogicRPCClient: LogicService {
             roomID: reply.roomID,
             platform: reply.heraldPlatform,
             accepts: reply.accepts,
-            heartbeat: .nanoseconds(reply.heartbeat)
+            heartbeat: .nanoseconds(reply.heartbeat),
+            grants: reply.heraldGranted ? ClientGrants(rooms: reply.heraldRooms, operations: reply.heraldOperations) : nil
         )
     }
 

@@ -39,6 +39,11 @@ public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
         out.accepts = reply.accepts
         out.heartbeat = Int64(reply.heartbeat.nanoseconds)
         out.heraldPlatform = reply.platform
+        if let grants = reply.grants {
+            out.heraldGranted = true
+            out.heraldRooms = grants.rooms
+            out.heraldOperations = grants.operations.sorted()
+        }
         return out
     }
 

@@ -17,6 +17,8 @@ struct ClusterTests {
         /// `[rpc] secret` of every role, when set.
         var secret: String? = nil
         var secretTOML: String { secret.map { "secret = \"\($0)\"" } ?? "" }
+        /// Lines added to logic's configuration (after its `[logic]` section's listen line).
+        var logicExtra = ""
         var logicRPC: Int { base + 49 }
         var zeromq: String { "tcp://127.0.0.1:\(base + 60)" }
 
@@ -67,6 +69,7 @@ struct ClusterTests {
             level = "error"
             [logic]
             listen = "127.0.0.1:\(b + 11)"
+            \(logicExtra)
             [rpc]
             listen = "127.0.0.1:\(logicRPC)"
             \(secretTOML)

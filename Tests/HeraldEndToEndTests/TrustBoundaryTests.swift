@@ -5,6 +5,7 @@ import HeraldCore
 import HeraldProtocol
 import HeraldRPC
 import HeraldTesting
+import JWTKit
 import NIOCore
 import Testing
 
@@ -136,15 +137,104 @@ struct TrustBoundaryTests {
         }
     }
 
+    // MARK: - Identity from verified claims
+
+    struct Claims: JWTPayload {
+        var exp = ExpirationClaim(value: Date().addingTimeInterval(600))
+        var nbf: NotBeforeClaim?
+        var aud: AudienceClaim? = "herald"
+        var mid: Int64
+        var key: String?
+        var room_id: String?
+        var accepts: [Int32]? = [1000]
+        var rooms: [String]?
+        var operations: [Int32]?
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    static func sign(_ claims: Claims) async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: SecurityTests.secret), digestAlgorithm: .sha256)
+        return try await keys.sign(claims)
+    }
+
+    static func jwtClient(_ g: Gateway, _ body: String) async throws -> (ok: Bool, client: any GoimClient) {
+        let c = try await g.tcp()
+        try await c.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
+        return (await c.inbox.next(timeout: .seconds(5))?.operation == .authReply, c)
+    }
+
+    @Test("jwt: the key, rooms and operations come from the claims; op 12 and op 14 cannot leave what they grant; aud and nbf are checked")
+    func claimsOnly() async throws {
+        let toml = gatewayTOML(logic: "[logic.auth]\nmode = \"jwt\"\njwt_secret = \"\(SecurityTests.secret)\"\njwt_audience = \"herald\"")
+        try await withGateway(toml) { g in
+            let victim = try await Self.jwtClient(g, try await Self.sign(Claims(mid: 20, key: "victim-key", room_id: "live://v")))
+            #expect(victim.ok)
+            // The attacker's token is valid, but the body's key, accepts and platform are not read.
+            let token = try await Self.sign(Claims(mid: 10, room_id: "live://a", rooms: ["live://a", "chat://*"], operations: [1001]))
+            let attacker = try await Self.jwtClient(g, #"{"token":"\#(token)","key":"victim-key","accepts":[2000],"platform":"web"}"#)
+            #expect(attacker.ok)
+            let a = attacker.client
+
+            #expect(try await g.http.post("/goim/push/keys?operation=1000&keys=victim-key", body: "for the victim").code == 0)
+            #expect(await victim.client.inbox.next()?.text == "for the victim", "the victim kept its key")
+
+            // op 12: a room outside the grants is refused (the reply names the room it is in).
+            #expect(try await a.request(.changeRoom, "live://v").map { String(buffer: $0.body) } == "live://a")
+            #expect(try await a.request(.changeRoom, "chat://42").map { String(buffer: $0.body) } == "chat://42")
+            // op 14: only granted operations are added (the reply lists them).
+            #expect(try await a.request(.sub, "1001,2000").map { String(buffer: $0.body) } == "1001")
+
+            for (path, text) in [
+                ("/goim/push/room?operation=1000&type=live&room=v", "victim's room"),
+                ("/goim/push/mids?operation=2000&mids=10", "op 2000"),
+                ("/goim/push/room?operation=1000&type=chat&room=42", "granted room"),
+                ("/goim/push/mids?operation=1001&mids=10", "op 1001"),
+            ] {
+                #expect(try await g.http.post(path, body: text).code == 0)
+            }
+            var received: [String] = []
+            while let packet = await a.inbox.next(timeout: .milliseconds(500)) { received.append(packet.text) }
+            #expect(received == ["granted room", "op 1001"], "the attacker got only what its token grants")
+            #expect(await victim.client.inbox.next(timeout: .milliseconds(200))?.text == "victim's room")
+
+            var future = Claims(mid: 11)
+            future.nbf = NotBeforeClaim(value: Date().addingTimeInterval(600))
+            var otherAudience = Claims(mid: 12)
+            otherAudience.aud = "another-service"
+            var noAudience = Claims(mid: 13)
+            noAudience.aud = nil
+            for (what, claims) in [("nbf in the future", future), ("another audience", otherAudience), ("no audience", noAudience)] {
+                let r = try await Self.jwtClient(g, try await Self.sign(claims))
+                #expect(!r.ok, "\(what) must be refused")
+                await r.client.close()
+            }
+            for c in [victim.client, a] { await c.close() }
+        }
+    }
+
+    @Test("goim's plain-token mode keeps goim's behaviour: op 12 and op 14 change anything")
+    func plainTokens() async throws {
+        try await withGateway { g in
+            let c = try await g.client(.tcp, AuthToken(mid: 1, key: "plain", roomID: "live://1", accepts: [1000]))
+            #expect(try await c.request(.changeRoom, "live://2").map { String(buffer: $0.body) } == "live://2")
+            #expect(try await c.request(.sub, "2000").map { String(buffer: $0.body) } == "2000")
+            _ = try await g.http.post("/goim/push/room?operation=2000&type=live&room=2", body: "anything")
+            #expect(await c.inbox.next()?.text == "anything")
+            await c.close()
+        }
+    }
+
     // MARK: - The gRPC ports between roles
 
-    @Test("with [rpc] secret, calls to the comet and logic ports without it or with a wrong one are refused and deliver nothing; the deployment keeps delivering")
+    @Test("with [rpc] secret, calls to the comet and logic ports without it or with a wrong one are refused and deliver nothing; the deployment keeps delivering, and a token's grants cross the gRPC hop")
     func rpcSecret() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
         let secret = "4f1c0e7d9a2b4c6e8f0a1b3c5d7e9f11"
         var layout = ClusterTests.Layout(redis: redis.addresses)
         layout.secret = secret
+        layout.logicExtra = "[logic.auth]\nmode = \"jwt\"\njwt_secret = \"\(SecurityTests.secret)\"\njwt_audience = \"herald\""
         let b = layout.base
         let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
         defer { logic.stop() }
@@ -157,7 +247,11 @@ struct TrustBoundaryTests {
 
         // The comet authenticates its client through logic's gRPC port: the secret is accepted.
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
-        #expect(try await client.authenticate(AuthToken(mid: 1, key: "good", roomID: "live://good", accepts: [1000])))
+        let token = try await Self.sign(Claims(mid: 1, key: "good", room_id: "live://good", rooms: ["live://good"]))
+        try await client.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: token)))
+        #expect(await client.inbox.next(timeout: .seconds(5))?.operation == .authReply)
+        // The grants came back from logic over gRPC: a room outside them is refused.
+        #expect(try await client.request(.changeRoom, "live://other").map { String(buffer: $0.body) } == "live://good")
         // The job reaches the comet: room pushes through the API arrive.
         var warm = false
         for i in 0..<40 where !warm {

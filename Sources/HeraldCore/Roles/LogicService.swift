@@ -9,14 +9,17 @@ public struct ConnectReply: Sendable, Hashable {
     public var accepts: [Int32]
     /// How long the comet waits for a client heartbeat before closing the connection.
     public var heartbeat: Duration
+    /// What ops 12 and 14 may change; nil: anything (goim's plain tokens).
+    public var grants: ClientGrants?
 
-    public init(mid: Int64, key: String, roomID: String, platform: String = "", accepts: [Int32], heartbeat: Duration) {
+    public init(mid: Int64, key: String, roomID: String, platform: String = "", accepts: [Int32], heartbeat: Duration, grants: ClientGrants? = nil) {
         self.mid = mid
         self.key = key
         self.roomID = roomID
         self.platform = platform
         self.accepts = accepts
         self.heartbeat = heartbeat
+        self.grants = grants
     }
 }
 

@@ -8,6 +8,8 @@ public struct AuthConfiguration: Sendable {
     public var jwtSecret: String?
     public var jwtPublicKeyFile: String?
     public var jwtIssuer: String?
+    /// When set, a token's `aud` claim must include it.
+    public var jwtAudience: String?
     /// `http` mode: the backend URL, how long to wait for it, and the Authorization header sent to it.
     public var httpURL: String?
     public var httpTimeout: Duration = .seconds(2)
@@ -24,6 +26,7 @@ public struct AuthConfiguration: Sendable {
         jwtSecret = try table.string("jwt_secret")
         jwtPublicKeyFile = try table.string("jwt_public_key_file")
         jwtIssuer = try table.string("jwt_issuer")
+        jwtAudience = try table.string("jwt_audience").flatMap { $0.isEmpty ? nil : $0 }
         httpURL = try table.string("http_url")
         httpTimeout = try table.duration("http_timeout", default: httpTimeout)
         httpAuthorization = try table.string("http_authorization")

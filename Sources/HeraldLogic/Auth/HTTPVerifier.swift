@@ -8,7 +8,9 @@ import NIOHTTP1
 
 /// `http`: the op-7 body is POSTed as-is to a backend (`http_url`), which decides. HTTP 200 with
 /// `{"mid": 123, "room_id": "live://1", "platform": "web", "accepts": [1000], "key": "..."}`
-/// admits the connection with that identity (`mid` required, the rest optional); any other status
+/// admits the connection with that identity (`mid` required, the rest optional). What the client
+/// may change afterwards comes from the answer too: `rooms` (patterns op 12 may enter; default the
+/// `room_id` only) and `operations` (what op 14 may add; default `accepts`). Any other status
 /// refuses it. A backend that cannot be reached within `http_timeout` refuses it too (fail closed),
 /// and every failure is counted in `herald_auth_backend_errors_total{reason=...}`.
 public final class HTTPVerifier: TokenVerifier {
@@ -25,6 +27,8 @@ public final class HTTPVerifier: TokenVerifier {
         var room_id: String?
         var platform: String?
         var accepts: [Int32]?
+        var rooms: [String]?
+        var operations: [Int32]?
     }
 
     public init(configuration: AuthConfiguration) throws(ConfigError) {
@@ -37,9 +41,9 @@ public final class HTTPVerifier: TokenVerifier {
         self.client = .shared
     }
 
-    public func verifyNow(_ body: [UInt8]) throws -> AuthToken? { nil }
+    public func verifyNow(_ body: [UInt8]) throws -> VerifiedClient? { nil }
 
-    public func verify(_ body: [UInt8]) async throws -> AuthToken {
+    public func verify(_ body: [UInt8]) async throws -> VerifiedClient {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: body.first == UInt8(ascii: "{") ? "application/json" : "text/plain")
@@ -69,13 +73,14 @@ public final class HTTPVerifier: TokenVerifier {
             Self.failed("bad_answer")
             throw AuthError("http: the auth backend's answer names no user (mid \(answer.mid))")
         }
-        return AuthToken(
+        let identity = AuthToken(
             mid: answer.mid,
             key: answer.key ?? "",
             roomID: answer.room_id ?? "",
             platform: answer.platform ?? "",
             accepts: answer.accepts ?? []
         )
+        return VerifiedClient(identity: identity, grants: ClientGrants(identity, rooms: answer.rooms, operations: answer.operations))
     }
 
     private static func failed(_ reason: String) {

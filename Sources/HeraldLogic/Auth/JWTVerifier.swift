@@ -4,14 +4,18 @@ public import HeraldProtocol
 import JWTKit
 
 /// `jwt`: the op-7 body is a JSON Web Token (HS256 with a shared secret, or RS256 with a public
-/// key), or goim's JSON with the token in `"token"`. The identity — `mid` (or a numeric `sub`),
-/// `room_id`, `platform`, `accepts`, `key` — comes from the verified claims; a client cannot choose
-/// another user or room. `accepts`, `platform` and `key` may come from the JSON body when the token
-/// does not carry them. `exp` is required.
+/// key), or goim's JSON with the token in `"token"` (its other fields are ignored). The identity —
+/// `mid` (or a numeric `sub`), `room_id`, `platform`, `accepts`, `key` — comes from the verified
+/// claims only; without a `key` claim the server assigns one, so a client can choose neither
+/// another user, nor a room, nor another connection's key. What it may change afterwards comes
+/// from the claims too: `rooms` (patterns op 12 may enter; default the `room_id` only) and
+/// `operations` (what op 14 may add; default `accepts`). `exp` is required; `nbf` is checked when
+/// present, `iss` and `aud` when `jwt_issuer` / `jwt_audience` are configured.
 public final class JWTVerifier: TokenVerifier {
     public var name: String { "jwt" }
     private let keys: Task<JWTKeyCollection, Never>
     private let issuer: String?
+    private let audience: String?
 
     struct Claims: JWTPayload {
         var exp: ExpirationClaim
@@ -22,18 +26,21 @@ public final class JWTVerifier: TokenVerifier {
         var platform: String?
         var accepts: [Int32]?
         var key: String?
+        var rooms: [String]?
+        var operations: [Int32]?
+        var nbf: NotBeforeClaim?
+        var aud: AudienceClaim?
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
+            try nbf?.verifyNotBefore()
         }
     }
 
-    /// The JSON form of the op-7 body in jwt mode.
+    /// The JSON form of the op-7 body in jwt mode (goim's clients send their JSON token; only
+    /// `"token"` is read).
     struct Body: Decodable {
         var token: String
-        var key: String?
-        var platform: String?
-        var accepts: [Int32]?
     }
 
     /// Reads and checks the key now (a bad key fails start-up, naming the key).
@@ -67,20 +74,19 @@ public final class JWTVerifier: TokenVerifier {
             return keys
         }
         self.issuer = configuration.jwtIssuer
+        self.audience = configuration.jwtAudience
     }
 
-    public func verifyNow(_ body: [UInt8]) throws -> AuthToken? { nil }
+    public func verifyNow(_ body: [UInt8]) throws -> VerifiedClient? { nil }
 
-    public func verify(_ body: [UInt8]) async throws -> AuthToken {
+    public func verify(_ body: [UInt8]) async throws -> VerifiedClient {
         var token = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        var extra: Body?
         if token.hasPrefix("{") {
             do {
-                extra = try JSONDecoder().decode(Body.self, from: Data(body))
+                token = try JSONDecoder().decode(Body.self, from: Data(body)).token
             } catch {
                 throw AuthError("jwt: the body is JSON without a \"token\" string")
             }
-            token = extra!.token
         }
         let claims: Claims
         do {
@@ -93,15 +99,15 @@ public final class JWTVerifier: TokenVerifier {
         if let issuer, claims.iss?.value != issuer {
             throw AuthError("jwt: issuer \(claims.iss?.value ?? "none") is not \(issuer)")
         }
+        if let audience {
+            guard let aud = claims.aud, (try? aud.verifyIntendedAudience(includes: audience)) != nil else {
+                throw AuthError("jwt: audience \(claims.aud?.value.joined(separator: ",") ?? "none") does not include \(audience)")
+            }
+        }
         guard let mid = claims.mid ?? claims.sub.flatMap({ Int64($0.value) }), mid > 0 else {
             throw AuthError("jwt: the token names no user (a positive \"mid\" or numeric \"sub\" claim)")
         }
-        return AuthToken(
-            mid: mid,
-            key: claims.key ?? extra?.key ?? "",
-            roomID: claims.room_id ?? "",
-            platform: claims.platform ?? extra?.platform ?? "",
-            accepts: claims.accepts ?? extra?.accepts ?? []
-        )
+        let identity = AuthToken(mid: mid, key: claims.key ?? "", roomID: claims.room_id ?? "", platform: claims.platform ?? "", accepts: claims.accepts ?? [])
+        return VerifiedClient(identity: identity, grants: ClientGrants(identity, rooms: claims.rooms, operations: claims.operations))
     }
 }

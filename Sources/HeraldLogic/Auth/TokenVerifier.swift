@@ -6,8 +6,20 @@ public import HeraldProtocol
 public protocol TokenVerifier: Sendable {
     var name: String { get }
     /// Verifies without suspending when it can (no I/O); nil means "use ``verify(_:)``".
-    func verifyNow(_ body: [UInt8]) throws -> AuthToken?
-    func verify(_ body: [UInt8]) async throws -> AuthToken
+    func verifyNow(_ body: [UInt8]) throws -> VerifiedClient?
+    func verify(_ body: [UInt8]) async throws -> VerifiedClient
+}
+
+/// Who a verified token says the client is, and what it may change afterwards.
+public struct VerifiedClient: Sendable, Hashable {
+    public var identity: AuthToken
+    /// Rooms op 12 may enter and operations op 14 may add; nil lets the client choose (goim).
+    public var grants: ClientGrants?
+
+    public init(identity: AuthToken, grants: ClientGrants?) {
+        self.identity = identity
+        self.grants = grants
+    }
 }
 
 /// `none`: goim's behaviour — the JSON token is trusted as sent. For development and for
@@ -16,13 +28,13 @@ public struct TrustingVerifier: TokenVerifier {
     public var name: String { "none" }
     public init() {}
 
-    public func verifyNow(_ body: [UInt8]) throws -> AuthToken? {
+    public func verifyNow(_ body: [UInt8]) throws -> VerifiedClient? {
         do {
-            return try AuthToken.parse(body)
+            return VerifiedClient(identity: try AuthToken.parse(body), grants: nil)
         } catch {
             throw AuthError(error.description)
         }
     }
 
-    public func verify(_ body: [UInt8]) async throws -> AuthToken { try verifyNow(body)! }
+    public func verify(_ body: [UInt8]) async throws -> VerifiedClient { try verifyNow(body)! }
 }

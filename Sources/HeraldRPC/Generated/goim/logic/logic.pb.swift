@@ -63,6 +63,14 @@ public nonisolated struct Goim_Logic_ConnectReply: Sendable {
   /// Herald's addition, ignored by goim comets: the client's platform from its token.
   public var heraldPlatform: String = String()
 
+  /// Herald's additions: what a verified token lets ops 12 and 14 change. Set only in logic's
+  /// jwt and http modes; without herald_granted the client may change anything (goim).
+  public var heraldGranted: Bool = false
+
+  public var heraldRooms: [String] = []
+
+  public var heraldOperations: [Int32] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -294,7 +302,7 @@ nonisolated extension Goim_Logic_ConnectReq: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Goim_Logic_ConnectReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConnectReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mid\0\u{1}key\0\u{1}roomID\0\u{1}accepts\0\u{1}heartbeat\0\u{4}_\u{1}herald_platform\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mid\0\u{1}key\0\u{1}roomID\0\u{1}accepts\0\u{1}heartbeat\0\u{4}_\u{1}herald_platform\0\u{3}herald_granted\0\u{3}herald_rooms\0\u{3}herald_operations\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -308,6 +316,9 @@ nonisolated extension Goim_Logic_ConnectReply: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeRepeatedInt32Field(value: &self.accepts) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.heartbeat) }()
       case 100: try { try decoder.decodeSingularStringField(value: &self.heraldPlatform) }()
+      case 101: try { try decoder.decodeSingularBoolField(value: &self.heraldGranted) }()
+      case 102: try { try decoder.decodeRepeatedStringField(value: &self.heraldRooms) }()
+      case 103: try { try decoder.decodeRepeatedInt32Field(value: &self.heraldOperations) }()
       default: break
       }
     }
@@ -332,6 +343,15 @@ nonisolated extension Goim_Logic_ConnectReply: SwiftProtobuf.Message, SwiftProto
     if !self.heraldPlatform.isEmpty {
       try visitor.visitSingularStringField(value: self.heraldPlatform, fieldNumber: 100)
     }
+    if self.heraldGranted != false {
+      try visitor.visitSingularBoolField(value: self.heraldGranted, fieldNumber: 101)
+    }
+    if !self.heraldRooms.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.heraldRooms, fieldNumber: 102)
+    }
+    if !self.heraldOperations.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.heraldOperations, fieldNumber: 103)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -342,6 +362,9 @@ nonisolated extension Goim_Logic_ConnectReply: SwiftProtobuf.Message, SwiftProto
     if lhs.accepts != rhs.accepts {return false}
     if lhs.heartbeat != rhs.heartbeat {return false}
     if lhs.heraldPlatform != rhs.heraldPlatform {return false}
+    if lhs.heraldGranted != rhs.heraldGranted {return false}
+    if lhs.heraldRooms != rhs.heraldRooms {return false}
+    if lhs.heraldOperations != rhs.heraldOperations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
