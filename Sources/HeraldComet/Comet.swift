@@ -88,6 +88,10 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         return session
     }
 
+    public func admitSocket(ip: String?) -> CloseReason? { admission.admitPending(ip) }
+
+    public func releaseSocket(ip: String?) { admission.releasePending(ip) }
+
     public func recordRejected(transport: String, reason: CloseReason) {
         metrics.recordClose(reason, logger: logger)
     }
@@ -221,12 +225,14 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         }
     }
 
-    func logicReceive(mid: Int64, packet: Packet) {
+    /// Forwards an upstream message to logic; `done` runs once the call ended.
+    func logicReceive(mid: Int64, packet: Packet, done: @escaping @Sendable () -> Void) {
         let logic = self.logic, logger = self.logger
         Task {
             do { try await logic.receive(mid: mid, packet: packet) } catch {
                 logger.debug("logic receive failed", metadata: ["error": "\(error)"])
             }
+            done()
         }
     }
 

@@ -46,6 +46,13 @@ public struct CometConfiguration: Sendable {
     public var dedupWindow = 1 << 20
     /// Message origins (logic processes) remembered at once; the one seen least recently is forgotten.
     public var dedupOrigins = 64
+    /// Packets per second one connection may send on average (0 = no limit), and the burst it may
+    /// send at once; a client over it is closed (`packet_rate_exceeded`).
+    public var packetRate = 100
+    public var packetBurst = 200
+    /// Upstream messages (ops without a meaning in the protocol) of one connection on their way to
+    /// logic at once; more are dropped and counted (`herald_client_requests_refused_total{reason="upstream_busy"}`).
+    public var maxUpstreamInFlight = 16
 
     public init(serverID: String) {
         self.serverID = serverID
@@ -66,6 +73,8 @@ public struct CometConfiguration: Sendable {
         limits.maxBodySize = try table.int("max_body_size", default: limits.maxBodySize, in: 16...(16 << 20))
         limits.outboundHighWater = try table.int("outbound_buffer_bytes", default: limits.outboundHighWater, in: 1024...(1 << 30))
         limits.outboundLowWater = limits.outboundHighWater / 4
+        limits.requestTimeout = try table.duration("request_timeout", default: limits.requestTimeout)
+        guard limits.requestTimeout > .zero else { throw ConfigError(key: table.keyPath("request_timeout"), message: "must be positive") }
         maxPacketsBeforeAuth = try table.int("max_packets_before_auth", default: maxPacketsBeforeAuth, in: 0...1024)
         maxConnections = try table.int("max_connections", default: maxConnections, in: 0...100_000_000)
         maxConnectionsPerIP = try table.int("max_connections_per_ip", default: maxConnectionsPerIP, in: 0...100_000_000)
@@ -78,6 +87,9 @@ public struct CometConfiguration: Sendable {
         publicAddresses = try table.stringArray("public_addresses", default: publicAddresses)
         dedupWindow = try table.int("dedup_window", default: dedupWindow, in: 1024...(1 << 30))
         dedupOrigins = try table.int("dedup_origins", default: dedupOrigins, in: 1...100_000)
+        packetRate = try table.int("packet_rate", default: packetRate, in: 0...1_000_000)
+        packetBurst = try table.int("packet_burst", default: packetBurst, in: 1...1_000_000)
+        maxUpstreamInFlight = try table.int("max_upstream_in_flight", default: maxUpstreamInFlight, in: 1...10_000)
         guard timerTick > .zero else { throw ConfigError(key: table.keyPath("timer_tick"), message: "must be positive") }
         guard logicHeartbeatMin <= logicHeartbeatMax else {
             throw ConfigError(key: table.keyPath("logic_heartbeat_min"), message: "must not exceed logic_heartbeat_max")

@@ -23,6 +23,7 @@ public final class CometMetrics: Sendable {
     /// Op 12 / op 14 requests for a room or operation the connection's token does not grant.
     let roomRefused = Counter(label: "herald_client_requests_refused_total", dimensions: [("reason", "room_not_granted")])
     let operationRefused = Counter(label: "herald_client_requests_refused_total", dimensions: [("reason", "operation_not_granted")])
+    let upstreamBusy = Counter(label: "herald_client_requests_refused_total", dimensions: [("reason", "upstream_busy")])
 
     public init() {}
 

@@ -26,6 +26,8 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private var heartbeat: Duration = .seconds(480)
     private var replaced = false
     private var buffered: [Packet] = []
+    private var budget: PacketBudget
+    private var upstreamInFlight = 0
     private var nextLogicHeartbeat: NIODeadline = .distantFuture
     var deadline: NIODeadline
     var shardIndex = -1
@@ -37,6 +39,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         self.link = link
         self.framing = link.framing
         self.machine = ConnectionStateMachine(maxBufferedPackets: comet.configuration.maxPacketsBeforeAuth)
+        self.budget = PacketBudget(rate: comet.configuration.packetRate, burst: comet.configuration.packetBurst)
         self.deadline = .now() + .nanoseconds(comet.configuration.handshakeTimeout.nanoseconds)
     }
 
@@ -47,6 +50,10 @@ final class CometSession: ClientSession, @unchecked Sendable {
     // MARK: ClientSession
 
     func receive(_ packet: Packet) {
+        guard budget.take() else {
+            link?.close(.packetRateExceeded)
+            return
+        }
         switch machine.packetReceived(packet.operation) {
         case .authenticate: authenticate(packet)
         case .buffer: buffered.append(packet)
@@ -253,7 +260,15 @@ final class CometSession: ClientSession, @unchecked Sendable {
             // Already authenticated: answer as goim does for other ops.
             link.send(framing.frame(packet.reply(.authReply), allocator: comet.allocator))
         default:
-            comet.logicReceive(mid: mid, packet: packet)
+            if upstreamInFlight < comet.configuration.maxUpstreamInFlight {
+                upstreamInFlight += 1
+                let loopBound = NIOLoopBound(self, eventLoop: shard.eventLoop)
+                comet.logicReceive(mid: mid, packet: packet) {
+                    loopBound.eventLoop.execute { loopBound.value.upstreamInFlight -= 1 }
+                }
+            } else {
+                comet.metrics.upstreamBusy.increment()
+            }
             link.send(framing.frame(packet.reply(packet.operation), allocator: comet.allocator))
         }
     }

@@ -4,12 +4,18 @@ import NIOConcurrencyHelpers
 /// Admits new connections under the process-wide and per-IP limits (`max_connections`,
 /// `max_connections_per_ip`). Counted from the moment a socket is opened, before auth, so a flood
 /// of unauthenticated sockets is bounded too.
+///
+/// Sockets of HTTP-based transports that have not sent their first request yet ("pending", see
+/// `PendingRequestGuard`) count against `max_connections` with the sessions, and per IP on their
+/// own: one address may hold `max_connections_per_ip` sessions and as many pending sockets, so a
+/// slow-loris client cannot crowd out the sessions of its own address, nor they its new sockets.
 final class ConnectionAdmission: Sendable {
     private struct State {
         var maxTotal: Int
         var maxPerIP: Int
         var total = 0
         var perIP: [String: Int] = [:]
+        var pendingPerIP: [String: Int] = [:]
     }
 
     private let state: NIOLockedValueBox<State>
@@ -37,6 +43,28 @@ final class ConnectionAdmission: Sendable {
             s.total += 1
             if let ip { s.perIP[ip, default: 0] += 1 }
             return nil
+        }
+    }
+
+    /// Takes a slot for a pending socket from `ip`, or says which limit refuses it.
+    func admitPending(_ ip: String?) -> CloseReason? {
+        state.withLockedValue { s in
+            if s.maxTotal > 0 && s.total >= s.maxTotal { return Self.tooMany }
+            if s.maxPerIP > 0, let ip, s.pendingPerIP[ip, default: 0] >= s.maxPerIP { return Self.tooManyFromIP }
+            s.total += 1
+            if let ip { s.pendingPerIP[ip, default: 0] += 1 }
+            return nil
+        }
+    }
+
+    /// Gives back the slot of a pending socket.
+    func releasePending(_ ip: String?) {
+        state.withLockedValue { s in
+            s.total -= 1
+            if let ip {
+                let n = s.pendingPerIP[ip, default: 1] - 1
+                s.pendingPerIP[ip] = n > 0 ? n : nil
+            }
         }
     }
 

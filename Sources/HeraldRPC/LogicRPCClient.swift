@@ -13,10 +13,13 @@ public final class LogicRPCClient: LogicService {
     private let connections: Task<Void, Never>
     private let policy: RPCCallPolicy
     private let permits: CallPermits
+    /// Upstream messages wait in their own line, so a flood of them cannot delay `Connect`.
+    private let receivePermits: CallPermits
 
     public init(addresses: [String], policy: RPCCallPolicy, credentials: RPCCredentials) throws {
         self.policy = policy
         permits = CallPermits(limit: policy.maxInFlight)
+        receivePermits = CallPermits(limit: max(1, policy.maxInFlight / 4))
         client = try GRPCClient(
             transport: .http2NIOPosix(
                 target: RPCAddress.target(addresses),
@@ -79,7 +82,7 @@ public final class LogicRPCClient: LogicService {
         var request = Goim_Logic_ReceiveReq()
         request.mid = mid
         request.proto = Goim_Protocol_Proto(packet)
-        _ = try await call("logic.Receive") { try await stub.receive(request, options: $0) }
+        _ = try await receivePermits.with { try await policy.run("logic.Receive") { try await stub.receive(request, options: $0) } }
     }
 
     /// One call: waits for a permit, then runs under the policy (deadline, retries, counters).

@@ -4,6 +4,7 @@ import Logging
 public import NIOCore
 import NIOConcurrencyHelpers
 import HeraldTLS
+import HummingbirdCore
 import ServiceLifecycle
 
 /// The HTTP listener of an HTTP-based transport (long-poll, SSE, your own): a Hummingbird server
@@ -28,17 +29,27 @@ public final class HTTPTransportServer: Sendable {
         security = try context.listenerSecurity()
     }
 
-    /// Starts serving the routes `addRoutes` adds under `path`; returns the bound address.
-    public func start(path: String, addRoutes: (RouterGroup<BasicRequestContext>) -> Void) async throws -> [SocketAddress] {
-        let router = Router()
+    /// Starts serving the routes `addRoutes` adds under `path`; returns the bound address. Each
+    /// socket is admitted by `acceptor` and must send each request within its request timeout
+    /// (``RequestDeadlineHandler``).
+    public func start(
+        path: String,
+        acceptor: any SessionAcceptor,
+        addRoutes: (RouterGroup<TransportRequestContext>) -> Void
+    ) async throws -> [SocketAddress] {
+        let router = Router(context: TransportRequestContext.self)
         if !corsOrigin.isEmpty {
             router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin)))
         }
         addRoutes(router.group(RouterPath(path)))
         let promise = context.eventLoopGroup.any().makePromise(of: SocketAddress?.self)
+        let name = context.name
         let app = Application(
             router: router,
-            server: .http1(security: security),
+            server: .http1(
+                security: security,
+                configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [RequestDeadlineHandler(acceptor: acceptor, transport: name)])
+            ),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "herald-\(context.name)"),
             onServerRunning: { channel in promise.succeed(channel.localAddress) },
             eventLoopGroupProvider: .shared(context.eventLoopGroup),

@@ -50,7 +50,7 @@ public final class LongPollTransport: Transport {
     public var sessionCount: Int { sessions.withLockedValue { $0.count } }
 
     public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
-        try await server.start(path: path) { group in addRoutes(to: group, acceptor: acceptor) }
+        try await server.start(path: path, acceptor: acceptor) { group in addRoutes(to: group, acceptor: acceptor) }
     }
 
     /// Refuses new sessions; open sessions keep polling for the drain.
@@ -84,15 +84,15 @@ public final class LongPollTransport: Transport {
 
     // MARK: Routes
 
-    private func addRoutes(to group: RouterGroup<BasicRequestContext>, acceptor: any SessionAcceptor) {
+    private func addRoutes(to group: RouterGroup<TransportRequestContext>, acceptor: any SessionAcceptor) {
         let maxBody = acceptor.limits.maxBodySize
 
-        group.post("auth") { request, _ in
+        group.post("auth") { request, context in
             guard self.accepting.withLockedValue({ $0 }) else {
                 return PacketJSON.response(.serviceUnavailable, ["code": -503, "message": "shutting down: connect to another comet"])
             }
             let token = try await request.body.collect(upTo: maxBody)
-            return try await self.authenticate(token: token, acceptor: acceptor)
+            return try await self.authenticate(token: token, peer: context.remoteAddress, acceptor: acceptor)
         }
         group.get("poll") { request, _ in
             let q = request.uri.queryParameters
@@ -125,11 +125,11 @@ public final class LongPollTransport: Transport {
         return sessions.withLockedValue { $0[id] }
     }
 
-    private func authenticate(token: ByteBuffer, acceptor: any SessionAcceptor) async throws -> Response {
+    private func authenticate(token: ByteBuffer, peer: SocketAddress?, acceptor: any SessionAcceptor) async throws -> Response {
         let loop = context.eventLoopGroup.next()
         let id = UUID().uuidString.lowercased()
         let link = LongPollLink(
-            id: id, eventLoop: loop, transportName: name, remoteAddress: nil,
+            id: id, eventLoop: loop, transportName: name, remoteAddress: peer,
             maxQueuedBytes: acceptor.limits.outboundHighWater,
             onClose: { [weak self] id in
                 // Still pollable for a while: the client fetches what was queued, op 6 last.

@@ -14,7 +14,7 @@ final class SSELink: ClientLink, @unchecked Sendable {
     let eventLoop: any EventLoop
     let framing: any PacketFraming = StreamPacketFraming.shared
     let transportName: String
-    var remoteAddress: SocketAddress? { nil }
+    let remoteAddress: SocketAddress?
     private let maxPendingBytes: Int
     private let emit: @Sendable (ByteBuffer) -> Void
     private let finish: @Sendable () -> Void
@@ -29,12 +29,13 @@ final class SSELink: ClientLink, @unchecked Sendable {
     private var nextID: UInt64 = 1
     private(set) var closeReason: CloseReason?
 
-    init(id: String, eventLoop: any EventLoop, transportName: String, maxPendingBytes: Int,
+    init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxPendingBytes: Int,
          emit: @escaping @Sendable (ByteBuffer) -> Void, finish: @escaping @Sendable () -> Void,
          onClose: @escaping @Sendable (String) -> Void) {
         self.id = id
         self.eventLoop = eventLoop
         self.transportName = transportName
+        self.remoteAddress = remoteAddress
         self.maxPendingBytes = maxPendingBytes
         self.emit = emit
         self.finish = finish

@@ -43,8 +43,8 @@ public final class SSETransport: Transport {
     }
 
     public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
-        try await server.start(path: path) { group in
-            group.get("events") { request, _ in self.events(request, acceptor: acceptor) }
+        try await server.start(path: path, acceptor: acceptor) { group in
+            group.get("events") { request, context in self.events(request, peer: context.remoteAddress, acceptor: acceptor) }
             group.post("op") { request, _ in try await self.op(request, acceptor: acceptor) }
         }
     }
@@ -63,7 +63,7 @@ public final class SSETransport: Transport {
         await server.stop()
     }
 
-    private func events(_ request: Request, acceptor: any SessionAcceptor) -> Response {
+    private func events(_ request: Request, peer: SocketAddress?, acceptor: any SessionAcceptor) -> Response {
         guard accepting.withLockedValue({ $0 }) else {
             return PacketJSON.response(.serviceUnavailable, ["code": -503, "message": "shutting down: connect to another comet"])
         }
@@ -72,7 +72,7 @@ public final class SSETransport: Transport {
         let id = UUID().uuidString.lowercased()
         let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
         let link = SSELink(
-            id: id, eventLoop: loop, transportName: name, maxPendingBytes: acceptor.limits.outboundHighWater,
+            id: id, eventLoop: loop, transportName: name, remoteAddress: peer, maxPendingBytes: acceptor.limits.outboundHighWater,
             emit: { continuation.yield($0) }, finish: { continuation.finish() },
             onClose: { [weak self] id in self?.sessions.withLockedValue { $0[id] = nil } }
         )

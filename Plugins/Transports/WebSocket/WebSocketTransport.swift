@@ -46,6 +46,7 @@ public final class WebSocketTransport: Transport {
         let bootstrap = options.bootstrap(group: context.eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UpgradeDeadlineHandler(acceptor: acceptor, transport: name))
                     try security?.secure(channel)
                     let rejector = PlainHTTPRejector(path: path, transport: name, acceptor: acceptor, allowedOrigins: allowedOrigins)
                     let upgrader = WebSocketUpgrader(
@@ -55,6 +56,10 @@ public final class WebSocketTransport: Transport {
                         },
                         install: { channel in
                             let sync = channel.pipeline.syncOperations
+                            // The session counts from here; the socket's slot and deadline end.
+                            let deadline = try sync.handler(type: UpgradeDeadlineHandler.self)
+                            deadline.upgraded()
+                            sync.removeHandler(deadline, promise: nil)
                             let plain = try sync.context(handlerType: PlainHTTPRejector.self)
                             sync.removeHandler(context: plain, promise: nil)
                             try sync.addHandlers(

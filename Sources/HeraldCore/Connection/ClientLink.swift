@@ -41,6 +41,17 @@ public protocol SessionAcceptor: Sendable {
     func recordRejected(transport: String, reason: CloseReason)
     /// Limits that transports apply while parsing.
     var limits: ConnectionLimits { get }
+    /// Takes an admission slot for a socket that is not a session yet (an HTTP request still being
+    /// read), or says which limit refuses it. See ``PendingRequestGuard``.
+    func admitSocket(ip: String?) -> CloseReason?
+    /// Gives back a slot ``admitSocket(ip:)`` took.
+    func releaseSocket(ip: String?)
+}
+
+extension SessionAcceptor {
+    /// Acceptors without admission limits admit every socket.
+    public func admitSocket(ip: String?) -> CloseReason? { nil }
+    public func releaseSocket(ip: String?) {}
 }
 
 /// Per-connection limits shared by every transport.
@@ -51,10 +62,19 @@ public struct ConnectionLimits: Sendable, Hashable {
     public var outboundHighWater: Int
     /// Outbound bytes below which a slow connection is writable again.
     public var outboundLowWater: Int
+    /// Time an HTTP-based transport's socket has to send a complete request, from accept or from
+    /// its last response (``PendingRequestGuard``; `[comet] request_timeout`).
+    public var requestTimeout: Duration
 
-    public init(maxBodySize: Int = Packet.defaultMaxBodySize, outboundHighWater: Int = 256 * 1024, outboundLowWater: Int = 64 * 1024) {
+    public init(
+        maxBodySize: Int = Packet.defaultMaxBodySize,
+        outboundHighWater: Int = 256 * 1024,
+        outboundLowWater: Int = 64 * 1024,
+        requestTimeout: Duration = .seconds(10)
+    ) {
         self.maxBodySize = maxBodySize
         self.outboundHighWater = outboundHighWater
         self.outboundLowWater = outboundLowWater
+        self.requestTimeout = requestTimeout
     }
 }

@@ -18,6 +18,7 @@ public struct CloseReason: Hashable, Sendable, CustomStringConvertible {
     public static let slowConsumer = CloseReason("slow_consumer")
     public static let serverShutdown = CloseReason("server_shutdown")
     public static let tooManyPendingPackets = CloseReason("too_many_packets_before_auth")
+    public static let packetRateExceeded = CloseReason("packet_rate_exceeded")
 
     public static func authFailed(_ detail: String) -> CloseReason { CloseReason("auth_failed", detail: detail) }
     public static func malformed(_ label: String, _ detail: String) -> CloseReason { CloseReason(label, detail: detail) }

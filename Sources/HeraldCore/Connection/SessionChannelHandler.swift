@@ -8,6 +8,11 @@ public import NIOCore
 /// `PacketDecoder`; WebSocket: a frame decoder that yields packets). Outbound it writes
 /// `ByteBuffer`s that are already framed, so the handlers in front must let `ByteBuffer` writes pass.
 /// A ``PacketError`` (or any error) reaching this handler closes the connection with a counted reason.
+///
+/// While the channel is not writable (its outbound buffer is above the high-water mark) the
+/// connection is not read: a client that sends requests but never reads the replies (heartbeats,
+/// op 12/14, pings) stops being served instead of growing the server's memory. Its outbound
+/// buffer then holds at most the high-water mark plus the replies to one read.
 public final class SessionChannelHandler: ChannelInboundHandler, RemovableChannelHandler, ClientLink {
     public typealias InboundIn = Packet
     public typealias OutboundOut = ByteBuffer
@@ -61,6 +66,14 @@ public final class SessionChannelHandler: ChannelInboundHandler, RemovableChanne
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         session?.receive(unwrapInboundIn(data))
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Reading resumes once the client read enough for the buffer to fall below the low mark.
+        let writable = context.channel.isWritable
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: writable)
+        if writable { context.read() }
+        context.fireChannelWritabilityChanged()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {

@@ -1,0 +1,50 @@
+import HeraldCore
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// In an HTTP-based transport's pipeline (after HTTP decoding): from accept, and after each
+/// response for the next request on a kept-alive socket, the socket holds an admission slot and
+/// must send a complete request within the request timeout (``PendingRequestGuard``). A long poll
+/// held open or an SSE stream is past its request and costs no slot; its session counts instead.
+final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let guardian: PendingRequestGuard
+
+    init(acceptor: any SessionAcceptor, transport: String) {
+        guardian = PendingRequestGuard(acceptor: acceptor, transport: transport)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { guardian.awaitRequest(context, admit: true) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guardian.awaitRequest(context, admit: true)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = unwrapInboundIn(data) { guardian.requestComplete() }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        if isEnd { guardian.awaitRequest(context, admit: false) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guardian.finish()
+        context.fireChannelInactive()
+    }
+}
+
+@available(*, unavailable)
+extension RequestDeadlineHandler: Sendable {}
