@@ -81,6 +81,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         let ip = link.remoteAddress?.ipAddress
         if let refused = admission.admit(ip) {
             // Closed once the transport has attached the session; the close is counted by reason.
+            // Until then the session ignores what the client sends (a long-poll auth arrives in
+            // the same turn of the loop).
+            session.refused = true
             link.eventLoop.execute { link.close(refused) }
         } else {
             session.admittedIP = .some(ip)

@@ -49,7 +49,11 @@ final class CometSession: ClientSession, @unchecked Sendable {
 
     // MARK: ClientSession
 
+    /// Set when admission refused the connection: it is about to be closed; nothing it sends counts.
+    var refused = false
+
     func receive(_ packet: Packet) {
+        guard !refused else { return }
         guard budget.take() else {
             link?.close(.packetRateExceeded)
             return
