@@ -34,6 +34,38 @@ struct BrowserDemoTests {
         }
     }
 
+    @Test("a page on another site cannot make a visitor's browser push: its simple cross-origin POST is refused and nothing is delivered")
+    func crossSiteRequestForgery() async throws {
+        guard let chromium = Self.chromium else {
+            Issue.record("chromium is not installed (scripts/test.sh installs it)")
+            return
+        }
+        try await withGateway { gw in
+            let victim = try await gw.client(.tcp, AuthToken(mid: 1, key: "victim", roomID: "live://csrf", accepts: [1000]))
+            // The attacker's page: a text/plain POST in no-cors mode needs no preflight, so without
+            // the server's Origin check it would be delivered.
+            let page = FileManager.default.temporaryDirectory.appendingPathComponent("herald-csrf-\(UUID().uuidString).html")
+            let html = """
+                <!doctype html><html><body><p id="state">sending</p><script>
+                fetch("http://127.0.0.1:\(gw.apiPort)/goim/push/room?operation=1000&type=live&room=csrf",
+                      { method: "POST", mode: "no-cors", headers: { "Content-Type": "text/plain" }, body: "forged by a page" })
+                  .then(() => { document.getElementById("state").textContent = "sent"; })
+                  .catch(() => { document.getElementById("state").textContent = "failed"; });
+                </script></body></html>
+                """
+            try html.write(to: page, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: page) }
+            let dom = try await Self.dumpDOM(chromium: chromium, url: page.absoluteString)
+            #expect(dom.contains(#"<p id="state">sent</p>"#), "the browser sent the request: \(dom.prefix(300))")
+            // The same push from a backend (no Origin) arrives, so the forged one would have too.
+            #expect(try await gw.http.post("/goim/push/room?operation=1000&type=live&room=csrf", body: "from the backend").code == 0)
+            var received: [String] = []
+            while let packet = await victim.inbox.next(timeout: .milliseconds(500)) { received.append(packet.text) }
+            #expect(received == ["from the backend"], "the page's push was refused")
+            await victim.close()
+        }
+    }
+
     /// The random text the page pushed in its self-test.
     static func selfTestText(_ dom: String) -> String? {
         guard let start = dom.range(of: #"<span id="selftest">"#), let end = dom[start.upperBound...].range(of: "</span>") else { return nil }
