@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
 swift build --build-tests
-swift test --skip-build --filter 'TrustBoundaryTests|BrowserDemoTests' 2>&1 | tee /tmp/herald-attack.log | grep -E '✘|✔ Test|^(never-reading|slow-loris)' || true
-swift test --skip-build --filter 'ConnectionCostTests' 2>&1 | tee -a /tmp/herald-attack.log | grep -E '✘|✔ Test|^(never-reading|slow-loris)' || true
-! grep -q '✘' /tmp/herald-attack.log
+log=$(mktemp)
+swift test --skip-build --filter "TrustBoundaryTests|BrowserDemoTests" 2>&1 | tee "$log" | grep -E '✘|✔ Test|^(never-reading|slow-loris)' || true
+swift test --skip-build --filter 'ConnectionCostTests' 2>&1 | tee -a "$log" | grep -E '✘|✔ Test|^(never-reading|slow-loris)' || true
+! grep -q "✘" "$log"

@@ -25,6 +25,8 @@ public struct ZeroMQConfiguration: Sendable {
     /// connects to it (`insecure = true`). Without it such a bind is refused at start-up: whoever
     /// reaches the socket can inject pushes to every client.
     public var insecure: Bool
+    /// CURVE encryption and authentication (``ZeroMQCurve``); nil: plain text.
+    public var curve: ZeroMQCurve?
 
     public init(_ table: ConfigTable) throws(ConfigError) {
         bind = try table.string("bind", default: "tcp://127.0.0.1:5590")
@@ -46,10 +48,11 @@ public struct ZeroMQConfiguration: Sendable {
         maxBuffered = try table.int("max_buffered", default: 4096, in: 1...1_000_000)
         countLosses = try table.bool("count_losses", default: true)
         insecure = try table.bool("insecure", default: false)
-        if !insecure, let host = Self.tcpHost(bind), !LoopbackAddress.contains(host: host) {
+        curve = try ZeroMQCurve(table, binds: !bind.isEmpty, connects: !connect.isEmpty)
+        if !insecure, curve == nil, let host = Self.tcpHost(bind), !LoopbackAddress.contains(host: host) {
             throw ConfigError(
                 key: table.keyPath("bind"),
-                message: "\(bind) is reachable from other machines, and anyone who reaches it can push to every client: bind to 127.0.0.1 (or ipc://), reach it over a private tunnel, or set insecure = true on a network only the deployment can reach"
+                message: "\(bind) is reachable from other machines, and anyone who reaches it can push to every client: set the curve_* keys (CURVE), bind to 127.0.0.1 (or ipc://), or set insecure = true on a network only the deployment can reach"
             )
         }
     }

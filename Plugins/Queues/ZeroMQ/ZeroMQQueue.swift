@@ -23,6 +23,8 @@ public final class ZeroMQQueue: QueueBackend {
     public let boundEndpoint: String?
     private nonisolated(unsafe) let context: UnsafeMutableRawPointer
     private let inbound: ZeroMQSocket?
+    /// Admits CURVE peers by key (bind side with `curve_clients`).
+    private let authenticator: ZeroMQAuthenticator?
     private let senders: [ZeroMQSender]
     private let consumerActive = NIOLockedValueBox(false)
     private let logger: Logger
@@ -42,12 +44,17 @@ public final class ZeroMQQueue: QueueBackend {
         self.logger = logger
         guard let context = zmq_ctx_new() else { throw ZeroMQSocket.lastError("zmq_ctx_new") }
         self.context = context
+        var authenticator: ZeroMQAuthenticator?
         do {
             if configuration.bind.isEmpty {
                 inbound = nil
                 boundEndpoint = nil
             } else {
+                if let curve = configuration.curve {
+                    authenticator = try ZeroMQAuthenticator(context: context, clients: curve.clients, logger: logger)
+                }
                 let socket = try ZeroMQSocket(context: context, type: ZMQ_PULL)
+                try configuration.curve?.applyServer(to: socket)
                 try socket.set(ZMQ_RCVHWM, Int32(clamping: configuration.receiveHighWaterMark))
                 try socket.set(ZMQ_RCVTIMEO, 100)
                 try socket.set(ZMQ_LINGER, 0)
@@ -58,12 +65,17 @@ public final class ZeroMQQueue: QueueBackend {
             let endpoints = configuration.connect.isEmpty ? [boundEndpoint].compactMap { $0 } : configuration.connect
             senders = try endpoints.map { try ZeroMQSender(context: context, endpoint: $0, configuration: configuration) }
         } catch {
+            authenticator?.stop()
             zmq_ctx_term(context)
             throw error
         }
+        self.authenticator = authenticator
         logger.info(
             "zeromq queue ready",
-            metadata: ["zeromq.bind": "\(boundEndpoint ?? "-")", "zeromq.connect": "\(senders.map(\.endpoint))"]
+            metadata: [
+                "zeromq.bind": "\(boundEndpoint ?? "-")", "zeromq.connect": "\(senders.map(\.endpoint))",
+                "zeromq.curve": "\(configuration.curve.map { "public key \($0.publicKey)" } ?? "off")",
+            ]
         )
     }
 
@@ -107,6 +119,7 @@ public final class ZeroMQQueue: QueueBackend {
     public func shutdown() async {
         for sender in senders { await sender.shutdown() }
         inbound?.close()
+        authenticator?.stop()
         let context = ContextBox(self.context)
         // zmq_ctx_term blocks until every socket is closed and lingered; keep it off the pool.
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

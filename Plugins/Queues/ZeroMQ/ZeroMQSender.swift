@@ -23,6 +23,7 @@ final class ZeroMQSender: Sendable {
         try socket.set(ZMQ_LINGER, configuration.linger.zmqMilliseconds)
         try socket.set(ZMQ_RECONNECT_IVL, configuration.reconnectInterval.zmqMilliseconds)
         try socket.set(ZMQ_RECONNECT_IVL_MAX, configuration.reconnectIntervalMax.zmqMilliseconds)
+        try configuration.curve?.applyClient(to: socket)
         try socket.connect(endpoint)
         self.socket = socket
     }

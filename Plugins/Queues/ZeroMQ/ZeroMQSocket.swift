@@ -17,6 +17,34 @@ final class ZeroMQSocket: @unchecked Sendable {
         guard zmq_setsockopt(pointer, option, &v, MemoryLayout<Int32>.size) == 0 else { throw Self.lastError("zmq_setsockopt \(option)") }
     }
 
+    /// Sets a string option (CURVE keys in their 40-character Z85 form).
+    func set(_ option: Int32, _ value: String) throws(QueueError) {
+        let rc = value.withCString { zmq_setsockopt(pointer, option, $0, strlen($0)) }
+        guard rc == 0 else { throw Self.lastError("zmq_setsockopt \(option)") }
+    }
+
+    /// Receives every part of one multipart message, or nil when the receive timeout passed first.
+    func receiveParts() -> [[UInt8]]? {
+        var parts: [[UInt8]] = []
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            guard zmq_msg_recv(&message, pointer, 0) >= 0 else { return parts.isEmpty ? nil : parts }
+            let size = zmq_msg_size(&message)
+            parts.append(size > 0 ? Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)) : [])
+            if zmq_msg_more(&message) == 0 { return parts }
+        }
+    }
+
+    /// Sends `parts` as one multipart message.
+    func sendParts(_ parts: [[UInt8]]) {
+        for (i, part) in parts.enumerated() {
+            let flags = i < parts.count - 1 ? ZMQ_SNDMORE : 0
+            _ = part.withUnsafeBytes { zmq_send(pointer, $0.baseAddress, $0.count, flags) }
+        }
+    }
+
     func bind(_ endpoint: String) throws(QueueError) {
         guard zmq_bind(pointer, endpoint) == 0 else { throw Self.lastError("bind \(endpoint)") }
     }
