@@ -35,46 +35,34 @@ final class ConnectionAdmission: Sendable {
     static let tooMany = CloseReason("too_many_connections")
     static let tooManyFromIP = CloseReason("too_many_connections_from_ip")
 
-    /// Takes a slot for a connection from `ip`, or says which limit refuses it.
-    func admit(_ ip: String?) -> CloseReason? {
-        state.withLockedValue { s in
-            if s.maxTotal > 0 && s.total >= s.maxTotal { return Self.tooMany }
-            if s.maxPerIP > 0, let ip, s.perIP[ip, default: 0] >= s.maxPerIP { return Self.tooManyFromIP }
-            s.total += 1
-            if let ip { s.perIP[ip, default: 0] += 1 }
-            return nil
-        }
-    }
-
-    /// Takes a slot for a pending socket from `ip`, or says which limit refuses it.
-    func admitPending(_ ip: String?) -> CloseReason? {
-        state.withLockedValue { s in
-            if s.maxTotal > 0 && s.total >= s.maxTotal { return Self.tooMany }
-            if s.maxPerIP > 0, let ip, s.pendingPerIP[ip, default: 0] >= s.maxPerIP { return Self.tooManyFromIP }
-            s.total += 1
-            if let ip { s.pendingPerIP[ip, default: 0] += 1 }
-            return nil
-        }
-    }
-
-    /// Gives back the slot of a pending socket.
-    func releasePending(_ ip: String?) {
-        state.withLockedValue { s in
-            s.total -= 1
-            if let ip {
-                let n = s.pendingPerIP[ip, default: 1] - 1
-                s.pendingPerIP[ip] = n > 0 ? n : nil
-            }
-        }
-    }
+    /// Takes a slot for a connection (a session) from `ip`, or says which limit refuses it.
+    func admit(_ ip: String?) -> CloseReason? { take(ip, counted: \.perIP) }
 
     /// Gives back the slot of an admitted connection.
-    func release(_ ip: String?) {
+    func release(_ ip: String?) { give(ip, counted: \.perIP) }
+
+    /// Takes a slot for a pending socket from `ip`, or says which limit refuses it.
+    func admitPending(_ ip: String?) -> CloseReason? { take(ip, counted: \.pendingPerIP) }
+
+    /// Gives back the slot of a pending socket.
+    func releasePending(_ ip: String?) { give(ip, counted: \.pendingPerIP) }
+
+    private func take(_ ip: String?, counted perIP: WritableKeyPath<State, [String: Int]>) -> CloseReason? {
+        state.withLockedValue { s in
+            if s.maxTotal > 0 && s.total >= s.maxTotal { return Self.tooMany }
+            if s.maxPerIP > 0, let ip, s[keyPath: perIP][ip, default: 0] >= s.maxPerIP { return Self.tooManyFromIP }
+            s.total += 1
+            if let ip { s[keyPath: perIP][ip, default: 0] += 1 }
+            return nil
+        }
+    }
+
+    private func give(_ ip: String?, counted perIP: WritableKeyPath<State, [String: Int]>) {
         state.withLockedValue { s in
             s.total -= 1
             if let ip {
-                let n = s.perIP[ip, default: 1] - 1
-                s.perIP[ip] = n > 0 ? n : nil
+                let n = s[keyPath: perIP][ip, default: 1] - 1
+                s[keyPath: perIP][ip] = n > 0 ? n : nil
             }
         }
     }
