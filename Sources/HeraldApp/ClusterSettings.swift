@@ -43,8 +43,10 @@ public struct ClusterSettings: Sendable {
             }
             secret = try SecretFile.readOrCreate(file, key: rpc.keyPath("secret_file"))
         }
-        if let secret, !secret.isEmpty, secret.utf8.count < 16 {
-            throw ConfigError(key: rpc.keyPath("secret"), message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
+        if let secret, secret.utf8.count < 16 {
+            // An empty secret would turn the check off without a word: refused like a short one.
+            let key = rpc.contains("secret_file") ? "secret_file" : "secret"
+            throw ConfigError(key: rpc.keyPath(key), message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
         }
         credentials = RPCCredentials(secret: secret, admitWithoutSecret: try rpc.bool("insecure", default: false))
         registryTTL = try registry.duration("ttl", default: .seconds(10))

@@ -6,7 +6,10 @@ import HeraldCore
 /// started on a machine makes it and the others read the same one; copy it to the other machines.
 enum SecretFile {
     static func readOrCreate(_ path: String, key: String) throws(ConfigError) -> String {
-        if let existing = read(path) { return existing }
+        if let existing = read(path) {
+            try checkPrivate(path, key: key)
+            return existing
+        }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = generator.next() }
@@ -25,6 +28,15 @@ enum SecretFile {
         }
         guard let secret = read(path) else { throw ConfigError(key: key, message: "cannot read \(path)") }
         return secret
+    }
+
+    /// Refuses a secret file that others than its owner may read or write.
+    private static func checkPrivate(_ path: String, key: String) throws(ConfigError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ConfigError(key: key, message: "cannot read \(path)") }
+        guard info.st_mode & 0o077 == 0 else {
+            throw ConfigError(key: key, message: "\(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
     }
 
     /// The file's first line, or nil when it does not exist.

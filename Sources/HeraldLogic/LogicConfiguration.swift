@@ -40,6 +40,8 @@ public struct LogicConfiguration: Sendable {
     /// Sites (`https://app.example.com`) whose pages may call the API from a browser; a request
     /// with any other `Origin` than the API's own is refused.
     public var allowedOrigins: [String] = []
+    /// Host names besides loopback ones a loopback API without `api_token` answers to.
+    public var allowedHosts: [String] = []
     /// Accept an API address other machines can reach without an `api_token`.
     public var insecure = false
 
@@ -75,6 +77,7 @@ public struct LogicConfiguration: Sendable {
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ConfigError(key: table.keyPath("allowed_origins"), message: "\"\(origin)\" is not an origin such as \"https://app.example.com\"")
         }
+        allowedHosts = try table.stringArray("allowed_hosts", default: [])
         insecure = try table.bool("insecure", default: insecure)
         if apiToken == nil && !insecure && !LoopbackAddress.contains(host: httpHost) {
             throw ConfigError(

@@ -22,7 +22,12 @@ public enum LogicHTTPAPI {
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.add(middleware: OriginCheckMiddleware(allowed: logic.configuration.allowedOrigins))
+        let c = logic.configuration
+        router.add(middleware: OriginCheckMiddleware(
+            allowed: c.allowedOrigins,
+            checkHost: c.apiToken == nil && LoopbackAddress.contains(host: c.httpHost),
+            allowedHosts: c.allowedHosts
+        ))
         addRoutes(to: router, logic: logic)
         if logic.configuration.demo { addDemo(to: router) }
         if let metricsText { addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken) }

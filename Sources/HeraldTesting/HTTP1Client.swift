@@ -38,7 +38,7 @@ public enum HTTP1Client {
             throw error
         }
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "\(host):\(port)")
+        if !extraHeaders.contains(where: { $0.0.lowercased() == "host" }) { headers.add(name: "Host", value: "\(host):\(port)") }
         headers.add(name: "Connection", value: "close")
         headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0))
         if body != nil { headers.add(name: "Content-Type", value: "application/octet-stream") }

@@ -22,7 +22,7 @@ struct AuthHookTests {
                 let token = String(buffer: try await request.body.collect(upTo: 4096))
                 guard request.headers[.authorization] == "Bearer backend-secret" else { return Response(status: .unauthorized) }
                 if token.hasPrefix("good-"), let mid = Int(token.dropFirst(5)) {
-                    let body = #"{"mid":\#(mid),"room_id":"live://hook","platform":"web","accepts":[1000]}"#
+                    let body = #"{"mid":\#(mid),"room_id":"live://hook","platform":"web","accepts":[1000],"rooms":["live://hook","chat://*"]}"#
                     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
                 }
                 if token == "garbage" { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>"))) }
@@ -59,7 +59,7 @@ struct AuthHookTests {
             """)
     }
 
-    @Test("the backend's answer decides the user and room; a refusal, a bad answer and a backend that is down refuse the connection")
+    @Test("the backend's answer decides the user, room and the rooms op 12 may enter; a refusal, a bad answer and a backend that is down refuse the connection")
     func hook() async throws {
         let backend = try await Backend()
         try await withGateway(Self.toml(url: "http://127.0.0.1:\(backend.port)/auth")) { g in
@@ -69,6 +69,10 @@ struct AuthHookTests {
             #expect(await good.client.inbox.next()?.text == "hooked")
             #expect(try await g.http.post("/goim/push/mids?operation=1000&mids=41", body: "to 41").code == 0)
             #expect(await good.client.inbox.next()?.text == "to 41")
+            // The answer's rooms bound op 12: another room is refused (the reply names the room it
+            // is in), a granted pattern is entered.
+            #expect(try await good.client.request(.changeRoom, "live://other").map { String(buffer: $0.body) } == "live://hook")
+            #expect(try await good.client.request(.changeRoom, "chat://7").map { String(buffer: $0.body) } == "chat://7")
 
             for body in ["refuse", "garbage"] {
                 let r = try await SecurityTests.auth(g, body)

@@ -99,9 +99,11 @@ struct ConnectionCostTests {
         let b = child.base
         let good = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
         #expect(try await good.authenticate(AuthToken(mid: 1, key: "good", roomID: "live://good", accepts: [1000])))
+        let goodWS = try await GoimWebSocketClient.connect(host: "127.0.0.1", port: b + 2)
+        #expect(try await goodWS.authenticate(AuthToken(mid: 2, key: "good-ws", roomID: "live://good", accepts: [1000])))
         let before = Self.residentKiB(child.pid)
         var sentMiB = 0.0
-        try await Self.withRoomStream(child.api, room: "good", clients: [good]) {
+        try await Self.withRoomStream(child.api, room: "good", clients: [good, goodWS]) {
             var attackers: [(LoopbackSocket, [UInt8])] = []
             for i in 0..<20 {
                 // Small buffers on both ends, so what is sent and answered backs up in the server's
@@ -147,6 +149,7 @@ struct ConnectionCostTests {
         #expect(sentMiB < 40, "the server stopped reading: it took \(sentMiB) MiB of 80")
         #expect(try await child.api.get("/goim/online/total").code == 0, "the server is alive")
         await good.close()
+        await goodWS.close()
     }
 
     @Test("a client over the packet rate is closed with a counted reason; others are not affected")
@@ -236,13 +239,35 @@ struct ConnectionCostTests {
             let third = transport == .longpoll
                 ? GoimLongPollClient(host: "127.0.0.1", port: g.longPollPort) as any GoimClient
                 : GoimSSEClient(host: "127.0.0.1", port: g.ssePort)
-            let accepted = (try? await third.authenticate(AuthToken(mid: 3, key: "k3", roomID: "live://ip", accepts: [1000]), timeout: .seconds(3))) ?? false
+            let accepted = try await third.authenticate(AuthToken(mid: 3, key: "k3", roomID: "live://ip", accepts: [1000]), timeout: .seconds(3))
             #expect(!accepted, "a third session from the same address is refused")
             #expect(await eventually { (g.closes["too_many_connections_from_ip"] ?? 0) >= 1 }, "\(g.closes)")
             _ = try await g.http.post("/goim/push/room?operation=1000&type=live&room=ip", body: "to the admitted")
             for c in admitted { #expect(await c.inbox.next()?.text == "to the admitted") }
             await third.close()
             for c in admitted { await c.close() }
+        }
+    }
+}
+
+extension ConnectionCostTests {
+    @Test("a socket answered before its request body ended (404, 413) is still held to the request timeout afterwards")
+    func earlyAnswerKeepsTheClock() async throws {
+        try await withGateway(gatewayTOML(comet: "request_timeout = \"1s\"")) { g in
+            for (port, request) in [
+                (g.longPollPort, "POST /sub/nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\n"),
+                (g.ssePort, "POST /sse/nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\n"),
+            ] {
+                let s = try LoopbackSocket(port: port, timeout: 6)
+                s.send(Array(request.utf8))
+                let (head, _) = s.read { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+                #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 404"), "answered before the body")
+                // The body's last byte completes the request; the socket then idles without a next one.
+                s.send([0x61])
+                // (The socket gives up reading after 6 s: a close before that is the 1 s timeout's.)
+                let (_, closed) = s.read { _ in false }
+                #expect(closed, "the server closed the idle socket (port \(port))")
+            }
         }
     }
 }

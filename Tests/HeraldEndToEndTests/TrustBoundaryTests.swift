@@ -29,41 +29,22 @@ struct TrustBoundaryTests {
         #expect(error?.key == key, "refused naming \(key): \(String(describing: error))")
     }
 
-    @Test("the gRPC listener of a comet or logic refuses a wide address without [rpc] secret or insecure", arguments: ["comet", "logic"])
-    func wideRPCRefused(role: String) async throws {
-        let redis = try RedisServers(count: 1)
-        defer { redis.stopAll() }
-        let base = """
-            [logic]
-            listen = "127.0.0.1:0"
-            [router]
-            plugin = "redis"
-            [router.redis]
-            addresses = ["\(redis.addresses[0])"]
-            [rpc]
-            listen = "0.0.0.0:0"
-
-            """
-        func make(_ extra: String) throws {
-            let configuration = try HeraldConfiguration.parse(base + extra)
-            if role == "comet" {
-                _ = try CometRoleServer(configuration: configuration, logger: .init(label: "test"))
-            } else {
-                _ = try LogicRoleServer(configuration: configuration, logger: .init(label: "test"))
-            }
-        }
-        let error = #expect(throws: ConfigError.self) { try make("") }
+    @Test("a gRPC listener refuses a wide address without [rpc] secret or insecure, naming the key", arguments: ["0.0.0.0:0", ":0", "[::]:0"])
+    func wideRPCRefused(listen: String) throws {
+        let error = #expect(throws: ConfigError.self) { _ = try RPCServerService(listen: listen, services: [], credentials: .none) }
         #expect(error?.key == "rpc.listen")
         #expect(error?.message.contains("secret") == true, "says how to fix it: \(String(describing: error))")
-        // Either way of accepting it is taken.
-        try make("secret = \"0123456789abcdef0123456789abcdef\"\n")
-        try make("insecure = true\n")
+        // Either way of accepting it is taken; loopback needs neither.
+        _ = try RPCServerService(listen: listen, services: [], credentials: RPCCredentials(secret: "0123456789abcdef0123456789abcdef"))
+        _ = try RPCServerService(listen: listen, services: [], credentials: RPCCredentials(admitWithoutSecret: true))
+        _ = try RPCServerService(listen: "127.0.0.1:0", services: [], credentials: .none)
     }
 
     @Test("config values that overflow or are too short are refused naming the key, not trapped", arguments: [
         ("[comet]\nhandshake_timeout = \"99999999999999999999h\"", "comet.handshake_timeout"),
         ("[comet]\nhandshake_timeout = \"1e30s\"", "comet.handshake_timeout"),
         ("[rpc]\nsecret = \"short\"", "rpc.secret"),
+        ("[rpc]\nsecret = \"\"", "rpc.secret"),
         ("[logic]\nallowed_origins = [\"app.example.com\"]", "logic.allowed_origins"),
     ])
     func overflowingValues(toml: String, key: String) {
@@ -108,10 +89,37 @@ struct TrustBoundaryTests {
             )
             #expect(reply.status == 200, "\(origin ?? "no Origin") accepted")
         }
+        // DNS rebinding: a page at evil.example whose name points at 127.0.0.1 sends its own name
+        // as Host and Origin; a loopback API without api_token answers only loopback names.
+        let rebound = try await HTTP1Client.request(
+            host: "127.0.0.1", port: api, method: .POST, path: "/goim/push/room?operation=1000&type=live&room=r",
+            body: ByteBuffer(string: "rebound"), headers: [("Host", "evil.example:\(api)"), ("Origin", "http://evil.example:\(api)")]
+        )
+        #expect(rebound.status == 403, "a non-loopback Host is refused")
+        #expect(await Self.drain(client) == ["from a backend", "from the API's own page", "from an allowed site"], "the forged pushes delivered nothing")
+        await client.close()
+        await server.shutdown()
+        _ = try? await task.value
+    }
+
+    /// The texts of what `client` receives until 500 ms pass without a packet.
+    static func drain(_ client: any GoimClient) async -> [String] {
         var received: [String] = []
         while let packet = await client.inbox.next(timeout: .milliseconds(500)) { received.append(packet.text) }
-        #expect(received == ["from a backend", "from the API's own page", "from an allowed site"], "the forged pushes delivered nothing")
-        await client.close()
+        return received
+    }
+
+    @Test("/metrics falls back to the api_token when it has no token of its own")
+    func metricsBehindAPIToken() async throws {
+        let configuration = try HeraldConfiguration.parse(gatewayTOML(logic: "api_token = \"push-secret\""))
+        let server = try HeraldServer(configuration: configuration, metricsText: { Array("herald_up 1\n".utf8) })
+        let task = Task { try await server.run() }
+        let api = try await server.addresses().api!.port!
+        #expect(try await HTTP1Client.request(host: "127.0.0.1", port: api, method: .GET, path: "/metrics").status == 401)
+        let scraped = try await HTTP1Client.request(
+            host: "127.0.0.1", port: api, method: .GET, path: "/metrics", headers: [("Authorization", "Bearer push-secret")]
+        )
+        #expect(scraped.status == 200)
         await server.shutdown()
         _ = try? await task.value
     }
@@ -294,8 +302,13 @@ struct TrustBoundaryTests {
         try await insider.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
         await insider.close()
         _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "after")
+        // Collected until both arrived (the job may retry under load), then 500 ms more for strays.
         var received: [String] = []
-        while let packet = await client.inbox.next(timeout: .milliseconds(800)) { received.append(packet.text) }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !received.contains("after"), ContinuousClock.now < deadline {
+            if let packet = await client.inbox.next(timeout: .milliseconds(200)) { received.append(packet.text) }
+        }
+        received += await Self.drain(client)
         #expect(received == ["insider", "after"], "nothing of the refused calls arrived, the good stream did")
         await client.close()
     }

@@ -30,18 +30,19 @@ final class ZeroMQAuthenticator: @unchecked Sendable {
             while !stopped.withLockedValue({ $0 }) {
                 guard let request = socket.receiveParts() else { continue }
                 // ZAP 1.0: version, request id, domain, address, identity, mechanism, credentials.
-                guard request.count >= 6 else { continue }
-                let mechanism = String(decoding: request[5], as: UTF8.self)
+                // A REP socket must answer every request, a malformed one too (with a refusal).
+                let mechanism = request.count > 5 ? String(decoding: request[5], as: UTF8.self) : ""
                 let key = request.count > 6 ? ZeroMQCurve.z85(request[6]) : nil
                 let allowed = mechanism == "CURVE" && key.map(clients.contains) == true
                 if !allowed {
                     Self.refused.increment()
                     log.log(logger, "zeromq peer refused: its CURVE key is not in curve_clients", metadata: [
-                        "zeromq.peer": "\(String(decoding: request[3], as: UTF8.self))", "zeromq.key": "\(key ?? mechanism)",
+                        "zeromq.peer": "\(request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "?")",
+                        "zeromq.key": "\(key ?? mechanism)",
                     ])
                 }
                 socket.sendParts([
-                    Array("1.0".utf8), request[1], Array((allowed ? "200" : "400").utf8),
+                    Array("1.0".utf8), request.count > 1 ? request[1] : [], Array((allowed ? "200" : "400").utf8),
                     Array((allowed ? "OK" : "key not admitted").utf8), allowed ? Array((key ?? "").utf8) : [], [],
                 ])
             }
@@ -52,7 +53,8 @@ final class ZeroMQAuthenticator: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the thread and closes the socket (before the context is terminated).
+    /// Stops the thread and closes the socket (before the context is terminated). Blocks up to
+    /// the socket's 100 ms receive timeout: call it off the cooperative pool.
     func stop() {
         stopped.withLockedValue { $0 = true }
         while !done.withLockedValue({ $0 }) { usleep(10_000) }

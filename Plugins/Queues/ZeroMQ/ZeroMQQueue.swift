@@ -119,11 +119,12 @@ public final class ZeroMQQueue: QueueBackend {
     public func shutdown() async {
         for sender in senders { await sender.shutdown() }
         inbound?.close()
-        authenticator?.stop()
         let context = ContextBox(self.context)
+        let authenticator = self.authenticator
         // zmq_ctx_term blocks until every socket is closed and lingered; keep it off the pool.
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let thread = Thread {
+                authenticator?.stop()
                 zmq_ctx_term(context.pointer)
                 c.resume()
             }

@@ -3,10 +3,10 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// In an HTTP-based transport's pipeline (after HTTP decoding): from accept, and after each
-/// response for the next request on a kept-alive socket, the socket holds an admission slot and
-/// must send a complete request within the request timeout (``PendingRequestGuard``). A long poll
-/// held open or an SSE stream is past its request and costs no slot; its session counts instead.
+/// In an HTTP-based transport's pipeline (after HTTP decoding): each request on the socket must be
+/// complete within the request timeout, and holds an admission slot until it is
+/// (``PendingRequestGuard``). A long poll held open or an SSE stream is past its request and costs
+/// no slot; its session counts instead.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -20,16 +20,16 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { guardian.awaitRequest(context, admit: true) }
+        if context.channel.isActive { guardian.opened(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guardian.awaitRequest(context, admit: true)
+        guardian.opened(context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .end = unwrapInboundIn(data) { guardian.requestComplete() }
+        if case .end = unwrapInboundIn(data) { guardian.requestComplete(context) }
         context.fireChannelRead(data)
     }
 
@@ -37,7 +37,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         let isEnd: Bool
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
         context.write(data, promise: promise)
-        if isEnd { guardian.awaitRequest(context, admit: false) }
+        if isEnd { guardian.responseComplete(context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -15,11 +15,11 @@ final class UpgradeDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { guardian.awaitRequest(context, admit: true) }
+        if context.channel.isActive { guardian.opened(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guardian.awaitRequest(context, admit: true)
+        guardian.opened(context)
         context.fireChannelActive()
     }
 

@@ -3,11 +3,13 @@ public import NIOCore
 /// Bounds a socket of an HTTP-based transport (a WebSocket upgrade, long-poll, SSE) while it has
 /// not sent a complete request — the time a slow-loris client holds a socket for free.
 ///
-/// From accept until its first request is complete the socket holds an admission slot
-/// (`max_connections`, `max_connections_per_ip`); from accept, and again after each response for
-/// the next request on a kept-alive socket, it has `limits.requestTimeout` to finish a request, or
-/// it is closed, counted as `request_timeout`. A session the request opens is counted on its own.
-/// Used on the socket's event loop only.
+/// Each request/response exchange on the socket starts a clock: from accept, and on a kept-alive
+/// socket from the moment both the last request and its response are complete (a server may answer
+/// before the request body has arrived — a 404, a 413 — and the socket must not escape the clock by
+/// finishing its body afterwards). Until its request is complete the socket holds an admission
+/// slot (`max_connections`, and per address `max_connections_per_ip`, apart from the sessions), and
+/// it has `limits.requestTimeout` to complete it, or it is closed, counted as `request_timeout`. A
+/// session the request opens is counted on its own. Used on the socket's event loop only.
 public final class PendingRequestGuard {
     private let acceptor: any SessionAcceptor
     private let transport: String
@@ -15,6 +17,9 @@ public final class PendingRequestGuard {
     /// The IP the current slot was taken for (`.some(nil)` when the peer has no IP).
     private var slot: String??
     private var timer: Scheduled<Void>?
+    /// The current exchange's request and response have ended.
+    private var requestEnded = false
+    private var responseEnded = false
     private var finished = false
 
     public static let requestTimeout = CloseReason("request_timeout")
@@ -25,19 +30,48 @@ public final class PendingRequestGuard {
         self.timeout = .nanoseconds(acceptor.limits.requestTimeout.nanoseconds)
     }
 
-    /// A request is awaited: at accept (`admit`: take a slot first) or after a response. Starts the clock.
-    public func awaitRequest(_ context: ChannelHandlerContext, admit: Bool) {
-        guard !finished, slot == nil, timer == nil else { return }
-        if admit {
-            let ip = context.channel.remoteAddress?.ipAddress
-            if let refused = acceptor.admitSocket(ip: ip) {
-                acceptor.recordRejected(transport: transport, reason: refused)
-                finished = true
-                context.close(promise: nil)
-                return
-            }
-            slot = .some(ip)
+    /// The socket is open: the first exchange begins.
+    public func opened(_ context: ChannelHandlerContext) {
+        guard !finished, timer == nil, slot == nil else { return }
+        beginExchange(context)
+    }
+
+    /// The current request is complete: give the slot back and stop the clock.
+    public func requestComplete(_ context: ChannelHandlerContext) {
+        guard !finished, !requestEnded else { return }
+        requestEnded = true
+        timer?.cancel()
+        timer = nil
+        releaseSlot()
+        if responseEnded { beginExchange(context) }
+    }
+
+    /// The current response is complete; once its request is too, the next exchange begins.
+    public func responseComplete(_ context: ChannelHandlerContext) {
+        guard !finished, !responseEnded else { return }
+        responseEnded = true
+        if requestEnded { beginExchange(context) }
+    }
+
+    /// The socket is gone or became a session's (a WebSocket after its upgrade): nothing more to guard.
+    public func finish() {
+        timer?.cancel()
+        timer = nil
+        releaseSlot()
+        finished = true
+    }
+
+    private func beginExchange(_ context: ChannelHandlerContext) {
+        requestEnded = false
+        responseEnded = false
+        let ip = context.channel.remoteAddress?.ipAddress
+        if let refused = acceptor.admitSocket(ip: ip) {
+            acceptor.recordRejected(transport: transport, reason: refused)
+            finished = true
+            context.close(promise: nil)
+            return
         }
+        slot = .some(ip)
         let channel = context.channel
         let acceptor = self.acceptor, transport = self.transport
         timer = context.eventLoop.scheduleTask(in: timeout) {
@@ -46,19 +80,10 @@ public final class PendingRequestGuard {
         }
     }
 
-    /// The request is complete: give the slot back and stop the clock.
-    public func requestComplete() {
-        timer?.cancel()
-        timer = nil
+    private func releaseSlot() {
         if let ip = slot {
             acceptor.releaseSocket(ip: ip)
             slot = nil
         }
-    }
-
-    /// The socket is gone or became a session's (a WebSocket after its upgrade): nothing more to guard.
-    public func finish() {
-        requestComplete()
-        finished = true
     }
 }

@@ -1,7 +1,11 @@
+import HeraldCore
 public import Hummingbird
 import NIOCore
 
-/// Refuses requests a browser sends on behalf of another site (cross-site request forgery).
+/// Refuses requests a browser sends on behalf of another site (cross-site request forgery), and
+/// on an API that relies on listening on loopback (no `api_token`), requests whose `Host` is not a
+/// loopback name (DNS rebinding: a page at `http://evil.example:3111` whose name is made to point
+/// at 127.0.0.1 would otherwise be "same-origin").
 ///
 /// A browser names the page that made a request in `Origin`; servers and tools (curl, an app's
 /// backend, goim's tools) send none and pass. A request whose `Origin` is neither this API's own
@@ -11,19 +15,44 @@ import NIOCore
 struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Allowed origins as browsers write them (`https://app.example.com`), lower-cased.
     let allowed: Set<String>
+    /// When set, the `Host` names (without port) accepted besides loopback ones; nil: any `Host`.
+    let loopbackHosts: Set<String>?
 
-    init(allowed: [String]) { self.allowed = Set(allowed.map { $0.lowercased() }) }
+    init(allowed: [String], checkHost: Bool, allowedHosts: [String]) {
+        self.allowed = Set(allowed.map { $0.lowercased() })
+        self.loopbackHosts = checkHost ? Set(allowedHosts.map { $0.lowercased() }) : nil
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let host = request.head.authority?.lowercased()
+        if let extra = loopbackHosts, !Self.isLoopbackHost(host, extra: extra) {
+            return Self.forbidden(#"host: this API answers only requests addressed to a loopback name; list other names in [logic] allowed_hosts, or set api_token"#)
+        }
         guard let origin = request.headers[.origin]?.lowercased() else { return try await next(request, context) }
-        if allowed.contains(origin) || Self.isSameOrigin(origin, host: request.head.authority) {
+        if allowed.contains(origin) || Self.isSameOrigin(origin, host: host) {
             return try await next(request, context)
         }
-        return Response(
+        return Self.forbidden("origin: cross-site requests are refused; list the site in [logic] allowed_origins")
+    }
+
+    static func forbidden(_ message: String) -> Response {
+        Response(
             status: .forbidden,
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"code":-403,"message":"origin: cross-site requests are refused; list the site in [logic] allowed_origins"}"#))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"code":-403,"message":"\#(message)"}"#))
         )
+    }
+
+    /// Whether `host` (`name[:port]` or `[v6]:port`) names this machine's loopback, or one of `extra`.
+    static func isLoopbackHost(_ host: String?, extra: Set<String>) -> Bool {
+        guard let host, !host.isEmpty else { return false }
+        let name: Substring
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            name = host[host.index(after: host.startIndex)..<close]
+        } else {
+            name = host.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        }
+        return LoopbackAddress.contains(host: String(name)) || extra.contains(String(name))
     }
 
     /// Whether `origin` (`scheme://host[:port]`) names the address the request was sent to.
