@@ -189,6 +189,13 @@ public final class HeraldServer: Sendable {
         check("logic.tls", a.logic.tls != b.logic.tls)
         check("comet.buckets", a.comet.bucketCount != b.comet.bucketCount)
         check("comet.max_body_size", a.comet.limits.maxBodySize != b.comet.limits.maxBodySize)
+        check("comet.request_timeout", a.comet.limits.requestTimeout != b.comet.limits.requestTimeout)
+        check("comet.packet_rate", a.comet.packetRate != b.comet.packetRate || a.comet.packetBurst != b.comet.packetBurst)
+        check("comet.max_upstream_in_flight", a.comet.maxUpstreamInFlight != b.comet.maxUpstreamInFlight)
+        check("logic.demo", a.logic.demo != b.logic.demo)
+        check("logic.metrics_token", a.logic.metricsToken != b.logic.metricsToken)
+        check("logic.allowed_origins", a.logic.allowedOrigins != b.logic.allowedOrigins || a.logic.allowedHosts != b.logic.allowedHosts)
+        check("logic.insecure", a.logic.insecure != b.logic.insecure)
         check("log.format", a.logFormat != b.logFormat)
         return keys
     }

@@ -22,12 +22,15 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private var ip: String?
     private var acceptedOps: Set<Int32> = []
     /// What ops 12 and 14 may change (jwt and http auth); nil: anything, as in goim.
-    private var grants: ClientGrants?
+    private var grants: Grants?
     private var heartbeat: Duration = .seconds(480)
+    // Small fields together, so they share one word of the object (a connection's memory).
     private var replaced = false
+    /// Set when admission refused the connection: it is about to be closed; nothing it sends counts.
+    var refused = false
+    private var upstreamInFlight: UInt16 = 0
     private var buffered: [Packet] = []
     private var budget: PacketBudget
-    private var upstreamInFlight = 0
     private var nextLogicHeartbeat: NIODeadline = .distantFuture
     var deadline: NIODeadline
     var shardIndex = -1
@@ -39,7 +42,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         self.link = link
         self.framing = link.framing
         self.machine = ConnectionStateMachine(maxBufferedPackets: comet.configuration.maxPacketsBeforeAuth)
-        self.budget = PacketBudget(rate: comet.configuration.packetRate, burst: comet.configuration.packetBurst)
+        self.budget = PacketBudget(burst: comet.configuration.packetBurst)
         self.deadline = .now() + .nanoseconds(comet.configuration.handshakeTimeout.nanoseconds)
     }
 
@@ -49,12 +52,9 @@ final class CometSession: ClientSession, @unchecked Sendable {
 
     // MARK: ClientSession
 
-    /// Set when admission refused the connection: it is about to be closed; nothing it sends counts.
-    var refused = false
-
     func receive(_ packet: Packet) {
         guard !refused else { return }
-        guard budget.take() else {
+        guard budget.take(rate: comet.configuration.packetRate, burst: comet.configuration.packetBurst) else {
             link?.close(.packetRateExceeded)
             return
         }
@@ -186,7 +186,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         key = reply.key
         mid = reply.mid
         acceptedOps = Set(reply.accepts)
-        grants = reply.grants
+        grants = reply.grants.map(Grants.init)
         heartbeat = reply.heartbeat
         comet.metrics.authSucceeded()
         comet.metrics.connectionOpened()
@@ -227,7 +227,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         case .changeRoom:
             let newRoom = String(buffer: packet.body)
             var replyBody = packet.body
-            if let grants, !grants.allows(room: newRoom) {
+            if let grants = grants?.value, !grants.allows(room: newRoom) {
                 // Not granted by the token: stay; the reply names the room the connection is in.
                 comet.metrics.roomRefused.increment()
                 replyBody = comet.allocator.buffer(string: room)
@@ -249,7 +249,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         case .sub:
             var operations = Self.parseOperations(packet.body)
             var replyBody = packet.body
-            if let grants, !operations.allSatisfy(grants.allows(operation:)) {
+            if let grants = grants?.value, !operations.allSatisfy(grants.allows(operation:)) {
                 // Only what the token grants is added; the reply lists what was.
                 comet.metrics.operationRefused.increment()
                 operations = operations.filter(grants.allows(operation:))
@@ -264,7 +264,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
             // Already authenticated: answer as goim does for other ops.
             link.send(framing.frame(packet.reply(.authReply), allocator: comet.allocator))
         default:
-            if upstreamInFlight < comet.configuration.maxUpstreamInFlight {
+            if Int(upstreamInFlight) < comet.configuration.maxUpstreamInFlight {
                 upstreamInFlight += 1
                 let loopBound = NIOLoopBound(self, eventLoop: shard.eventLoop)
                 comet.logicReceive(mid: mid, packet: packet) {
@@ -283,6 +283,13 @@ final class CometSession: ClientSession, @unchecked Sendable {
         room = newRoom
         shard.join(self, room: newRoom)
         return true
+    }
+
+    /// A connection's grants behind one reference: most connections have none, and those that do
+    /// keep one word in the session instead of the grants' three.
+    final class Grants {
+        let value: ClientGrants
+        init(_ value: ClientGrants) { self.value = value }
     }
 
     /// Parses a comma-separated list of operations ("1000,1001"); unparsable items are skipped, as in goim.

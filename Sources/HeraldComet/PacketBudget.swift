@@ -4,25 +4,23 @@ import NIOCore
 /// to `burst` (`[comet] packet_rate`, `packet_burst`). A client over it is closed with reason
 /// `packet_rate_exceeded`: every packet costs the comet work (a reply, a forward to logic), so the
 /// rate bounds what one connection can make it do.
+///
+/// One per connection, so it holds only what changes (16 bytes); the rate and burst are the
+/// comet's and are passed in.
 struct PacketBudget {
-    private let rate: Double
-    private let burst: Double
     private var tokens: Double
     private var refilled: NIODeadline
 
-    /// `rate` 0 lets every packet through.
-    init(rate: Int, burst: Int, now: NIODeadline = .now()) {
-        self.rate = Double(rate)
-        self.burst = Double(max(burst, 1))
+    init(burst: Int, now: NIODeadline = .now()) {
         self.tokens = Double(max(burst, 1))
         self.refilled = now
     }
 
-    /// Takes one packet's token; false when none is left.
-    mutating func take(now: NIODeadline = .now()) -> Bool {
+    /// Takes one packet's token; false when none is left. `rate` 0 lets every packet through.
+    mutating func take(rate: Int, burst: Int, now: NIODeadline = .now()) -> Bool {
         guard rate > 0 else { return true }
         let elapsed = Double((now - refilled).nanoseconds) / 1e9
-        tokens = min(burst, tokens + elapsed * rate)
+        tokens = min(Double(max(burst, 1)), tokens + elapsed * Double(rate))
         refilled = now
         guard tokens >= 1 else { return false }
         tokens -= 1
