@@ -1,5 +1,7 @@
+import Foundation
 public import HeraldCore
 public import HeraldRPC
+public import HeraldTLS
 
 /// `[rpc]` and `[registry]`: how the roles find and call each other when they run as separate
 /// processes (`herald comet`, `herald logic`, `herald job`). Unused by `herald serve`.
@@ -23,7 +25,8 @@ public struct ClusterSettings: Sendable {
     public var registryTTL: Duration
     public var registryInterval: Duration
 
-    public init(rpc: ConfigTable, registry: ConfigTable) throws(ConfigError) {
+    /// `tls`: the `[tls]` certificate, which `[rpc] tls = true` presents between the roles.
+    public init(rpc: ConfigTable, registry: ConfigTable, tls: TLSSettings? = nil) throws(ConfigError) {
         listen = try rpc.string("listen")
         if let listen { _ = try HostPort.parse(listen, key: rpc.keyPath("listen")) }
         advertise = try rpc.string("advertise")
@@ -48,7 +51,21 @@ public struct ClusterSettings: Sendable {
             let key = rpc.contains("secret_file") ? "secret_file" : "secret"
             throw ConfigError(key: rpc.keyPath(key), message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
         }
-        credentials = RPCCredentials(secret: secret, admitWithoutSecret: try rpc.bool("insecure", default: false))
+        var mutualTLS: RPCCredentials.MutualTLS?
+        if try rpc.bool("tls", default: false) {
+            guard let tls else {
+                throw ConfigError(key: rpc.keyPath("tls"), message: "mutual TLS between the roles presents the [tls] certificate: set [tls] certificate_file and private_key_file")
+            }
+            guard let trusted = try rpc.string("ca_file"), !trusted.isEmpty else {
+                throw ConfigError(key: rpc.keyPath("ca_file"), message: "mutual TLS needs the PEM file of the certificates that sign the roles' certificates")
+            }
+            for (key, path) in [("tls.certificate_file", tls.certificateFile), ("tls.private_key_file", tls.privateKeyFile), (rpc.keyPath("ca_file"), trusted)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                throw ConfigError(key: key, message: "cannot read \(path)")
+            }
+            mutualTLS = RPCCredentials.MutualTLS(certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, trustedFile: trusted)
+        }
+        credentials = RPCCredentials(secret: secret, admitWithoutSecret: try rpc.bool("insecure", default: false), tls: mutualTLS)
         registryTTL = try registry.duration("ttl", default: .seconds(10))
         registryInterval = try registry.duration("interval", default: .seconds(3))
         guard registryInterval < registryTTL else {

@@ -54,7 +54,7 @@ public struct HeraldConfiguration: Sendable {
         job = try JobConfiguration(table: root.table("job"))
         comet.limits.maxBodySize = max(comet.limits.maxBodySize, 16)
         tls = try TLSSettings(table: root.table("tls"))
-        cluster = try ClusterSettings(rpc: root.table("rpc"), registry: root.table("registry"))
+        cluster = try ClusterSettings(rpc: root.table("rpc"), registry: root.table("registry"), tls: tls)
         if logic.tls && tls == nil {
             throw ConfigError(key: "logic.tls", message: "TLS needs [tls] certificate_file and private_key_file")
         }

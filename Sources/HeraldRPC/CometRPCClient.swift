@@ -23,7 +23,7 @@ public final class CometRPCClient: CometPusher {
         self.address = address
         self.policy = policy
         client = try GRPCClient(
-            transport: .http2NIOPosix(target: RPCAddress.target(address), transportSecurity: .plaintext),
+            transport: .http2NIOPosix(target: RPCAddress.target(address), transportSecurity: credentials.clientSecurity, config: credentials.clientConfig),
             interceptors: credentials.clientInterceptors
         )
         stub = Goim_Comet_Comet.Client(wrapping: client)

@@ -23,7 +23,8 @@ public final class LogicRPCClient: LogicService {
         client = try GRPCClient(
             transport: .http2NIOPosix(
                 target: RPCAddress.target(addresses),
-                transportSecurity: .plaintext,
+                transportSecurity: credentials.clientSecurity,
+                config: credentials.clientConfig,
                 serviceConfig: ServiceConfig(loadBalancingConfig: [.roundRobin])
             ),
             interceptors: credentials.clientInterceptors

@@ -1,4 +1,5 @@
 public import GRPCCore
+public import GRPCNIOTransportHTTP2
 public import HeraldCore
 import Metrics
 
@@ -9,22 +10,76 @@ import Metrics
 /// and counted in `herald_rpc_refused_total`. `admitWithoutSecret` (`[rpc] insecure`) also lets
 /// in calls that carry no credentials at all, as goim's own job and comet send them, for a
 /// migration from goim; a wrong secret is refused even then.
+///
+/// With `tls` (`[rpc] tls = true`) the connections between roles are mutual TLS as well: each role
+/// presents the `[tls]` certificate and accepts only peers whose certificate `[rpc] ca_file`
+/// signed — encrypted, and authenticated by certificate.
 public struct RPCCredentials: Sendable, Equatable {
     /// The shared secret; nil sends none and checks none (loopback-only listeners).
     public var secret: String?
     /// Accept calls that carry no `authorization` metadata.
     public var admitWithoutSecret: Bool
+    /// Mutual TLS between the roles; nil: plain HTTP/2.
+    public var tls: MutualTLS?
 
-    public init(secret: String? = nil, admitWithoutSecret: Bool = false) {
+    /// PEM files: this role's certificate chain and key, and the certificates that sign its peers'.
+    public struct MutualTLS: Sendable, Equatable {
+        public var certificateFile: String
+        public var privateKeyFile: String
+        public var trustedFile: String
+
+        public init(certificateFile: String, privateKeyFile: String, trustedFile: String) {
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+            self.trustedFile = trustedFile
+        }
+    }
+
+    public init(secret: String? = nil, admitWithoutSecret: Bool = false, tls: MutualTLS? = nil) {
         self.secret = secret.flatMap { $0.isEmpty ? nil : $0 }
         self.admitWithoutSecret = admitWithoutSecret
+        self.tls = tls
     }
 
     /// No secret sent, none checked.
     public static let none = RPCCredentials()
 
     /// Whether a listener with these credentials authenticates its callers.
-    public var authenticatesCallers: Bool { secret != nil && !admitWithoutSecret }
+    public var authenticatesCallers: Bool { (secret != nil || tls != nil) && !admitWithoutSecret }
+
+    /// How a listener secures its connections.
+    var serverSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        return .mTLS(
+            certificateChain: [.file(path: tls.certificateFile, format: .pem)],
+            privateKey: .file(path: tls.privateKeyFile, format: .pem)
+        ) { config in
+            config.trustRoots = .certificates([.file(path: tls.trustedFile, format: .pem)])
+            // Trust is "signed by the deployment's certificates", whatever address a peer has.
+            config.clientCertificateVerification = .noHostnameVerification
+        }
+    }
+
+    /// A client's transport settings: with mutual TLS the `:authority` (and so the TLS server name)
+    /// is a fixed name, since peers are addressed by IP and an IP cannot be a TLS server name;
+    /// hostnames are not verified, the certificate's signer is.
+    var clientConfig: HTTP2ClientTransport.Posix.Config {
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        if tls != nil { config.http2.authority = "herald-rpc" }
+        return config
+    }
+
+    /// How a client secures its connections.
+    var clientSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        return .mTLS(
+            certificateChain: [.file(path: tls.certificateFile, format: .pem)],
+            privateKey: .file(path: tls.privateKeyFile, format: .pem)
+        ) { config in
+            config.trustRoots = .certificates([.file(path: tls.trustedFile, format: .pem)])
+            config.serverCertificateVerification = .noHostnameVerification
+        }
+    }
 
     static let metadataKey = "authorization"
 

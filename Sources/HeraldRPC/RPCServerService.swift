@@ -3,7 +3,7 @@ public import GRPCNIOTransportHTTP2
 public import HeraldCore
 public import ServiceLifecycle
 
-/// A gRPC server (HTTP/2, plain text) as a service of the role's service group: it serves until
+/// A gRPC server (HTTP/2, plain text or mutual TLS) as a service of the role's service group: it serves until
 /// graceful shutdown, then finishes the calls in flight.
 public final class RPCServerService: Service {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
@@ -14,10 +14,10 @@ public final class RPCServerService: Service {
     /// callers (a secret) or be declared open (`[rpc] insecure = true`), or it refuses to start.
     public init(listen: String, services: [any RegistrableRPCService], credentials: RPCCredentials) throws(ConfigError) {
         let (host, port) = try HostPort.parse(listen, key: "rpc.listen")
-        if !LoopbackAddress.contains(host: host) && credentials.secret == nil && !credentials.admitWithoutSecret {
+        if !LoopbackAddress.contains(host: host) && credentials.secret == nil && credentials.tls == nil && !credentials.admitWithoutSecret {
             throw ConfigError(
                 key: "rpc.listen",
-                message: "\(listen) is reachable from other machines, and anyone who reaches it can push to every client or drop sessions: set [rpc] secret (on every role), bind to 127.0.0.1, or set [rpc] insecure = true to accept unauthenticated calls"
+                message: "\(listen) is reachable from other machines, and anyone who reaches it can push to every client or drop sessions: set [rpc] secret or [rpc] tls (on every role), bind to 127.0.0.1, or set [rpc] insecure = true to accept unauthenticated calls"
             )
         }
         // One connection per comet carries every connection's auth: allow many calls at once
@@ -26,7 +26,7 @@ public final class RPCServerService: Service {
         config.http2.maxConcurrentStreams = 4096
         transport = HTTP2ServerTransport.Posix(
             address: host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port),
-            transportSecurity: .plaintext,
+            transportSecurity: credentials.serverSecurity,
             config: config
         )
         server = GRPCServer(transport: transport, services: services, interceptors: credentials.serverInterceptors)

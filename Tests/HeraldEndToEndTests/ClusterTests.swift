@@ -16,7 +16,18 @@ struct ClusterTests {
         let redis: [String]
         /// `[rpc] secret` of every role, when set.
         var secret: String? = nil
-        var secretTOML: String { secret.map { "secret = \"\($0)\"" } ?? "" }
+        /// Mutual TLS between the roles: every role presents `certificate` (with `key`) and trusts `ca`.
+        var mutualTLS: (certificate: String, key: String, ca: String)? = nil
+        var secretTOML: String {
+            var lines = secret.map { "secret = \"\($0)\"\n" } ?? ""
+            if let mutualTLS { lines += "tls = true\nca_file = \"\(mutualTLS.ca)\"\n" }
+            return lines
+        }
+        /// The `[tls]` table the mutual TLS presents (last in each role's configuration).
+        var tlsTOML: String {
+            guard let mutualTLS else { return "" }
+            return "[tls]\ncertificate_file = \"\(mutualTLS.certificate)\"\nprivate_key_file = \"\(mutualTLS.key)\"\n"
+        }
         /// Lines added to logic's configuration (after its `[logic]` section's listen line).
         var logicExtra = ""
         var logicRPC: Int { base + 49 }
@@ -57,6 +68,7 @@ struct ClusterTests {
             [transport.websocket]
             listen = ["127.0.0.1:\(b + 2)"]
             \(redisTOML)
+            \(tlsTOML)
             """
         }
 
@@ -82,6 +94,7 @@ struct ClusterTests {
             bind = ""
             connect = ["\(zeromq)"]
             \(redisTOML)
+            \(tlsTOML)
             """
         }
 
@@ -101,6 +114,7 @@ struct ClusterTests {
             [queue.zeromq]
             bind = "\(zeromq)"
             \(redisTOML)
+            \(tlsTOML)
             """
         }
     }

@@ -37,6 +37,8 @@ struct TrustBoundaryTests {
         // Either way of accepting it is taken; loopback needs neither.
         _ = try RPCServerService(listen: listen, services: [], credentials: RPCCredentials(secret: "0123456789abcdef0123456789abcdef"))
         _ = try RPCServerService(listen: listen, services: [], credentials: RPCCredentials(admitWithoutSecret: true))
+        let tls = RPCCredentials.MutualTLS(certificateFile: "cert.pem", privateKeyFile: "key.pem", trustedFile: "ca.pem")
+        _ = try RPCServerService(listen: listen, services: [], credentials: RPCCredentials(tls: tls))
         _ = try RPCServerService(listen: "127.0.0.1:0", services: [], credentials: .none)
     }
 
@@ -45,6 +47,9 @@ struct TrustBoundaryTests {
         ("[comet]\nhandshake_timeout = \"1e30s\"", "comet.handshake_timeout"),
         ("[rpc]\nsecret = \"short\"", "rpc.secret"),
         ("[rpc]\nsecret = \"\"", "rpc.secret"),
+        ("[rpc]\ntls = true", "rpc.tls"),
+        ("[tls]\ncertificate_file = \"/nonexistent/c.pem\"\nprivate_key_file = \"/nonexistent/k.pem\"\n[rpc]\ntls = true", "rpc.ca_file"),
+        ("[tls]\ncertificate_file = \"/nonexistent/c.pem\"\nprivate_key_file = \"/nonexistent/k.pem\"\n[rpc]\ntls = true\nca_file = \"/nonexistent/ca.pem\"", "tls.certificate_file"),
         ("[logic]\nallowed_origins = [\"app.example.com\"]", "logic.allowed_origins"),
     ])
     func overflowingValues(toml: String, key: String) {
@@ -234,6 +239,62 @@ struct TrustBoundaryTests {
     }
 
     // MARK: - The gRPC ports between roles
+
+    @Test("with [rpc] tls, roles talk mutual TLS: the deployment delivers; a plain-text caller and one with a certificate the deployment did not sign get nothing in")
+    func rpcMutualTLS() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let deployment = try TLSTests.TestCertificate()
+        try deployment.issue("herald-role")
+        let stranger = try TLSTests.TestCertificate()
+        try stranger.issue("not-herald")
+        defer { deployment.remove(); stranger.remove() }
+        var layout = ClusterTests.Layout(redis: redis.addresses)
+        layout.mutualTLS = (deployment.certificate, deployment.key, deployment.certificate)
+        let b = layout.base
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { logic.stop() }
+        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
+        defer { job.stop() }
+        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+            await ClusterTests.registered(logic).contains("comet-a")
+        })
+        defer { comet.stop() }
+
+        // comet → logic (auth) and job → comet (pushes) both run over mutual TLS.
+        let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await client.authenticate(AuthToken(mid: 1, key: "good", roomID: "live://good", accepts: [1000])))
+        var warm = false
+        for i in 0..<40 where !warm {
+            _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "warm-\(i)")
+            warm = await client.inbox.next(timeout: .milliseconds(250)) != nil
+        }
+        try #require(warm, "the deployment delivers over mutual TLS")
+        _ = await Self.drain(client)
+
+        let policy = RPCCallPolicy(timeout: .seconds(2), attempts: 1)
+        let cometAddress = "127.0.0.1:\(b + 9)"
+        let strangerTLS = RPCCredentials.MutualTLS(certificateFile: stranger.certificate, privateKeyFile: stranger.key, trustedFile: deployment.certificate)
+        for (what, credentials) in [("plain text", RPCCredentials.none), ("a certificate not signed by the deployment", RPCCredentials(tls: strangerTLS))] {
+            let intruder = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: credentials)
+            await #expect(throws: (any Error).self, "\(what): refused") {
+                try await intruder.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "attack"))))
+            }
+            await intruder.close()
+        }
+        let deploymentTLS = RPCCredentials.MutualTLS(certificateFile: deployment.certificate, privateKeyFile: deployment.key, trustedFile: deployment.certificate)
+        let insider = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: RPCCredentials(tls: deploymentTLS))
+        try await insider.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
+        await insider.close()
+        var received: [String] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !received.contains("insider"), ContinuousClock.now < deadline {
+            if let packet = await client.inbox.next(timeout: .milliseconds(200)) { received.append(packet.text) }
+        }
+        received += await Self.drain(client)
+        #expect(received == ["insider"], "only the caller with the deployment's certificate got through")
+        await client.close()
+    }
 
     @Test("with [rpc] secret, calls to the comet and logic ports without it or with a wrong one are refused and deliver nothing; the deployment keeps delivering, and a token's grants cross the gRPC hop")
     func rpcSecret() async throws {
