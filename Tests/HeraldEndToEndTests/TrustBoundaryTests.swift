@@ -240,6 +240,41 @@ struct TrustBoundaryTests {
 
     // MARK: - The gRPC ports between roles
 
+    /// logic, job and comet-a of `layout` as processes, once the comet is registered.
+    struct SplitRoles {
+        let logic: HeraldChild
+        let job: HeraldChild
+        let comet: HeraldChild
+
+        init(_ layout: ClusterTests.Layout) async throws {
+            let b = layout.base
+            let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+            job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
+            comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+                await ClusterTests.registered(logic).contains("comet-a")
+            })
+            self.logic = logic
+        }
+
+        func stop() {
+            comet.stop()
+            job.stop()
+            logic.stop()
+        }
+    }
+
+    /// Pushes to room `live://good` until `client` receives one (the job knows the comet), then
+    /// drains what else arrived.
+    static func warmUp(_ client: any GoimClient, logic: HeraldChild, _ what: String) async throws {
+        var warm = false
+        for i in 0..<40 where !warm {
+            _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "warm-\(i)")
+            warm = await client.inbox.next(timeout: .milliseconds(250)) != nil
+        }
+        try #require(warm, Comment(rawValue: what))
+        _ = await drain(client)
+    }
+
     @Test("with [rpc] tls, roles talk mutual TLS: the deployment delivers; a plain-text caller and one with a certificate the deployment did not sign get nothing in")
     func rpcMutualTLS() async throws {
         let redis = try RedisServers(count: 1)
@@ -252,25 +287,14 @@ struct TrustBoundaryTests {
         var layout = ClusterTests.Layout(redis: redis.addresses)
         layout.mutualTLS = (deployment.certificate, deployment.key, deployment.certificate)
         let b = layout.base
-        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
-        defer { logic.stop() }
-        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
-        defer { job.stop() }
-        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-            await ClusterTests.registered(logic).contains("comet-a")
-        })
-        defer { comet.stop() }
+        let roles = try await SplitRoles(layout)
+        defer { roles.stop() }
+        let logic = roles.logic
 
         // comet → logic (auth) and job → comet (pushes) both run over mutual TLS.
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
         #expect(try await client.authenticate(AuthToken(mid: 1, key: "good", roomID: "live://good", accepts: [1000])))
-        var warm = false
-        for i in 0..<40 where !warm {
-            _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "warm-\(i)")
-            warm = await client.inbox.next(timeout: .milliseconds(250)) != nil
-        }
-        try #require(warm, "the deployment delivers over mutual TLS")
-        _ = await Self.drain(client)
+        try await Self.warmUp(client, logic: logic, "the deployment delivers over mutual TLS")
 
         let policy = RPCCallPolicy(timeout: .seconds(2), attempts: 1)
         let cometAddress = "127.0.0.1:\(b + 9)"
@@ -305,14 +329,9 @@ struct TrustBoundaryTests {
         layout.secret = secret
         layout.logicExtra = "[logic.auth]\nmode = \"jwt\"\njwt_secret = \"\(SecurityTests.secret)\"\njwt_audience = \"herald\""
         let b = layout.base
-        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
-        defer { logic.stop() }
-        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
-        defer { job.stop() }
-        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-            await ClusterTests.registered(logic).contains("comet-a")
-        })
-        defer { comet.stop() }
+        let roles = try await SplitRoles(layout)
+        defer { roles.stop() }
+        let logic = roles.logic
 
         // The comet authenticates its client through logic's gRPC port: the secret is accepted.
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
@@ -322,13 +341,7 @@ struct TrustBoundaryTests {
         // The grants came back from logic over gRPC: a room outside them is refused.
         #expect(try await client.request(.changeRoom, "live://other").map { String(buffer: $0.body) } == "live://good")
         // The job reaches the comet: room pushes through the API arrive.
-        var warm = false
-        for i in 0..<40 where !warm {
-            _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "warm-\(i)")
-            warm = await client.inbox.next(timeout: .milliseconds(250)) != nil
-        }
-        try #require(warm, "the deployment delivers with the secret")
-        while await client.inbox.next(timeout: .milliseconds(300)) != nil {}
+        try await Self.warmUp(client, logic: logic, "the deployment delivers with the secret")
 
         let policy = RPCCallPolicy(timeout: .seconds(2), attempts: 1)
         let cometAddress = "127.0.0.1:\(b + 9)"
