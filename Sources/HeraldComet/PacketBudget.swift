@@ -17,8 +17,10 @@ struct PacketBudget {
     }
 
     /// Takes one packet's token; false when none is left. `rate` 0 lets every packet through.
-    mutating func take(rate: Int, burst: Int, now: NIODeadline = .now()) -> Bool {
+    mutating func take(rate: Int, burst: Int) -> Bool {
         guard rate > 0 else { return true }
+        // The clock is read only when a rate applies.
+        let now = NIODeadline.now()
         let elapsed = Double((now - refilled).nanoseconds) / 1e9
         tokens = min(Double(max(burst, 1)), tokens + elapsed * Double(rate))
         refilled = now

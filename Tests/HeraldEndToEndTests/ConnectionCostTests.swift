@@ -32,38 +32,6 @@ struct ConnectionCostTests {
         return Array(b.readableBytesView)
     }
 
-    /// A room stream pushed through the API every 20 ms while `body` runs; returns how many pushes
-    /// were accepted, after checking that `clients` received every one of them.
-    static func withRoomStream(_ api: HTTPTestClient, room: String, clients: [any GoimClient], _ body: () async throws -> Void) async throws {
-        let pushed = NIOLockedValueBox(0)
-        let stop = NIOLockedValueBox(false)
-        let pusher = Task {
-            while !stop.withLockedValue({ $0 }) {
-                let n = pushed.withLockedValue { $0 }
-                if (try? await api.post("/goim/push/room?operation=1000&type=live&room=\(room)", body: "stream \(n)"))?.code == 0 {
-                    pushed.withLockedValue { $0 += 1 }
-                }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        do { try await body() } catch {
-            stop.withLockedValue { $0 = true }
-            await pusher.value
-            throw error
-        }
-        stop.withLockedValue { $0 = true }
-        await pusher.value
-        let total = pushed.withLockedValue { $0 }
-        #expect(total > 10, "the room stream ran (\(total) pushes)")
-        for c in clients {
-            var got = Set<String>()
-            while got.count < total, let p = await c.inbox.next(timeout: .seconds(5)) {
-                if p.operation.rawValue == 1000 { got.insert(p.text) }
-            }
-            #expect(got.count == total, "a good client received \(got.count) of \(total) pushes")
-        }
-    }
-
     static func serveTOML(_ base: Int, comet: String) -> String {
         """
         [server]
@@ -103,7 +71,7 @@ struct ConnectionCostTests {
         #expect(try await goodWS.authenticate(AuthToken(mid: 2, key: "good-ws", roomID: "live://good", accepts: [1000])))
         let before = Self.residentKiB(child.pid)
         var sentMiB = 0.0
-        try await Self.withRoomStream(child.api, room: "good", clients: [good, goodWS]) {
+        try await withRoomStream(child.api, room: "good", clients: [good, goodWS]) {
             var attackers: [(LoopbackSocket, [UInt8])] = []
             for i in 0..<20 {
                 // Small buffers on both ends, so what is sent and answered backs up in the server's
@@ -194,7 +162,7 @@ struct ConnectionCostTests {
         var peak = before
         var closed = 0
         var opened = 0
-        try await Self.withRoomStream(child.api, room: "good", clients: [tcp, ws]) {
+        try await withRoomStream(child.api, room: "good", clients: [tcp, ws]) {
             var sockets: [LoopbackSocket] = []
             for _ in 0..<5000 {
                 guard let s = try? LoopbackSocket(port: port) else { continue }

@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldProtocol
 import HeraldTesting
 import NIOCore
+import NIOConcurrencyHelpers
 import Testing
 
 /// A running all-in-one gateway on port 0, for one test.
@@ -108,6 +109,38 @@ func withGateway(_ toml: String = gatewayTOML(), _ body: (Gateway) async throws 
     }
     await server.shutdown()
     _ = try? await task.value
+}
+
+/// A room stream (`live://<room>`) pushed through the API every 20 ms while `body` runs; then
+/// checks that each of `clients` received every push the API accepted.
+func withRoomStream(_ api: HTTPTestClient, room: String, clients: [any GoimClient], _ body: () async throws -> Void) async throws {
+    let pushed = NIOLockedValueBox(0)
+    let stop = NIOLockedValueBox(false)
+    let pusher = Task {
+        while !stop.withLockedValue({ $0 }) {
+            let n = pushed.withLockedValue { $0 }
+            if (try? await api.post("/goim/push/room?operation=1000&type=live&room=\(room)", body: "stream \(n)"))?.code == 0 {
+                pushed.withLockedValue { $0 += 1 }
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+    do { try await body() } catch {
+        stop.withLockedValue { $0 = true }
+        await pusher.value
+        throw error
+    }
+    stop.withLockedValue { $0 = true }
+    await pusher.value
+    let total = pushed.withLockedValue { $0 }
+    #expect(total > 10, "the room stream ran (\(total) pushes)")
+    for c in clients {
+        var got = Set<String>()
+        while got.count < total, let p = await c.inbox.next(timeout: .seconds(5)) {
+            if p.operation.rawValue == 1000 { got.insert(p.text) }
+        }
+        #expect(got.count == total, "a good client received \(got.count) of \(total) pushes")
+    }
 }
 
 /// Waits until `condition` holds, polling; false on timeout.

@@ -20,7 +20,7 @@ struct SecurityTests {
 
     static let secret = "a-test-secret-of-at-least-32-bytes"
 
-    static func hs256(_ claims: Claims, secret: String = secret) async throws -> String {
+    static func hs256(_ claims: some JWTPayload, secret: String = secret) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         return try await keys.sign(claims)

@@ -165,27 +165,15 @@ struct TrustBoundaryTests {
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    static func sign(_ claims: Claims) async throws -> String {
-        let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: SecurityTests.secret), digestAlgorithm: .sha256)
-        return try await keys.sign(claims)
-    }
-
-    static func jwtClient(_ g: Gateway, _ body: String) async throws -> (ok: Bool, client: any GoimClient) {
-        let c = try await g.tcp()
-        try await c.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
-        return (await c.inbox.next(timeout: .seconds(5))?.operation == .authReply, c)
-    }
-
     @Test("jwt: the key, rooms and operations come from the claims; op 12 and op 14 cannot leave what they grant; aud and nbf are checked")
     func claimsOnly() async throws {
         let toml = gatewayTOML(logic: "[logic.auth]\nmode = \"jwt\"\njwt_secret = \"\(SecurityTests.secret)\"\njwt_audience = \"herald\"")
         try await withGateway(toml) { g in
-            let victim = try await Self.jwtClient(g, try await Self.sign(Claims(mid: 20, key: "victim-key", room_id: "live://v")))
+            let victim = try await SecurityTests.auth(g, try await SecurityTests.hs256(Claims(mid: 20, key: "victim-key", room_id: "live://v")))
             #expect(victim.ok)
             // The attacker's token is valid, but the body's key, accepts and platform are not read.
-            let token = try await Self.sign(Claims(mid: 10, room_id: "live://a", rooms: ["live://a", "chat://*"], operations: [1001]))
-            let attacker = try await Self.jwtClient(g, #"{"token":"\#(token)","key":"victim-key","accepts":[2000],"platform":"web"}"#)
+            let token = try await SecurityTests.hs256(Claims(mid: 10, room_id: "live://a", rooms: ["live://a", "chat://*"], operations: [1001]))
+            let attacker = try await SecurityTests.auth(g, #"{"token":"\#(token)","key":"victim-key","accepts":[2000],"platform":"web"}"#)
             #expect(attacker.ok)
             let a = attacker.client
 
@@ -218,7 +206,7 @@ struct TrustBoundaryTests {
             var noAudience = Claims(mid: 13)
             noAudience.aud = nil
             for (what, claims) in [("nbf in the future", future), ("another audience", otherAudience), ("no audience", noAudience)] {
-                let r = try await Self.jwtClient(g, try await Self.sign(claims))
+                let r = try await SecurityTests.auth(g, try await SecurityTests.hs256(claims))
                 #expect(!r.ok, "\(what) must be refused")
                 await r.client.close()
             }
@@ -335,7 +323,7 @@ struct TrustBoundaryTests {
 
         // The comet authenticates its client through logic's gRPC port: the secret is accepted.
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
-        let token = try await Self.sign(Claims(mid: 1, key: "good", room_id: "live://good", rooms: ["live://good"]))
+        let token = try await SecurityTests.hs256(Claims(mid: 1, key: "good", room_id: "live://good", rooms: ["live://good"]))
         try await client.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: token)))
         #expect(await client.inbox.next(timeout: .seconds(5))?.operation == .authReply)
         // The grants came back from logic over gRPC: a room outside them is refused.
