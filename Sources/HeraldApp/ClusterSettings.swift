@@ -52,11 +52,12 @@ public struct ClusterSettings: Sendable {
             throw ConfigError(key: rpc.keyPath(key), message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
         }
         var mutualTLS: RPCCredentials.MutualTLS?
+        let trustedFile = try rpc.string("ca_file")
         if try rpc.bool("tls", default: false) {
             guard let tls else {
                 throw ConfigError(key: rpc.keyPath("tls"), message: "mutual TLS between the roles presents the [tls] certificate: set [tls] certificate_file and private_key_file")
             }
-            guard let trusted = try rpc.string("ca_file"), !trusted.isEmpty else {
+            guard let trusted = trustedFile, !trusted.isEmpty else {
                 throw ConfigError(key: rpc.keyPath("ca_file"), message: "mutual TLS needs the PEM file of the certificates that sign the roles' certificates")
             }
             for (key, path) in [("tls.certificate_file", tls.certificateFile), ("tls.private_key_file", tls.privateKeyFile), (rpc.keyPath("ca_file"), trusted)]
@@ -65,7 +66,8 @@ public struct ClusterSettings: Sendable {
             }
             mutualTLS = RPCCredentials.MutualTLS(certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, trustedFile: trusted)
         }
-        credentials = RPCCredentials(secret: secret, admitWithoutSecret: try rpc.bool("insecure", default: false), tls: mutualTLS)
+        let insecure = try rpc.bool("insecure", default: false)
+        credentials = RPCCredentials(secret: secret, admitWithoutSecret: insecure, tls: mutualTLS)
         registryTTL = try registry.duration("ttl", default: .seconds(10))
         registryInterval = try registry.duration("interval", default: .seconds(3))
         guard registryInterval < registryTTL else {

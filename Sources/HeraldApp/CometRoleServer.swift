@@ -24,6 +24,8 @@ public final class CometRoleServer: Sendable {
     let logic: ReloadableLogicClient
     let tls: TLSContextSource?
     private let applied: NIOLockedValueBox<HeraldConfiguration>
+    /// The configuration keys the role and its plugins asked for at start-up.
+    private let knownKeys: Set<String>
     let transports: [any Transport]
     let rpc: RPCServerService
     let registry: any CometRegistry
@@ -55,6 +57,7 @@ public final class CometRoleServer: Sendable {
             services: [CometRPCService(comet: comet)],
             credentials: configuration.cluster.credentials
         )
+        knownKeys = try configuration.refuseUnknownKeys(logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -93,22 +96,21 @@ public final class CometRoleServer: Sendable {
     }
 
     /// Applies a re-read configuration (SIGHUP): the logic addresses (`[rpc] logic`), the
-    /// connection and room limits, the log level and the TLS files' contents change live; the keys
-    /// that changed but need a restart are returned (and logged).
+    /// connection and room limits, the log level and the TLS files' contents change live; every
+    /// changed key is reported (and logged) as applied or as needing a restart.
     @discardableResult
-    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+    public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
         let current = applied.withLockedValue { $0 }
-        var restart: [String] = []
+        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
+        // The steps that can fail come first: the certificate files, the logic addresses.
+        try LiveReload.rereadCertificates(next: next, tls: tls)
         if try await logic.use(next.cluster.logic) {
             logger.notice("logic addresses changed", metadata: ["rpc.logic": "\(next.cluster.logic.joined(separator: ","))"])
         }
-        restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
-        if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
-        if next.cluster.credentials != current.cluster.credentials { restart.append("rpc.secret") }
-        if next.comet.serverID != current.comet.serverID { restart.append("server.id") }
-        restart += HeraldServer.restartOnlyChanges(current, next).filter { $0.hasPrefix("comet.") || $0.hasPrefix("server.") || $0 == "log.format" }
+        LiveReload.applyLogLevel(current: current, next: next)
+        comet.applyLimits(next.comet)
         applied.withLockedValue { $0 = next }
-        return LiveReload.announce(restart, logger: logger)
+        return LiveReload.report(current: current, next: next, live: LiveReload.logKeys + LiveReload.cometLimitKeys + ["rpc.logic"], rpc: true, logger: logger)
     }
 
     public func shutdown() async {

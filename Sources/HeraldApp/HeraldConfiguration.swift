@@ -37,8 +37,12 @@ public struct HeraldConfiguration: Sendable {
     public var tls: TLSSettings?
     /// `[rpc]` and `[registry]`: the roles as separate processes.
     public var cluster: ClusterSettings
+    /// The document this was read from; its ``ConfigKeyLog`` records what the process asked for
+    /// (``checkKeys(logger:)``), and a reload compares documents key by key.
+    public var document: ConfigTable
 
     public init(table root: ConfigTable) throws {
+        document = root
         let server = try root.table("server")
         serverID = try server.string("id").flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
         threads = try server.int("threads", default: 0, in: 0...1024)
@@ -60,6 +64,7 @@ public struct HeraldConfiguration: Sendable {
         }
 
         let queue = try root.table("queue")
+        _ = queue.tableNames  // [queue.<plugin>]: read by the plugins in use
         queuePlugin = try queue.string("plugin", default: "memory")
         queueTable = try queue.table(queuePlugin)
         queueClasses = (
@@ -74,6 +79,7 @@ public struct HeraldConfiguration: Sendable {
         queueTables = tables
 
         let router = try root.table("router")
+        _ = router.tableNames
         routerPlugin = try router.string("plugin", default: "memory")
         routerTable = try router.table(routerPlugin)
 
@@ -90,7 +96,10 @@ public struct HeraldConfiguration: Sendable {
         }
         for name in transportRoot.keys {
             let table = try transportRoot.table(name)
-            guard try table.bool("enabled", default: true) else { continue }
+            guard try table.bool("enabled", default: true) else {
+                table.acceptUnread()
+                continue
+            }
             transports.append(TransportEntry(name: name, plugin: try table.string("plugin", default: name), table: table))
         }
         self.transports = transports

@@ -39,6 +39,8 @@ public final class HeraldServer: Sendable {
     let tls: TLSContextSource?
     /// The configuration as last applied (the start-up one, then each reload's).
     private let applied: NIOLockedValueBox<HeraldConfiguration>
+    /// The configuration keys the roles and plugins asked for at start-up.
+    private let knownKeys: Set<String>
 
     /// Builds every role and plugin. Throws on an unknown plugin name (listing the registered ones)
     /// or an invalid setting, before anything listens.
@@ -81,6 +83,18 @@ public final class HeraldServer: Sendable {
         self.comet = comet
         self.job = Job(configuration: configuration.job, queue: queue, comets: StaticCometDirectory([comet]), logger: logger)
         self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
+        do {
+            knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+        } catch {
+            // Nothing runs yet: what this server started (its threads, the queue's and router's
+            // connections) is released before the error.
+            if ownsEventLoopGroup { try? self.eventLoopGroup.syncShutdownGracefully() }
+            Task {
+                await queue.shutdown()
+                await router.shutdown()
+            }
+            throw error
+        }
         logger.info(
             "herald configured",
             metadata: [
@@ -163,41 +177,22 @@ public final class HeraldServer: Sendable {
     /// Applies a re-read configuration (SIGHUP): what can change live is applied — token
     /// verification (`[logic.auth]`), connection and room limits, the log level, the TLS
     /// certificate files' contents, and the queue's reloadable settings such as a migration's
-    /// phase — and the keys that changed but need a restart are returned (and logged).
+    /// phase. Every changed key is reported (and logged) as applied or as needing a restart. A
+    /// file with an unknown key or an unusable setting is refused and nothing changes.
     @discardableResult
-    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+    public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
         let current = applied.withLockedValue { $0 }
-        var restart: [String] = []
-        // Auth first: a setting that cannot be used throws before anything else changes.
+        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
+        // The steps that can fail come first: auth (a setting that cannot be used throws before
+        // anything else changes), the certificate files, the phase (which undoes itself).
         try logic.applyAuth(next.logic.auth)
-        restart += try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-        restart += try LiveReload.applyCometSettings(current: current, next: next, comet: comet, tls: tls)
-        for key in Self.restartOnlyChanges(current, next) where !restart.contains(key) { restart.append(key) }
+        try LiveReload.rereadCertificates(next: next, tls: tls)
+        let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+        LiveReload.applyLogLevel(current: current, next: next)
+        comet.applyLimits(next.comet)
         applied.withLockedValue { $0 = next }
-        return LiveReload.announce(restart, logger: logger)
-    }
-
-    /// Settings read once at start-up that differ between `a` and `b`, by their key.
-    static func restartOnlyChanges(_ a: HeraldConfiguration, _ b: HeraldConfiguration) -> [String] {
-        var keys: [String] = []
-        func check(_ key: String, _ changed: Bool) { if changed { keys.append(key) } }
-        check("server.threads", a.threads != b.threads)
-        check("router.plugin", a.routerPlugin != b.routerPlugin)
-        check("logic.listen", a.logic.httpHost != b.logic.httpHost || a.logic.httpPort != b.logic.httpPort)
-        check("logic.api_token", a.logic.apiToken != b.logic.apiToken)
-        check("logic.push_rate_limit", a.logic.pushRateLimit != b.logic.pushRateLimit || a.logic.pushBurst != b.logic.pushBurst)
-        check("logic.tls", a.logic.tls != b.logic.tls)
-        check("comet.buckets", a.comet.bucketCount != b.comet.bucketCount)
-        check("comet.max_body_size", a.comet.limits.maxBodySize != b.comet.limits.maxBodySize)
-        check("comet.request_timeout", a.comet.limits.requestTimeout != b.comet.limits.requestTimeout)
-        check("comet.packet_rate", a.comet.packetRate != b.comet.packetRate || a.comet.packetBurst != b.comet.packetBurst)
-        check("comet.max_upstream_in_flight", a.comet.maxUpstreamInFlight != b.comet.maxUpstreamInFlight)
-        check("logic.demo", a.logic.demo != b.logic.demo)
-        check("logic.metrics_token", a.logic.metricsToken != b.logic.metricsToken)
-        check("logic.allowed_origins", a.logic.allowedOrigins != b.logic.allowedOrigins || a.logic.allowedHosts != b.logic.allowedHosts)
-        check("logic.insecure", a.logic.insecure != b.logic.insecure)
-        check("log.format", a.logFormat != b.logFormat)
-        return keys
+        let live = LiveReload.logKeys + LiveReload.cometLimitKeys + LiveReload.authKeys + queueLive
+        return LiveReload.report(current: current, next: next, live: live, logger: logger)
     }
 
     /// Stops the server as SIGTERM would: stop accepting, close connections, drain, exit `run`.

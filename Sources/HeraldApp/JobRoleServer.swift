@@ -16,6 +16,8 @@ public final class JobRoleServer: Sendable {
     let logger: Logger
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
     private let applied: NIOLockedValueBox<HeraldConfiguration>
+    /// The configuration keys the role and its plugins asked for at start-up.
+    private let knownKeys: Set<String>
 
     public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
         self.configuration = configuration
@@ -32,6 +34,9 @@ public final class JobRoleServer: Sendable {
         )
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
+        // This process builds no transport: a file shared with the comets keeps theirs unjudged.
+        for entry in configuration.transports { entry.table.acceptUnread() }
+        knownKeys = try configuration.refuseUnknownKeys(logger: logger)
     }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
@@ -55,17 +60,16 @@ public final class JobRoleServer: Sendable {
     }
 
     /// Applies a re-read configuration (SIGHUP): the queue's reloadable settings (a migration's
-    /// phase on the consuming side) and the log level change live; the keys that changed but need
-    /// a restart are returned (and logged).
+    /// phase on the consuming side) and the log level change live; every changed key is reported
+    /// (and logged) as applied or as needing a restart.
     @discardableResult
-    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+    public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
         let current = applied.withLockedValue { $0 }
-        var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
+        let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
         LiveReload.applyLogLevel(current: current, next: next)
-        restart += HeraldServer.restartOnlyChanges(current, next).filter { $0 == "router.plugin" || $0 == "log.format" }
-        if next.cluster.credentials != current.cluster.credentials { restart.append("rpc.secret") }
         applied.withLockedValue { $0 = next }
-        return LiveReload.announce(restart, logger: logger)
+        return LiveReload.report(current: current, next: next, live: LiveReload.logKeys + queueLive, rpc: true, logger: logger)
     }
 
     public func shutdown() async {

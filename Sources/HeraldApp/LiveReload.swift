@@ -1,21 +1,49 @@
 import HeraldComet
-import HeraldCore
+public import HeraldCore
 import HeraldTLS
-import Logging
+public import Logging
+
+/// What a reload (SIGHUP) changed: every key whose value differs between the running and the
+/// re-read file, each either applied live or waiting for a restart.
+public struct ReloadReport: Sendable, Equatable {
+    public var applied: [String]
+    public var needsRestart: [String]
+
+    public init(applied: [String], needsRestart: [String]) {
+        self.applied = applied
+        self.needsRestart = needsRestart
+    }
+}
 
 /// What the processes apply live on SIGHUP (`herald serve`, `comet`, `logic`, `job`), one
 /// function per group of settings so every role applies them the same way.
+///
+/// Which keys changed is not kept by hand: the two documents are compared key by key
+/// (``ConfigDiff``), and each changed key is reported as applied when the role declares it live
+/// (its `liveKeys`, next to the code that applies them) and as needing a restart otherwise — so a
+/// new key is never silently ignored by a reload.
 enum LiveReload {
-    /// The queue's reloadable settings (a migration's phase); a different plugin needs a restart.
+    /// Keys every role applies live.
+    static let logKeys = ["log.level"]
+    /// The comet's limits (``Comet/applyLimits(_:)``).
+    static let cometLimitKeys = ["comet.max_connections", "comet.max_connections_per_ip", "comet.max_rooms"]
+    /// Token verification (``Logic/applyAuth(_:)``).
+    static let authKeys = ["logic.auth.*"]
+
+    /// Applies the queue's reloadable settings (a migration's phase) and returns the keys that
+    /// applies live, as full paths; nothing when the plugin or the class routing changed (those
+    /// need a restart, and the running backends keep their settings).
     static func applyQueue(current: HeraldConfiguration, next: HeraldConfiguration, queue: any QueueBackend) async throws -> [String] {
-        if next.queuePlugin != current.queuePlugin { return ["queue.plugin"] }
+        guard next.queuePlugin == current.queuePlugin else { return [] }
         if let routed = queue as? ClassRoutedQueue {
             let classes = { (c: HeraldConfiguration) in [c.queueClasses.push, c.queueClasses.room, c.queueClasses.broadcast] }
-            if classes(next) != classes(current) { return ["queue.push", "queue.room", "queue.broadcast"].enumerated().filter { classes(next)[$0.offset] != classes(current)[$0.offset] }.map(\.element) }
-            return try await routed.reload(tables: next.queueTables)
+            guard classes(next) == classes(current) else { return [] }
+            try await routed.reload(tables: next.queueTables)
+            return routed.liveKeys.map { "queue.\($0)" }
         }
         guard let reloadable = queue as? any ReloadableQueue else { return [] }
-        return try await reloadable.reload(next.queueTable)
+        try await reloadable.reload(next.queueTable)
+        return reloadable.liveKeys.map { "queue.\(current.queuePlugin).\($0)" }
     }
 
     /// The log level.
@@ -23,33 +51,49 @@ enum LiveReload {
         if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
     }
 
-    /// The log level, and the TLS files re-read (same paths) or reported as needing a restart.
-    static func applyLogLevelAndTLS(current: HeraldConfiguration, next: HeraldConfiguration, tls: TLSContextSource?) throws -> [String] {
-        applyLogLevel(current: current, next: next)
-        if let tls, next.tls == tls.settings {
-            try tls.reload()  // the same files re-read: a renewed certificate
-            return []
+    /// Re-reads the TLS files when their paths stayed (a renewed certificate); changed paths need
+    /// a restart. Throws, keeping the running certificate, when the files cannot be used.
+    static func rereadCertificates(next: HeraldConfiguration, tls: TLSContextSource?) throws {
+        if let tls, next.tls == tls.settings { try tls.reload() }
+    }
+
+    /// Compares the documents, splits the changed keys by `live`, logs and returns the split.
+    /// `rpc`: the role calls or serves gRPC, so a secret file whose contents changed at the same
+    /// path (no key changed) is reported as needing a restart too.
+    static func report(current: HeraldConfiguration, next: HeraldConfiguration, live: [String], rpc: Bool = false, logger: Logger) -> ReloadReport {
+        var changed = ConfigDiff.changedKeys(current.document, next.document)
+        if rpc, next.cluster.credentials != current.cluster.credentials, !changed.contains(where: { $0.hasPrefix("rpc.") }) {
+            changed.append("rpc.secret_file")
         }
-        return next.tls != current.tls ? ["tls"] : []
+        let isLive = { (key: String) in
+            live.contains { $0.hasSuffix(".*") ? key.hasPrefix($0.dropLast()) : key == $0 }
+        }
+        let report = ReloadReport(applied: changed.filter(isLive), needsRestart: changed.filter { !isLive($0) })
+        let list = { (keys: [String]) in keys.isEmpty ? "nothing" : keys.joined(separator: ",") }
+        logger.notice(
+            "configuration reloaded",
+            metadata: ["reload.applied": "\(list(report.applied))", "reload.needs_restart": "\(list(report.needsRestart))"]
+        )
+        return report
     }
+}
 
-    /// Applies the connection and room limits, the log level and the TLS files' contents of `next`;
-    /// returns the keys among these that changed but need a restart.
-    static func applyCometSettings(
-        current: HeraldConfiguration,
-        next: HeraldConfiguration,
-        comet: Comet,
-        tls: TLSContextSource?
-    ) throws -> [String] {
-        comet.applyLimits(next.comet)
-        var restart = try applyLogLevelAndTLS(current: current, next: next, tls: tls)
-        if next.transports.map(\.name) != current.transports.map(\.name) { restart.append("transport") }
-        return restart
-    }
-
-    /// Logs the reload with the keys that still need a restart, and returns them.
-    static func announce(_ restart: [String], logger: Logger) -> [String] {
-        logger.notice("configuration reloaded", metadata: ["reload.needs_restart": "\(restart.isEmpty ? "nothing" : restart.joined(separator: ","))"])
-        return restart
+extension HeraldConfiguration {
+    /// Refuses the keys of this document that nobody asked for, each named with the nearest known
+    /// key of its section (``ConfigKeyCheck``), and logs the sections this process does not read.
+    /// Call it once the process has built every role and plugin; a reload passes the keys known at
+    /// start-up as `alsoKnown` (its document is read only by the core, not again by the plugins),
+    /// and only sections read at start-up are judged (a section new since then needs a restart).
+    /// Returns the keys known now.
+    @discardableResult
+    public func refuseUnknownKeys(alsoKnown: Set<String> = [], logger: Logger) throws(ConfigError) -> Set<String> {
+        guard let log = document.log else { return alsoKnown }
+        let known = log.asked.union(alsoKnown)
+        let report = ConfigKeyCheck.check(document, known: known, judged: alsoKnown.isEmpty ? nil : alsoKnown)
+        for section in report.unused {
+            logger.info("configuration section not used by this process", metadata: ["config.section": "\(section)"])
+        }
+        try ConfigKeyCheck.refuseUnknown(report)
+        return known
     }
 }

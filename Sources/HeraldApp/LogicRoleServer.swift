@@ -34,6 +34,8 @@ public final class LogicRoleServer: Sendable {
     private let ready = ReadyLatch<Addresses>()
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
     private let applied: NIOLockedValueBox<HeraldConfiguration>
+    /// The configuration keys the role and its plugins asked for at start-up.
+    private let knownKeys: Set<String>
 
     public init(
         configuration: HeraldConfiguration,
@@ -64,6 +66,9 @@ public final class LogicRoleServer: Sendable {
             services: [LogicRPCService(logic: LogicRPCAdapter(logic: logic))],
             credentials: configuration.cluster.credentials
         )
+        // This process builds no transport: a file shared with the comets keeps theirs unjudged.
+        for entry in configuration.transports { entry.table.acceptUnread() }
+        knownKeys = try configuration.refuseUnknownKeys(logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -100,19 +105,21 @@ public final class LogicRoleServer: Sendable {
 
     /// Applies a re-read configuration (SIGHUP): token verification (`[logic.auth]`), the queue's
     /// reloadable settings (a migration's phase on the publishing side), the log level and the TLS
-    /// files' contents change live; the keys that changed but need a restart are returned (and logged).
+    /// files' contents change live; every changed key is reported (and logged) as applied or as
+    /// needing a restart.
     @discardableResult
-    public func reload(_ next: HeraldConfiguration) async throws -> [String] {
+    public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
         let current = applied.withLockedValue { $0 }
-        // Auth first: a setting that cannot be used throws before anything else changes.
+        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
+        // The steps that can fail come first: auth (a setting that cannot be used throws before
+        // anything else changes), the certificate files, the phase (which undoes itself).
         try logic.applyAuth(next.logic.auth)
-        var restart = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-        restart += try LiveReload.applyLogLevelAndTLS(current: current, next: next, tls: tls)
-        if next.cluster.listen != current.cluster.listen { restart.append("rpc.listen") }
-        if next.cluster.credentials != current.cluster.credentials { restart.append("rpc.secret") }
-        restart += HeraldServer.restartOnlyChanges(current, next).filter { !$0.hasPrefix("comet.") }
+        try LiveReload.rereadCertificates(next: next, tls: tls)
+        let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+        LiveReload.applyLogLevel(current: current, next: next)
         applied.withLockedValue { $0 = next }
-        return LiveReload.announce(restart, logger: logger)
+        let live = LiveReload.logKeys + LiveReload.authKeys + queueLive
+        return LiveReload.report(current: current, next: next, live: live, rpc: true, logger: logger)
     }
 
     public func shutdown() async {

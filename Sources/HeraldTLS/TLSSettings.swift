@@ -20,6 +20,7 @@ public struct TLSSettings: Sendable, Equatable {
     public init?(table: ConfigTable) throws(ConfigError) {
         let certificate = try table.string("certificate_file")
         let key = try table.string("private_key_file")
+        let minimumVersion = try table.choice("min_version", default: "1.2", allowed: ["1.2", "1.3"])
         switch (certificate, key) {
         case (nil, nil):
             return nil
@@ -27,7 +28,7 @@ public struct TLSSettings: Sendable, Equatable {
             self.init(
                 certificateFile: certificate,
                 privateKeyFile: key,
-                minimumVersion: try table.choice("min_version", default: "1.2", allowed: ["1.2", "1.3"])
+                minimumVersion: minimumVersion
             )
         case (nil, _):
             throw ConfigError(key: table.keyPath("certificate_file"), message: "private_key_file is set, the certificate is missing")

@@ -70,6 +70,7 @@ public final class MigrationQueue: ReloadableQueue {
     public static func register(in registry: inout PluginRegistry) {
         registry.registerQueue("migration") { context in
             let configuration = try MigrationConfiguration(context.config)
+            _ = context.config.tableNames  // [queue.migration.<plugin>]: read by the backends in use
             func backend(_ plugin: String) throws -> any QueueBackend {
                 try context.registry.makeQueue(
                     plugin: plugin,
@@ -186,15 +187,14 @@ public final class MigrationQueue: ReloadableQueue {
         }
     }
 
-    /// Applies a new phase (the only setting that changes live); other changed keys need a restart.
-    public func reload(_ config: ConfigTable) async throws -> [String] {
+    /// The phase is the only setting that changes live.
+    public var liveKeys: [String] { ["phase"] }
+
+    /// Applies a new phase; the other keys keep their start-up values until a restart.
+    public func reload(_ config: ConfigTable) async throws {
         let next = try MigrationConfiguration(config)
-        var restart: [String] = []
-        if next.primary != configuration.primary { restart.append(config.keyPath("primary")) }
-        if next.secondary != configuration.secondary { restart.append(config.keyPath("secondary")) }
-        if next.dedupWindow != configuration.dedupWindow { restart.append(config.keyPath("dedup_window")) }
         let current = comparator.phase
-        guard next.phase != current else { return restart }
+        guard next.phase != current else { return }
         guard abs(next.phase.number - current.number) == 1 else {
             throw ConfigError(
                 key: config.keyPath("phase"),
@@ -228,7 +228,6 @@ public final class MigrationQueue: ReloadableQueue {
                 "migration.figures": "\(figures)",
             ]
         )
-        return restart
     }
 
     public func shutdown() async {

@@ -1,33 +1,72 @@
 /// A table of configuration values with typed accessors that report the full key path on error.
 ///
 /// Plugins receive their own section as a `ConfigTable` and read their keys from it, so a new
-/// plugin needs no change to the core configuration model.
+/// plugin needs no change to the core configuration model. Tables read from a document record
+/// every key asked for in the document's ``ConfigKeyLog`` (equality ignores the log).
 public struct ConfigTable: Sendable, Hashable {
     /// Dotted path of this table in the document ("" for the root).
     public var path: String
     public var values: [String: ConfigValue]
+    /// Where the keys asked for are recorded (nil: not recorded).
+    public let log: ConfigKeyLog?
 
-    public init(path: String = "", values: [String: ConfigValue] = [:]) {
+    public init(path: String = "", values: [String: ConfigValue] = [:], log: ConfigKeyLog? = nil) {
         self.path = path
         self.values = values
+        self.log = log
     }
 
-    public var keys: [String] { values.keys.sorted() }
+    public static func == (a: ConfigTable, b: ConfigTable) -> Bool { a.path == b.path && a.values == b.values }
 
-    public func contains(_ key: String) -> Bool { values[key] != nil }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(path)
+        hasher.combine(values)
+    }
+
+    /// The keys the document sets here. Enumerating them accepts their names (a table of named
+    /// entries such as `[transport]` or a pass-through table).
+    public var keys: [String] {
+        log?.ask(values.keys.map(keyPath))
+        return values.keys.sorted()
+    }
+
+    /// The names of the tables set under this one (plugin sections such as `[queue.kafka]`).
+    /// Naming them accepts them as sections; their keys are checked against what their plugin reads.
+    public var tableNames: [String] {
+        let names = values.filter { if case .table = $0.value { true } else { false } }.keys.sorted()
+        log?.ask(names.map(keyPath))
+        return names
+    }
+
+    public func contains(_ key: String) -> Bool {
+        log?.ask(keyPath(key))
+        return values[key] != nil
+    }
 
     public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// Accepts every key set in this table and below without reading it: a section that is
+    /// deliberately not used (a disabled transport), whose keys the unknown-key check passes over.
+    public func acceptUnread() {
+        guard let log else { return }
+        for (key, value) in values {
+            log.ask(keyPath(key))
+            if case .table(let sub) = value { sub.acceptUnread() }
+        }
+    }
+
     /// The sub-table at `key`, or an empty table with the right path when absent.
     public func table(_ key: String) throws(ConfigError) -> ConfigTable {
+        log?.ask(keyPath(key))
         switch values[key] {
-        case nil: return ConfigTable(path: keyPath(key))
+        case nil: return ConfigTable(path: keyPath(key), log: log)
         case .table(let t): return t
         case .some(let other): throw mismatch(key, "table", other)
         }
     }
 
     public func string(_ key: String) throws(ConfigError) -> String? {
+        log?.ask(keyPath(key))
         switch values[key] {
         case nil: return nil
         case .string(let s): return s
@@ -40,6 +79,7 @@ public struct ConfigTable: Sendable, Hashable {
     }
 
     public func int(_ key: String) throws(ConfigError) -> Int? {
+        log?.ask(keyPath(key))
         switch values[key] {
         case nil: return nil
         case .int(let i): return i
@@ -57,6 +97,7 @@ public struct ConfigTable: Sendable, Hashable {
     }
 
     public func double(_ key: String, default value: Double) throws(ConfigError) -> Double {
+        log?.ask(keyPath(key))
         switch values[key] {
         case nil: return value
         case .double(let d): return d
@@ -66,6 +107,7 @@ public struct ConfigTable: Sendable, Hashable {
     }
 
     public func bool(_ key: String, default value: Bool) throws(ConfigError) -> Bool {
+        log?.ask(keyPath(key))
         switch values[key] {
         case nil: return value
         case .bool(let b): return b
@@ -84,6 +126,7 @@ public struct ConfigTable: Sendable, Hashable {
 
     /// A list of strings; a single string is accepted as a one-element list.
     public func stringArray(_ key: String, default value: [String]) throws(ConfigError) -> [String] {
+        log?.ask(keyPath(key))
         switch values[key] {
         case nil: return value
         case .string(let s): return [s]

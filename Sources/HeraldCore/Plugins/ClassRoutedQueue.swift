@@ -49,15 +49,20 @@ public final class ClassRoutedQueue: QueueBackend {
         return fanIn
     }
 
+    /// The live keys of the reloadable backends, as `<plugin>.<key>`.
+    public var liveKeys: [String] {
+        backends.sorted(by: { $0.key < $1.key }).flatMap { plugin, backend in
+            ((backend as? any ReloadableQueue)?.liveKeys ?? []).map { "\(plugin).\($0)" }
+        }
+    }
+
     /// Passes a reload on to every backend that takes one (a migration's phase), each with its own
-    /// table from `tables` (by plugin name). Returns the keys that changed but need a restart.
-    public func reload(tables: [String: ConfigTable]) async throws -> [String] {
-        var restart: [String] = []
+    /// table from `tables` (by plugin name).
+    public func reload(tables: [String: ConfigTable]) async throws {
         for (plugin, backend) in backends.sorted(by: { $0.key < $1.key }) {
             guard let reloadable = backend as? any ReloadableQueue else { continue }
-            restart += try await reloadable.reload(tables[plugin] ?? ConfigTable())
+            try await reloadable.reload(tables[plugin] ?? ConfigTable())
         }
-        return restart
     }
 
     public func shutdown() async {

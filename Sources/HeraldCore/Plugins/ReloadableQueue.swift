@@ -1,6 +1,9 @@
 /// A queue backend that can take new settings while running (on SIGHUP), such as a migration's phase.
 public protocol ReloadableQueue: QueueBackend {
-    /// Applies what can change live from the backend's new table. Returns the keys that changed
-    /// but need a restart; throws (leaving the running settings untouched) when the table is invalid.
-    func reload(_ config: ConfigTable) async throws -> [String]
+    /// The keys of the backend's table that ``reload(_:)`` applies; a change to any other key of
+    /// it is reported as needing a restart.
+    var liveKeys: [String] { get }
+    /// Applies the live keys of the backend's new table; throws (leaving the running settings
+    /// untouched) when the table is invalid or a change cannot be made.
+    func reload(_ config: ConfigTable) async throws
 }
