@@ -12,7 +12,7 @@ public import UnixSignals
 /// `herald comet`: the comet role as its own process. Holds the client connections of its
 /// transports, calls logic over gRPC (`goim.logic.Logic`), serves `goim.comet.Comet` for job, and
 /// registers itself (with a time to live, renewed) in the session store's comet registry.
-public final class CometRoleServer: Sendable {
+public final class CometRoleServer: RoleProcess {
     public struct Addresses: Sendable {
         public var transports: [String: [SocketAddress]]
         /// The `goim.comet.Comet` listener, `host:port`.
@@ -23,9 +23,6 @@ public final class CometRoleServer: Sendable {
     public let comet: Comet
     let logic: ReloadableLogicClient
     let tls: TLSContextSource?
-    private let applied: NIOLockedValueBox<HeraldConfiguration>
-    /// The configuration keys the role and its plugins asked for at start-up.
-    private let knownKeys: Set<String>
     let transports: [any Transport]
     let rpc: RPCServerService
     let registry: any CometRegistry
@@ -33,7 +30,7 @@ public final class CometRoleServer: Sendable {
     let eventLoopGroup: MultiThreadedEventLoopGroup
     let logger: Logger
     private let ready = ReadyLatch<Addresses>()
-    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    private let runtime: RoleRuntime
 
     public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
         self.configuration = configuration
@@ -42,7 +39,6 @@ public final class CometRoleServer: Sendable {
         eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         registry = router as! any CometRegistry
-        applied = NIOLockedValueBox(configuration)
         logic = try ReloadableLogicClient(
             addresses: configuration.cluster.logic,
             policy: configuration.cluster.policy,
@@ -57,7 +53,7 @@ public final class CometRoleServer: Sendable {
             services: [CometRPCService(comet: comet)],
             credentials: configuration.cluster.credentials
         )
-        knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, usesRPC: true, logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -76,23 +72,12 @@ public final class CometRoleServer: Sendable {
         let registration = Registration(server: self, bound: bound, ready: ready)
         // Shutdown runs in reverse: deregister (job stops pushing here), stop the gRPC server,
         // drain the connections, stop the comet's timers.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)],
-                gracefulShutdownSignals: signals,
-                cancellationSignals: [],
-                logger: logger
-            )
+        try await runtime.run(
+            [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)],
+            signals: signals,
+            failed: { ready.fail($0) },
+            cleanUp: cleanUp
         )
-        self.group.withLockedValue { $0 = group }
-        do {
-            try await group.run()
-        } catch {
-            ready.fail(error)
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
     }
 
     /// Applies a re-read configuration (SIGHUP): the logic addresses (`[rpc] logic`), the
@@ -100,21 +85,20 @@ public final class CometRoleServer: Sendable {
     /// changed key is reported (and logged) as applied or as needing a restart.
     @discardableResult
     public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
-        let current = applied.withLockedValue { $0 }
-        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
-        // The steps that can fail come first: the certificate files, the logic addresses.
-        try LiveReload.rereadCertificates(next: next, tls: tls)
-        if try await logic.use(next.cluster.logic) {
-            logger.notice("logic addresses changed", metadata: ["rpc.logic": "\(next.cluster.logic.joined(separator: ","))"])
+        try await runtime.reload(next) { current in
+            // The steps that can fail come first: the certificate files, the logic addresses.
+            try LiveReload.rereadCertificates(next: next, tls: tls)
+            if try await logic.use(next.cluster.logic) {
+                logger.notice("logic addresses changed", metadata: ["rpc.logic": "\(next.cluster.logic.joined(separator: ","))"])
+            }
+            LiveReload.applyLogLevel(current: current, next: next)
+            comet.applyLimits(next.comet)
+            return LiveReload.logKeys + LiveReload.cometLimitKeys + ["rpc.logic"]
         }
-        LiveReload.applyLogLevel(current: current, next: next)
-        comet.applyLimits(next.comet)
-        applied.withLockedValue { $0 = next }
-        return LiveReload.report(current: current, next: next, live: LiveReload.logKeys + LiveReload.cometLimitKeys + ["rpc.logic"], rpc: true, logger: logger)
     }
 
     public func shutdown() async {
-        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+        await runtime.shutdown()
     }
 
     private func cleanUp() async {

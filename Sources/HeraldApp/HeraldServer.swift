@@ -13,7 +13,7 @@ public import UnixSignals
 
 /// The all-in-one gateway (`herald serve`): comet, logic and job in one process, roles calling each
 /// other directly, plugins chosen by configuration.
-public final class HeraldServer: Sendable {
+public final class HeraldServer: RoleProcess {
     /// Where the server listens once started.
     public struct Addresses: Sendable {
         /// Bound addresses per transport instance name.
@@ -34,13 +34,9 @@ public final class HeraldServer: Sendable {
     public let logger: Logger
     private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
-    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
     /// The TLS context of every `tls = true` listener (nil without `[tls]`).
     let tls: TLSContextSource?
-    /// The configuration as last applied (the start-up one, then each reload's).
-    private let applied: NIOLockedValueBox<HeraldConfiguration>
-    /// The configuration keys the roles and plugins asked for at start-up.
-    private let knownKeys: Set<String>
+    private let runtime: RoleRuntime
 
     /// Builds every role and plugin. Throws on an unknown plugin name (listing the registered ones)
     /// or an invalid setting, before anything listens.
@@ -52,7 +48,6 @@ public final class HeraldServer: Sendable {
         metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
         self.configuration = configuration
-        self.applied = NIOLockedValueBox(configuration)
         self.metricsText = metricsText
         let tls = try TLSContextSource.make(configuration.tls)
         self.tls = tls
@@ -84,7 +79,7 @@ public final class HeraldServer: Sendable {
         self.job = Job(configuration: configuration.job, queue: queue, comets: StaticCometDirectory([comet]), logger: logger)
         self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
         do {
-            knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+            runtime = try RoleRuntime(configuration: configuration, usesRPC: false, logger: logger)
         } catch {
             // Nothing runs yet: what this server started (its threads, the queue's and router's
             // connections) is released before the error.
@@ -150,28 +145,15 @@ public final class HeraldServer: Sendable {
                 ready.publish(Addresses(transports: bound, api: api))
             }
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                // Graceful shutdown runs in reverse order, each after the previous finished: the API
-                // stops taking pushes, the job delivers what was accepted, then the connections are
-                // closed over the drain window, then the comet's timers stop.
-                services: [.init(service: comet), .init(service: front)]
-                    + (configuration.job.enabled ? [.init(service: job)] : [])
-                    + [.init(service: api)],
-                gracefulShutdownSignals: signals,
-                cancellationSignals: [],
-                logger: logger
-            )
+        // Graceful shutdown runs in reverse order, each after the previous finished: the API stops
+        // taking pushes, the job delivers what was accepted, then the connections are closed over
+        // the drain window, then the comet's timers stop.
+        try await runtime.run(
+            [.init(service: comet), .init(service: front)] + (configuration.job.enabled ? [.init(service: job)] : []) + [.init(service: api)],
+            signals: signals,
+            failed: { ready.fail($0) },
+            cleanUp: cleanUp
         )
-        self.group.withLockedValue { $0 = group }
-        do {
-            try await group.run()
-        } catch {
-            ready.fail(error)
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
     }
 
     /// Applies a re-read configuration (SIGHUP): what can change live is applied — token
@@ -181,23 +163,21 @@ public final class HeraldServer: Sendable {
     /// file with an unknown key or an unusable setting is refused and nothing changes.
     @discardableResult
     public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
-        let current = applied.withLockedValue { $0 }
-        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
-        // The steps that can fail come first: auth (a setting that cannot be used throws before
-        // anything else changes), the certificate files, the phase (which undoes itself).
-        try logic.applyAuth(next.logic.auth)
-        try LiveReload.rereadCertificates(next: next, tls: tls)
-        let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-        LiveReload.applyLogLevel(current: current, next: next)
-        comet.applyLimits(next.comet)
-        applied.withLockedValue { $0 = next }
-        let live = LiveReload.logKeys + LiveReload.cometLimitKeys + LiveReload.authKeys + queueLive
-        return LiveReload.report(current: current, next: next, live: live, logger: logger)
+        try await runtime.reload(next) { current in
+            // The steps that can fail come first: auth (a setting that cannot be used throws before
+            // anything else changes), the certificate files, the phase (which undoes itself).
+            try logic.applyAuth(next.logic.auth)
+            try LiveReload.rereadCertificates(next: next, tls: tls)
+            let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+            LiveReload.applyLogLevel(current: current, next: next)
+            comet.applyLimits(next.comet)
+            return LiveReload.logKeys + LiveReload.cometLimitKeys + LiveReload.authKeys + queueLive
+        }
     }
 
     /// Stops the server as SIGTERM would: stop accepting, close connections, drain, exit `run`.
     public func shutdown() async {
-        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+        await runtime.shutdown()
     }
 
     private func cleanUp() async {

@@ -14,7 +14,7 @@ public import UnixSignals
 /// `herald logic`: the logic role as its own process. Serves the HTTP push API and
 /// `goim.logic.Logic` (gRPC) for comets, keeps sessions in the `[router]` (redis), publishes to the
 /// `[queue]`, and reads the comet registry for `/goim/nodes/*` and online status.
-public final class LogicRoleServer: Sendable {
+public final class LogicRoleServer: RoleProcess {
     public struct Addresses: Sendable {
         public var api: SocketAddress?
         /// The `goim.logic.Logic` listener, `host:port`.
@@ -32,10 +32,7 @@ public final class LogicRoleServer: Sendable {
     let logger: Logger
     private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
-    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
-    private let applied: NIOLockedValueBox<HeraldConfiguration>
-    /// The configuration keys the role and its plugins asked for at start-up.
-    private let knownKeys: Set<String>
+    private let runtime: RoleRuntime
 
     public init(
         configuration: HeraldConfiguration,
@@ -44,7 +41,6 @@ public final class LogicRoleServer: Sendable {
         metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
         self.configuration = configuration
-        applied = NIOLockedValueBox(configuration)
         self.logger = logger
         self.metricsText = metricsText
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
@@ -68,7 +64,7 @@ public final class LogicRoleServer: Sendable {
         )
         // This process builds no transport: a file shared with the comets keeps theirs unjudged.
         for entry in configuration.transports { entry.table.acceptUnread() }
-        knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, usesRPC: true, logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -84,23 +80,12 @@ public final class LogicRoleServer: Sendable {
             onBound: { apiBound.publish($0) }
         )
         let announce = Announce(rpc: rpc, apiBound: apiBound, ready: ready, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: watcher), .init(service: rpc), .init(service: api), .init(service: announce)],
-                gracefulShutdownSignals: signals,
-                cancellationSignals: [],
-                logger: logger
-            )
+        try await runtime.run(
+            [.init(service: watcher), .init(service: rpc), .init(service: api), .init(service: announce)],
+            signals: signals,
+            failed: { ready.fail($0) },
+            cleanUp: cleanUp
         )
-        self.group.withLockedValue { $0 = group }
-        do {
-            try await group.run()
-        } catch {
-            ready.fail(error)
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
     }
 
     /// Applies a re-read configuration (SIGHUP): token verification (`[logic.auth]`), the queue's
@@ -109,21 +94,19 @@ public final class LogicRoleServer: Sendable {
     /// needing a restart.
     @discardableResult
     public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
-        let current = applied.withLockedValue { $0 }
-        try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
-        // The steps that can fail come first: auth (a setting that cannot be used throws before
-        // anything else changes), the certificate files, the phase (which undoes itself).
-        try logic.applyAuth(next.logic.auth)
-        try LiveReload.rereadCertificates(next: next, tls: tls)
-        let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-        LiveReload.applyLogLevel(current: current, next: next)
-        applied.withLockedValue { $0 = next }
-        let live = LiveReload.logKeys + LiveReload.authKeys + queueLive
-        return LiveReload.report(current: current, next: next, live: live, rpc: true, logger: logger)
+        try await runtime.reload(next) { current in
+            // The steps that can fail come first: auth (a setting that cannot be used throws before
+            // anything else changes), the certificate files, the phase (which undoes itself).
+            try logic.applyAuth(next.logic.auth)
+            try LiveReload.rereadCertificates(next: next, tls: tls)
+            let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
+            LiveReload.applyLogLevel(current: current, next: next)
+            return LiveReload.logKeys + LiveReload.authKeys + queueLive
+        }
     }
 
     public func shutdown() async {
-        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+        await runtime.shutdown()
     }
 
     private func cleanUp() async {

@@ -28,22 +28,9 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level?
 
     func run() async throws {
-        var configuration: HeraldConfiguration
-        do {
-            configuration = try config.map(HeraldConfiguration.load(path:)) ?? HeraldConfiguration.embeddedDefault()
-        } catch {
-            throw ValidationError("configuration: \(error)")
+        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald") { configuration, metrics in
+            try HeraldServer(configuration: configuration, metricsText: { metrics.emitToBuffer() })
         }
-        let registry = ProcessSetUp.bootstrap(&configuration, logLevel: logLevel)
-        let server: HeraldServer
-        do {
-            server = try HeraldServer(configuration: configuration, metricsText: { registry.emitToBuffer() })
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: server.logger) { try await server.reload($0) }
-        defer { reloader.cancel() }
-        try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
 
@@ -71,6 +58,28 @@ enum ProcessSetUp {
         ]
         MetricsSystem.bootstrap(factory)
         return registry
+    }
+
+    /// What every role subcommand does: reads `config` (the embedded default without one), sets
+    /// up the process, builds the role with `make` (a configuration error is the command's usage
+    /// error), reloads it on SIGHUP and runs it until SIGTERM or SIGINT.
+    static func runRole(
+        config: String?,
+        logLevel: Logger.Level?,
+        label: String,
+        make: (HeraldConfiguration, PrometheusCollectorRegistry) throws -> any RoleProcess
+    ) async throws {
+        var configuration = try config.map(load) ?? HeraldConfiguration.embeddedDefault()
+        let metrics = bootstrap(&configuration, logLevel: logLevel)
+        let role: any RoleProcess
+        do {
+            role = try make(configuration, metrics)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let reloader = await reloadOnHangup(config, logger: Logger(label: label)) { _ = try await role.reload($0) }
+        defer { reloader.cancel() }
+        try await role.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
     /// Traps SIGHUP — call it before anything listens, so an early one reloads instead of ending

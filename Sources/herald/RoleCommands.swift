@@ -16,18 +16,9 @@ struct CometCommand: AsyncParsableCommand {
     var logLevel: Logger.Level?
 
     func run() async throws {
-        var configuration = try ProcessSetUp.load(config)
-        _ = ProcessSetUp.bootstrap(&configuration, logLevel: logLevel)
-        let server: CometRoleServer
-        do {
-            server = try CometRoleServer(configuration: configuration, logger: Logger(label: "herald.comet"))
-        } catch {
-            throw ValidationError("\(error)")
+        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald.comet") { configuration, _ in
+            try CometRoleServer(configuration: configuration, logger: Logger(label: "herald.comet"))
         }
-        // SIGHUP: new logic addresses, limits, log level and certificates apply live.
-        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: Logger(label: "herald.comet")) { try await server.reload($0) }
-        defer { reloader.cancel() }
-        try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
 
@@ -45,18 +36,9 @@ struct LogicCommand: AsyncParsableCommand {
     var logLevel: Logger.Level?
 
     func run() async throws {
-        var configuration = try ProcessSetUp.load(config)
-        let registry = ProcessSetUp.bootstrap(&configuration, logLevel: logLevel)
-        let server: LogicRoleServer
-        do {
-            server = try LogicRoleServer(configuration: configuration, logger: Logger(label: "herald.logic"), metricsText: { registry.emitToBuffer() })
-        } catch {
-            throw ValidationError("\(error)")
+        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald.logic") { configuration, metrics in
+            try LogicRoleServer(configuration: configuration, logger: Logger(label: "herald.logic"), metricsText: { metrics.emitToBuffer() })
         }
-        // SIGHUP: auth settings, the migration phase, log level and certificates apply live.
-        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: Logger(label: "herald.logic")) { try await server.reload($0) }
-        defer { reloader.cancel() }
-        try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
 
@@ -74,17 +56,8 @@ struct JobCommand: AsyncParsableCommand {
     var logLevel: Logger.Level?
 
     func run() async throws {
-        var configuration = try ProcessSetUp.load(config)
-        _ = ProcessSetUp.bootstrap(&configuration, logLevel: logLevel)
-        let server: JobRoleServer
-        do {
-            server = try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"))
-        } catch {
-            throw ValidationError("\(error)")
+        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald.job") { configuration, _ in
+            try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"))
         }
-        // SIGHUP: the migration phase and log level apply live.
-        let reloader = await ProcessSetUp.reloadOnHangup(config, logger: Logger(label: "herald.job")) { try await server.reload($0) }
-        defer { reloader.cancel() }
-        try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
