@@ -161,3 +161,17 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async throws ->
 extension Packet {
     var text: String { String(buffer: body) }
 }
+
+/// The texts `client` receives: waits (up to `timeout` in all) until `count` have arrived, then
+/// 500 ms more for strays, which the caller's exact comparison then catches. Under the parallel
+/// suites' start-up load a push can take over a second, so a fixed quiet period alone would end
+/// before the first one arrived.
+func receiveTexts(_ client: any GoimClient, count: Int, timeout: Duration = .seconds(10)) async -> [String] {
+    var received: [String] = []
+    let deadline = ContinuousClock.now + timeout
+    while received.count < count, ContinuousClock.now < deadline {
+        if let packet = await client.inbox.next(timeout: deadline - ContinuousClock.now) { received.append(packet.text) }
+    }
+    while let packet = await client.inbox.next(timeout: .milliseconds(500)) { received.append(packet.text) }
+    return received
+}
