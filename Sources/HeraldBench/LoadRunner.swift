@@ -1,6 +1,5 @@
 import Foundation
 import HeraldProtocol
-import HeraldTesting
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
