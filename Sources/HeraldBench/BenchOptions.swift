@@ -1,8 +1,12 @@
 /// What one `herald bench` run does.
 public struct BenchOptions: Sendable {
     public enum Transport: String, Sendable, CaseIterable { case tcp, websocket }
+    /// `room`: every message to room bench://1, delivered to every connection. `unicast`: each
+    /// connection is its own user, and message j goes to user j mod N alone (`/goim/push/mids`).
+    public enum Workload: String, Sendable, CaseIterable { case room, unicast }
 
     public var transport: Transport = .tcp
+    public var workload: Workload = .room
     /// The comet's client port (tcp or websocket).
     public var host = "127.0.0.1"
     public var port = 3101
@@ -21,7 +25,7 @@ public struct BenchOptions: Sendable {
     public var sources = ["127.0.0.1"]
     /// Connections being set up at once.
     public var connectConcurrency = 500
-    /// Messages pushed to the room.
+    /// Messages pushed: to the room (each delivered to every connection), or in all to the users (each delivered once).
     public var messages = 100
     /// Messages per second; 0 = as fast as the API takes them (burst).
     public var rate = 0.0

@@ -10,6 +10,9 @@ public struct LoadRunner: Sendable {
     public let options: BenchOptions
 
     public init(options: BenchOptions) throws {
+        if options.workload == .unicast, options.firstID != 0 {
+            throw BenchError("the unicast workload runs in one load process")
+        }
         for address in [options.host, options.apiHost] + options.targets.map(\.host) + options.sources where !Self.isLoopback(address) {
             throw BenchError("\(address) is not a loopback address; the load tool only targets loopback")
         }
@@ -198,8 +201,11 @@ public struct LoadRunner: Sendable {
         let pusher = PushClient(host: o.apiHost, port: o.apiPort, connections: o.pushConcurrency)
         defer { Task { await pusher.shutdown() } }
         let padding = String(repeating: "x", count: max(0, o.size - 21))
-        let expected = o.messages * authed
-        let ownExpected = o.messages * ownAuthed
+        // Room: every message to every connection. Unicast: each message to one user, so the
+        // users that did authenticate are the ones pushed to.
+        let unicast = o.workload == .unicast
+        let expected = unicast ? o.messages : o.messages * authed
+        let ownExpected = unicast ? o.messages : o.messages * ownAuthed
         let pushStartNanos = MonotonicClock.nanoseconds()
         let pushStart = ContinuousClock.now
         let cpuBefore = o.serverPIDs.compactMap { ProcessSample.read(pid: $0) }
@@ -224,7 +230,11 @@ public struct LoadRunner: Sendable {
                             if wait > .zero { try await Task.sleep(for: wait) }
                         }
                         let body = "\(MonotonicClock.nanoseconds())|" + padding
-                        if try await !pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body) {
+                        let accepted =
+                            unicast
+                            ? try await pusher.pushMid(operation: o.operation, mid: o.firstID + j % max(1, authed) + 1, body: body)
+                            : try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body)
+                        if !accepted {
                             failures.withLockedValue { $0 += 1 }
                         }
                         j += workers
@@ -254,13 +264,13 @@ public struct LoadRunner: Sendable {
         let failedPushes = failures.withLockedValue { $0 }
         if failedPushes > 0 { progress("\(failedPushes) pushes were refused by the API") }
         return BenchReport(
-            transport: o.transport.rawValue,
+            transport: o.transport.rawValue + (unicast ? ", unicast" : ""),
             connections: o.connections + helperResults.reduce(0) { $0 + $1.connections },
             failedConnections: o.connections + helperResults.reduce(0) { $0 + $1.connections } - authed,
             connectSeconds: connectSeconds,
             serverBytesPerConnection: perConnection,
             messages: o.messages - failedPushes,
-            expected: (o.messages - failedPushes) * authed,
+            expected: unicast ? o.messages - failedPushes : (o.messages - failedPushes) * authed,
             received: received,
             pushSeconds: pushSeconds,
             latency: latency,

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOPosix
 
-/// The load tool's pusher: `POST /goim/push/room` over kept-alive HTTP/1.1 connections (one per
+/// The load tool's pusher: `POST /goim/push/room` or `/goim/push/mids` over kept-alive HTTP/1.1 connections (one per
 /// push worker, AsyncHTTPClient's pool), so a burst measures the gateway rather than a TCP
 /// handshake and teardown per push on both sides.
 final class PushClient: Sendable {
@@ -20,6 +20,17 @@ final class PushClient: Sendable {
     /// Pushes `body` to room `type://room`; true when the API answered code 0.
     func pushRoom(operation: Int32, type: String, room: String, body: String) async throws -> Bool {
         var request = HTTPClientRequest(url: "\(base)/goim/push/room?operation=\(operation)&type=\(type)&room=\(room)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 64 * 1024)
+        return response.status == .ok && answer.readableBytesView.starts(with: Array(#"{"code":0"#.utf8))
+    }
+
+    /// Pushes `body` to user `mid`'s connections; true when the API answered code 0.
+    func pushMid(operation: Int32, mid: Int, body: String) async throws -> Bool {
+        var request = HTTPClientRequest(url: "\(base)/goim/push/mids?operation=\(operation)&mids=\(mid)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.body = .bytes(ByteBuffer(string: body))

@@ -14,6 +14,7 @@ struct Bench: AsyncParsableCommand {
     )
 
     @Option(help: "tcp or websocket.") var transport: String = "tcp"
+    @Option(help: "room (every message to every connection, in room bench://1) or unicast (each connection its own user; message j to user j mod N).") var workload: String = "room"
     @Option(help: "Comet client address (host:port). Default: 127.0.0.1:3101 for tcp, :3102 for websocket.") var target: String?
     @Option(help: "Several comet client addresses, comma-separated; connections are spread over them round-robin.") var targets: String?
     @Option(help: "WebSocket path.") var path: String = "/sub"
@@ -22,7 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Load processes sharing the connections (this one pushes and reports; the others only receive).") var processes: Int = 1
     @Option(help: "Number of local source addresses 127.0.0.1…127.0.0.N to spread connections over.") var sources: Int = 1
     @Option(help: "Connection attempts in flight at once.") var connectConcurrency: Int = 500
-    @Option(help: "Messages pushed to the room.") var messages: Int = 100
+    @Option(help: "Messages pushed: to the room (each to every connection), or in all (unicast: each to one user).") var messages: Int = 100
     @Option(help: "Messages per second; 0 = burst (as fast as the API accepts them).") var rate: Double = 0
     @Option(help: "Message body size in bytes.") var size: Int = 128
     @Option(help: "HTTP pushes in flight at once (kept-alive connections to the API).") var pushConcurrency: Int = 16
@@ -38,6 +39,9 @@ struct Bench: AsyncParsableCommand {
         var o = BenchOptions()
         guard let t = BenchOptions.Transport(rawValue: transport) else { throw ValidationError("--transport must be tcp or websocket") }
         o.transport = t
+        guard let w = BenchOptions.Workload(rawValue: workload) else { throw ValidationError("--workload must be room or unicast") }
+        guard w == .room || processes == 1 else { throw ValidationError("--workload unicast runs in one load process (--processes 1)") }
+        o.workload = w
         let (host, port) = try split(target ?? (t == .tcp ? "127.0.0.1:3101" : "127.0.0.1:3102"), "--target")
         o.host = host
         o.port = port
