@@ -53,37 +53,36 @@ public enum LogicHTTPAPI {
         }
 
         goim.post("push/keys") { request, _ in
-            await respond {
+            await respondToPush {
                 let q = QueryParameters(parameters: request.uri.queryParameters)
                 let op = try q.int32("operation", required: true)!
                 let keys = q.list("keys")
                 guard !keys.isEmpty else { throw APIError.badRequest("keys: required parameter is missing") }
                 let body = try await readMessage(request, limit: maxBody)
                 try await logic.pushKeys(operation: op, keys: keys, message: body)
-                return NoData()
+                return nil
             }
         }
         goim.post("push/mids") { request, _ in
-            await respond {
+            await respondToPush {
                 let q = QueryParameters(parameters: request.uri.queryParameters)
                 let op = try q.int32("operation", required: true)!
                 let mids = try q.int64List("mids")
                 guard !mids.isEmpty else { throw APIError.badRequest("mids: required parameter is missing") }
                 let platform = try q.string("platform", required: false).flatMap { $0.isEmpty ? nil : $0 }
                 let body = try await readMessage(request, limit: maxBody)
-                let offline = try await logic.pushMids(operation: op, mids: mids, platform: platform, message: body)
-                return ["offline_mids": offline]
+                return try await logic.pushMids(operation: op, mids: mids, platform: platform, message: body)
             }
         }
         goim.post("push/room") { request, _ in
-            await respond {
+            await respondToPush {
                 let q = QueryParameters(parameters: request.uri.queryParameters)
                 let op = try q.int32("operation", required: true, nonZero: true)!
                 let type = try q.string("type", required: true)!
                 let room = try q.string("room", required: true)!
                 let body = try await readMessage(request, limit: maxBody)
                 try await logic.pushRoom(operation: op, type: type, room: room, message: body)
-                return NoData()
+                return nil
             }
         }
         goim.post("push/all") { request, _ in
@@ -187,14 +186,45 @@ public enum LogicHTTPAPI {
         do {
             let data = try await body()
             return envelope(status: .ok, Envelope(code: 0, message: "", data: data))
-        } catch let error as APIError {
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// The push endpoints' answer, written directly rather than through `JSONEncoder` (which took
+    /// about 7% of the server's CPU per unicast push when profiled): `{"code":0,"message":""}`, or
+    /// with `"data":{"offline_mids":[…]}` when `body` returns the users that were offline. The
+    /// same bytes as the encoder's sorted-key output.
+    private static func respondToPush(_ body: () async throws -> [Int64]?) async -> Response {
+        do {
+            let offline = try await body()
+            var buffer = ByteBuffer()
+            buffer.writeStaticString(#"{"code":0,"#)
+            if let offline {
+                buffer.writeStaticString(#""data":{"offline_mids":["#)
+                for (i, mid) in offline.enumerated() {
+                    if i > 0 { buffer.writeStaticString(",") }
+                    buffer.writeString(String(mid))
+                }
+                buffer.writeStaticString("]},")
+            }
+            buffer.writeStaticString(#""message":""}"#)
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+        } catch {
+            return failure(error)
+        }
+    }
+
+    private static func failure(_ error: any Error) -> Response {
+        switch error {
+        case let error as APIError:
             return envelope(status: .ok, Envelope<Int>(code: error.code, message: error.message, data: nil))
-        } catch let error as MessageTooLarge {
+        case let error as MessageTooLarge:
             return envelope(
                 status: .contentTooLarge,
                 Envelope<Int>(code: -400, message: "body: message exceeds the limit of \(error.limit) bytes", data: nil)
             )
-        } catch {
+        default:
             return envelope(status: .ok, Envelope<Int>(code: -500, message: String(describing: error), data: nil))
         }
     }
