@@ -101,6 +101,12 @@ struct TrustBoundaryTests {
             body: ByteBuffer(string: "rebound"), headers: [("Host", "evil.example:\(api)"), ("Origin", "http://evil.example:\(api)")]
         )
         #expect(rebound.status == 403, "a non-loopback Host is refused")
+        // A name that only starts like a loopback address is not one.
+        let lookalike = try await HTTP1Client.request(
+            host: "127.0.0.1", port: api, method: .POST, path: "/goim/push/room?operation=1000&type=live&room=r",
+            body: ByteBuffer(string: "lookalike"), headers: [("Host", "127.0.0.1.evil.example:\(api)")]
+        )
+        #expect(lookalike.status == 403, "a Host that merely begins with 127.0.0.1 is refused")
         #expect(await receiveTexts(client, count: 3) == ["from a backend", "from the API's own page", "from an allowed site"], "the forged pushes delivered nothing")
         await client.close()
         await server.shutdown()

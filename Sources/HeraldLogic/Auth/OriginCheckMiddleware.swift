@@ -46,6 +46,11 @@ struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Whether `host` (`name[:port]` or `[v6]:port`) names this machine's loopback, or one of `extra`.
     static func isLoopbackHost(_ host: String?, extra: Set<String>) -> Bool {
         guard let host, !host.isEmpty else { return false }
+        // The usual case first, without allocating: `127.0.0.1` or `localhost`, with or without a port.
+        for name in ["127.0.0.1", "localhost"] where host.utf8.starts(with: name.utf8) {
+            let rest = host.utf8.dropFirst(name.utf8.count)
+            if rest.isEmpty || rest.first == UInt8(ascii: ":") { return true }
+        }
         let name: Substring
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
             name = host[host.index(after: host.startIndex)..<close]
