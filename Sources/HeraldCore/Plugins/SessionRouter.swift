@@ -1,34 +1,6 @@
 public import Foundation
 public import Logging
 
-/// One client connection in the session directory.
-public struct SessionMapping: Sendable, Hashable {
-    public var mid: Int64
-    public var key: String
-    public var server: String
-    public var platform: String
-
-    public init(mid: Int64, key: String, server: String, platform: String = "") {
-        self.mid = mid
-        self.key = key
-        self.server = server
-        self.platform = platform
-    }
-}
-
-/// Room online counts reported by one comet server.
-public struct ServerOnline: Sendable, Hashable {
-    public var server: String
-    public var roomCount: [String: Int32]
-    public var updated: Date
-
-    public init(server: String, roomCount: [String: Int32], updated: Date = Date()) {
-        self.server = server
-        self.roomCount = roomCount
-        self.updated = updated
-    }
-}
-
 /// A router plugin: the session directory behind logic (goim keeps it in Redis).
 ///
 /// It maps user id → connection keys → comet server, and keeps per-server room online counts.
@@ -54,32 +26,9 @@ public protocol SessionRouter: Sendable {
     func shutdown() async
 }
 
-/// What a router factory receives.
-public struct RouterContext: Sendable {
-    public var name: String
-    public var config: ConfigTable
-    public var logger: Logger
-    /// Looks up hash rings (a sharded router places keys with one).
-    public var registry: PluginRegistry
-
-    public init(name: String, config: ConfigTable, logger: Logger, registry: PluginRegistry) {
-        self.name = name
-        self.config = config
-        self.logger = logger
-        self.registry = registry
-    }
-}
-
 /// A router whose operations complete without suspending (in-process state under a lock).
 /// Logic uses it to answer a co-located comet synchronously.
 public protocol LocalSessionRouter: SessionRouter {
     func addMappingNow(_ mapping: SessionMapping)
     func deleteMappingNow(mid: Int64, key: String, server: String) -> Bool
-}
-
-/// A router failure with a message fit for the API's -500 answer.
-public struct RouterError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
