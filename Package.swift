@@ -395,7 +395,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEndToEndTests",
             dependencies: [
-                "HeraldApp", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldRPC", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMemory",
+                "HeraldApp", "HeraldComet", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldRPC", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMemory",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

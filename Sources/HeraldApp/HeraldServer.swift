@@ -68,15 +68,15 @@ public final class HeraldServer: RoleProcess {
             plugin: configuration.routerPlugin,
             context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
         )
-        let nodes = LocalNodeDirectory()
-        let logic = try Logic(configuration: configuration.logic, router: router, queue: queue, nodes: nodes, logger: logger)
+        let directory = LocalCometDirectory()
+        let logic = try Logic(configuration: configuration.logic, router: router, queue: queue, comets: directory, logger: logger)
         let comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: self.eventLoopGroup, logger: logger)
-        nodes.set(comet: comet)
+        directory.set(comet: comet)
         self.queue = queue
         self.router = router
         self.logic = logic
         self.comet = comet
-        self.job = Job(configuration: configuration.job, queue: queue, comets: StaticCometDirectory([comet]), logger: logger)
+        self.job = Job(configuration: configuration.job, queue: queue, comets: directory, logger: logger)
         self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
         do {
             runtime = try RoleRuntime(configuration: configuration, usesRPC: false, logger: logger)

@@ -55,11 +55,11 @@ public final class LogicRoleServer: RoleProcess {
             logger: logger
         )
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
-        logic = try Logic(configuration: configuration.logic, router: router, queue: queue, nodes: watcher, logger: logger)
+        logic = try Logic(configuration: configuration.logic, router: router, queue: queue, comets: watcher, logger: logger)
         tls = try TLSContextSource.make(configuration.tls)
         rpc = try RPCServerService(
             listen: configuration.cluster.listen ?? "127.0.0.1:3119",
-            services: [LogicRPCService(logic: LogicRPCAdapter(logic: logic))],
+            services: [LogicRPCService(logic: logic)],
             credentials: configuration.cluster.credentials
         )
         // This process builds no transport: a file shared with the comets keeps theirs unjudged.
@@ -129,49 +129,5 @@ public final class LogicRoleServer: RoleProcess {
             ready.publish(Addresses(api: api, rpc: rpcAddress))
             try? await gracefulShutdown()
         }
-    }
-}
-
-/// Logic as the gRPC service's backend: the comet-facing calls and goim's `Nodes`.
-struct LogicRPCAdapter: LogicRPCBackend {
-    let logic: Logic
-
-    func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
-        try await logic.connect(server: server, cookie: cookie, token: token)
-    }
-
-    func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
-        try await logic.disconnect(mid: mid, key: key, server: server)
-    }
-
-    func heartbeat(mid: Int64, key: String, server: String) async throws {
-        try await logic.heartbeat(mid: mid, key: key, server: server)
-    }
-
-    func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
-        try await logic.renewOnline(server: server, roomCount: roomCount)
-    }
-
-    func receive(mid: Int64, packet: Packet) async throws {
-        try await logic.receive(mid: mid, packet: packet)
-    }
-
-    func rpcNodes(platform: String) async -> Goim_Logic_NodesReply {
-        let w = await NodesWeighted.make(logic: logic, platform: platform)
-        var reply = Goim_Logic_NodesReply()
-        reply.domain = w.domain
-        reply.tcpPort = Int32(w.tcp_port)
-        reply.wsPort = Int32(w.ws_port)
-        reply.wssPort = Int32(w.wss_port)
-        reply.heartbeat = Int32(w.heartbeat)
-        reply.heartbeatMax = Int32(w.heartbeat_max)
-        reply.nodes = w.nodes
-        var backoff = Goim_Logic_Backoff()
-        backoff.maxDelay = Int32(w.backoff.max_delay)
-        backoff.baseDelay = Int32(w.backoff.base_delay)
-        backoff.factor = Float(w.backoff.factor)
-        backoff.jitter = Float(w.backoff.jitter)
-        reply.backoff = backoff
-        return reply
     }
 }

@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// a read that races a renewal, must not make live comets look gone — the job would acknowledge
 /// their messages as undeliverable. A live comet renews every `interval`, so it is back by then;
 /// time while the registry cannot be read at all does not count.
-final class RegistryWatcher: NodeDirectory, CometDirectory, Service {
+final class RegistryWatcher: CometDirectory, Service {
     private struct State {
         var nodes: [CometNode] = []
         var clients: [String: CometRPCClient] = [:]

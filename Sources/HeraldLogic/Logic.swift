@@ -17,7 +17,8 @@ public final class Logic: LocalLogicService {
     public let queue: any QueueBackend
     private let currentVerifier: NIOLockedValueBox<any TokenVerifier>
     var verifier: any TokenVerifier { currentVerifier.withLockedValue { $0 } }
-    let nodes: any NodeDirectory
+    /// Which comets exist (their nodes for the API, the live ones for mappings).
+    let comets: any CometDirectory
     let logger: Logger
     private let online = NIOLockedValueBox<[String: ServerOnline]>([:])
     /// Identifies this logic instance's messages (`herald_origin`); `herald_seq` counts them.
@@ -34,7 +35,7 @@ public final class Logic: LocalLogicService {
         configuration: LogicConfiguration,
         router: any SessionRouter,
         queue: any QueueBackend,
-        nodes: any NodeDirectory,
+        comets: any CometDirectory,
         verifier: (any TokenVerifier)? = nil,
         logger: Logger
     ) throws {
@@ -42,7 +43,7 @@ public final class Logic: LocalLogicService {
         self.router = router
         self.queue = queue
         self.currentVerifier = NIOLockedValueBox(try verifier ?? configuration.auth.makeVerifier())
-        self.nodes = nodes
+        self.comets = comets
         self.logger = logger
     }
 
@@ -143,7 +144,7 @@ public final class Logic: LocalLogicService {
         } catch {
             throw APIError.server("router \(router.name): \(error)")
         }
-        let live = await nodes.liveServers()
+        let live = await comets.liveServers()
         var result: [String: UserOnline] = [:]
         for mid in mids {
             let list = Self.alive(sessions[mid] ?? [], live)
@@ -158,7 +159,7 @@ public final class Logic: LocalLogicService {
 
     public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: [UInt8]) async throws -> [Int64] {
         let sessions = try await router.sessionsByMids(mids)
-        let live = await nodes.liveServers()
+        let live = await comets.liveServers()
         var byServer: [String: [String]] = [:]
         var offline: [Int64] = []
         for mid in mids {
@@ -267,5 +268,5 @@ public final class Logic: LocalLogicService {
         return out
     }
 
-    public func cometNodes() async -> [CometNode] { await nodes.nodes() }
+    public func cometNodes() async -> [CometNode] { await comets.nodes() }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldApp
+import HeraldComet
 import HeraldCore
 import HeraldJob
 import HeraldProtocol
@@ -51,7 +52,7 @@ struct KafkaGatewayTests {
         let job = Job(
             configuration: JobConfiguration(),
             queue: g.server.queue,
-            comets: StaticCometDirectory([g.server.comet]),
+            comets: LocalCometDirectory(g.server.comet),
             logger: quietLogger("test.job")
         )
         return Task { try await job.run() }
