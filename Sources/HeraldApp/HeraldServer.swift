@@ -164,14 +164,9 @@ public final class HeraldServer: RoleProcess {
     @discardableResult
     public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
         try await runtime.reload(next) { current in
-            // The steps that can fail come first: auth (a setting that cannot be used throws before
-            // anything else changes), the certificate files, the phase (which undoes itself).
-            try logic.applyAuth(next.logic.auth)
-            try LiveReload.rereadCertificates(next: next, tls: tls)
-            let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-            LiveReload.applyLogLevel(current: current, next: next)
+            let live = try await LiveReload.applyLogicSettings(current: current, next: next, logic: logic, tls: tls, queue: queue)
             comet.applyLimits(next.comet)
-            return LiveReload.logKeys + LiveReload.cometLimitKeys + LiveReload.authKeys + queueLive
+            return live + LiveReload.cometLimitKeys
         }
     }
 

@@ -20,14 +20,7 @@ public final class JobRoleServer: RoleProcess {
         self.configuration = configuration
         self.logger = logger
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
-        watcher = RegistryWatcher(
-            registry: router as! any CometRegistry,
-            interval: configuration.cluster.registryInterval,
-            ttl: configuration.cluster.registryTTL,
-            policy: configuration.cluster.policy,
-            credentials: configuration.cluster.credentials,
-            logger: logger
-        )
+        watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
         // This process builds no transport: a file shared with the comets keeps theirs unjudged.

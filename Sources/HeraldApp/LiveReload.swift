@@ -1,4 +1,5 @@
 import HeraldComet
+import HeraldLogic
 public import HeraldCore
 import HeraldTLS
 public import Logging
@@ -49,6 +50,23 @@ enum LiveReload {
     /// The log level.
     static func applyLogLevel(current: HeraldConfiguration, next: HeraldConfiguration) {
         if next.logLevel != current.logLevel { LiveLogLevel.set(next.logLevel) }
+    }
+
+    /// What the logic role applies live, in `herald serve` and `herald logic`; returns those keys.
+    /// The steps that can fail come first: token verification (a setting that cannot be used
+    /// throws before anything else changes), the certificate files, the phase (which undoes itself).
+    static func applyLogicSettings(
+        current: HeraldConfiguration,
+        next: HeraldConfiguration,
+        logic: Logic,
+        tls: TLSContextSource?,
+        queue: any QueueBackend
+    ) async throws -> [String] {
+        try logic.applyAuth(next.logic.auth)
+        try rereadCertificates(next: next, tls: tls)
+        let queueLive = try await applyQueue(current: current, next: next, queue: queue)
+        applyLogLevel(current: current, next: next)
+        return logKeys + authKeys + queueLive
     }
 
     /// Re-reads the TLS files when their paths stayed (a renewed certificate); changed paths need

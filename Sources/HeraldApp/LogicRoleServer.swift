@@ -46,14 +46,7 @@ public final class LogicRoleServer: RoleProcess {
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
         eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
-        watcher = RegistryWatcher(
-            registry: router as! any CometRegistry,
-            interval: configuration.cluster.registryInterval,
-            ttl: configuration.cluster.registryTTL,
-            policy: configuration.cluster.policy,
-            credentials: configuration.cluster.credentials,
-            logger: logger
-        )
+        watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         logic = try Logic(configuration: configuration.logic, router: router, queue: queue, comets: watcher, logger: logger)
         tls = try TLSContextSource.make(configuration.tls)
@@ -95,13 +88,7 @@ public final class LogicRoleServer: RoleProcess {
     @discardableResult
     public func reload(_ next: HeraldConfiguration) async throws -> ReloadReport {
         try await runtime.reload(next) { current in
-            // The steps that can fail come first: auth (a setting that cannot be used throws before
-            // anything else changes), the certificate files, the phase (which undoes itself).
-            try logic.applyAuth(next.logic.auth)
-            try LiveReload.rereadCertificates(next: next, tls: tls)
-            let queueLive = try await LiveReload.applyQueue(current: current, next: next, queue: queue)
-            LiveReload.applyLogLevel(current: current, next: next)
-            return LiveReload.logKeys + LiveReload.authKeys + queueLive
+            try await LiveReload.applyLogicSettings(current: current, next: next, logic: logic, tls: tls, queue: queue)
         }
     }
 

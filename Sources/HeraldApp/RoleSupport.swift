@@ -17,4 +17,16 @@ enum RoleSupport {
         }
         return router
     }
+
+    /// Logic's and job's view of the registry that `router` (from ``registryRouter``) keeps.
+    static func registryWatcher(_ configuration: HeraldConfiguration, router: any SessionRouter, logger: Logger) -> RegistryWatcher {
+        RegistryWatcher(
+            registry: router as! any CometRegistry,
+            interval: configuration.cluster.registryInterval,
+            ttl: configuration.cluster.registryTTL,
+            policy: configuration.cluster.policy,
+            credentials: configuration.cluster.credentials,
+            logger: logger
+        )
+    }
 }

@@ -9,14 +9,10 @@ struct CometCommand: AsyncParsableCommand {
         abstract: "Run the comet role alone: client connections, gRPC goim.comet.Comet for job, registered in the redis registry."
     )
 
-    @Option(name: .shortAndLong, help: "Configuration file (TOML), e.g. configs/cluster/comet.toml.")
-    var config: String
-
-    @Option(name: .long, help: "Log level; overrides [log] level.")
-    var logLevel: Logger.Level?
+    @OptionGroup var options: RoleOptions
 
     func run() async throws {
-        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald.comet") { configuration, _ in
+        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.comet") { configuration, _ in
             try CometRoleServer(configuration: configuration, logger: Logger(label: "herald.comet"))
         }
     }
@@ -29,14 +25,10 @@ struct LogicCommand: AsyncParsableCommand {
         abstract: "Run the logic role alone: the HTTP push API, gRPC goim.logic.Logic for comets, sessions in redis."
     )
 
-    @Option(name: .shortAndLong, help: "Configuration file (TOML), e.g. configs/cluster/logic.toml.")
-    var config: String
-
-    @Option(name: .long, help: "Log level; overrides [log] level.")
-    var logLevel: Logger.Level?
+    @OptionGroup var options: RoleOptions
 
     func run() async throws {
-        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald.logic") { configuration, metrics in
+        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.logic") { configuration, metrics in
             try LogicRoleServer(configuration: configuration, logger: Logger(label: "herald.logic"), metricsText: { metrics.emitToBuffer() })
         }
     }
@@ -49,15 +41,20 @@ struct JobCommand: AsyncParsableCommand {
         abstract: "Run the job role alone: consume the queue and push to the registered comets over gRPC."
     )
 
-    @Option(name: .shortAndLong, help: "Configuration file (TOML), e.g. configs/cluster/job.toml.")
+    @OptionGroup var options: RoleOptions
+
+    func run() async throws {
+        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.job") { configuration, _ in
+            try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"))
+        }
+    }
+}
+
+/// The options of the separate-process roles.
+struct RoleOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Configuration file (TOML), e.g. configs/cluster/comet.toml, logic.toml or job.toml.")
     var config: String
 
     @Option(name: .long, help: "Log level; overrides [log] level.")
     var logLevel: Logger.Level?
-
-    func run() async throws {
-        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: "herald.job") { configuration, _ in
-            try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"))
-        }
-    }
 }

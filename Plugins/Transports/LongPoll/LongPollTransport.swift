@@ -28,10 +28,9 @@ public final class LongPollTransport: Transport {
     private let path: String
     private let pollTimeout: Duration
     private let authTimeout: Duration
-    private let sessions = NIOLockedValueBox<[String: LongPollLink]>([:])
-    /// Cleared when the gateway stops accepting: new sessions are refused (503) while open ones
-    /// keep polling until they have fetched their last messages and op 6.
-    private let accepting = NIOLockedValueBox(true)
+    /// Open sessions by id. When the gateway stops accepting, new ones are refused (503) while open
+    /// ones keep polling until they have fetched their last messages and op 6.
+    private let sessions = HTTPSessionTable<LongPollLink>()
 
     public init(context: TransportContext) throws {
         self.context = context
@@ -47,7 +46,7 @@ public final class LongPollTransport: Transport {
     }
 
     /// Sessions currently open.
-    public var sessionCount: Int { sessions.withLockedValue { $0.count } }
+    public var sessionCount: Int { sessions.count }
 
     public func start(acceptor: any SessionAcceptor) async throws -> [SocketAddress] {
         try await server.start(path: path, acceptor: acceptor) { group in addRoutes(to: group, acceptor: acceptor) }
@@ -55,20 +54,15 @@ public final class LongPollTransport: Transport {
 
     /// Refuses new sessions; open sessions keep polling for the drain.
     public func stopAccepting() async {
-        accepting.withLockedValue { $0 = false }
+        sessions.stopAccepting()
     }
 
     /// Closes what the drain left open, gives closed sessions up to `closeLinger` to fetch what was
     /// queued for them (op 6 last), then stops the listener.
     public func shutdown() async {
         await stopAccepting()
-        for link in sessions.withLockedValue({ Array($0.values) }) {
-            try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
-        }
-        let deadline = ContinuousClock.now + closeLinger
-        while sessions.withLockedValue({ !$0.isEmpty }), ContinuousClock.now < deadline {
-            do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
-        }
+        await sessions.closeAll()
+        await sessions.waitUntilEmpty(before: ContinuousClock.now + closeLinger)
         await server.stop()
     }
 
@@ -79,7 +73,7 @@ public final class LongPollTransport: Transport {
     /// Forgets a closed session: once a poll returned its last messages and the close, or after
     /// `closeLinger`.
     private func forget(_ id: String) {
-        sessions.withLockedValue { $0[id] = nil }
+        sessions.remove(id: id)
     }
 
     // MARK: Routes
@@ -88,7 +82,7 @@ public final class LongPollTransport: Transport {
         let maxBody = acceptor.limits.maxBodySize
 
         group.post("auth") { request, context in
-            guard self.accepting.withLockedValue({ $0 }) else {
+            guard self.sessions.isAccepting else {
                 return PacketJSON.response(.serviceUnavailable, ["code": -503, "message": "shutting down: connect to another comet"])
             }
             let token = try await request.body.collect(upTo: maxBody)
@@ -122,7 +116,7 @@ public final class LongPollTransport: Transport {
 
     private func link(_ id: String?) -> LongPollLink? {
         guard let id else { return nil }
-        return sessions.withLockedValue { $0[id] }
+        return sessions[id]
     }
 
     private func authenticate(token: ByteBuffer, peer: SocketAddress?, acceptor: any SessionAcceptor) async throws -> Response {
@@ -138,7 +132,7 @@ public final class LongPollTransport: Transport {
                 loop.scheduleTask(in: linger) { self.forget(id) }
             }
         )
-        sessions.withLockedValue { $0[id] = link }
+        sessions.add(link, id: id)
         let auth = Packet(version: 1, operation: .auth, sequence: 0, body: token)
         var accepted = try await loop.submit {
             link.session = acceptor.open(link: link)

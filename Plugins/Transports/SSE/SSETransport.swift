@@ -25,10 +25,9 @@ public final class SSETransport: Transport {
     private let server: HTTPTransportServer
     private let path: String
     private let keepAlive: Duration
-    private let sessions = NIOLockedValueBox<[String: SSELink]>([:])
-    /// Cleared when the gateway stops accepting: new streams are refused (503), open ones stay
-    /// until the comet has sent each its last messages and op 6.
-    private let accepting = NIOLockedValueBox(true)
+    /// Open streams by id. When the gateway stops accepting, new ones are refused (503), open ones
+    /// stay until the comet has sent each its last messages and op 6.
+    private let sessions = HTTPSessionTable<SSELink>()
 
     public init(context: TransportContext) throws {
         self.context = context
@@ -51,20 +50,18 @@ public final class SSETransport: Transport {
 
     /// Refuses new streams; open streams stay for the drain (the comet closes each after op 6).
     public func stopAccepting() async {
-        accepting.withLockedValue { $0 = false }
+        sessions.stopAccepting()
     }
 
     /// Closes what the drain left open and stops the listener.
     public func shutdown() async {
         await stopAccepting()
-        for link in sessions.withLockedValue({ Array($0.values) }) {
-            try? await link.eventLoop.submit { link.close(.serverShutdown) }.get()
-        }
+        await sessions.closeAll()
         await server.stop()
     }
 
     private func events(_ request: Request, peer: SocketAddress?, acceptor: any SessionAcceptor) -> Response {
-        guard accepting.withLockedValue({ $0 }) else {
+        guard sessions.isAccepting else {
             return PacketJSON.response(.serviceUnavailable, ["code": -503, "message": "shutting down: connect to another comet"])
         }
         let token = request.uri.queryParameters.get("token") ?? ""
@@ -74,9 +71,9 @@ public final class SSETransport: Transport {
         let link = SSELink(
             id: id, eventLoop: loop, transportName: name, remoteAddress: peer, maxPendingBytes: acceptor.limits.outboundHighWater,
             emit: { continuation.yield($0) }, finish: { continuation.finish() },
-            onClose: { [weak self] id in self?.sessions.withLockedValue { $0[id] = nil } }
+            onClose: { [weak self] id in self?.sessions.remove(id: id) }
         )
-        sessions.withLockedValue { $0[id] = link }
+        sessions.add(link, id: id)
         let keepAlive = TimeAmount.nanoseconds(self.keepAlive.nanoseconds)
         loop.execute {
             link.sendRaw("event: session\ndata: {\"session\":\"\(id)\"}\n\n")
@@ -112,7 +109,7 @@ public final class SSETransport: Transport {
 
     private func op(_ request: Request, acceptor: any SessionAcceptor) async throws -> Response {
         let q = request.uri.queryParameters
-        guard let id = q.get("session"), let link = sessions.withLockedValue({ $0[id] }) else {
+        guard let id = q.get("session"), let link = sessions[id] else {
             return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"])
         }
         guard let opText = q.get("op"), let op = Int32(opText), op != Operation.auth.rawValue else {
