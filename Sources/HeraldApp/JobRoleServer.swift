@@ -23,9 +23,7 @@ public final class JobRoleServer: RoleProcess {
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
-        // This process builds no transport: a file shared with the comets keeps theirs unjudged.
-        for entry in configuration.transports { entry.table.acceptUnread() }
-        runtime = try RoleRuntime(configuration: configuration, usesRPC: true, logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, shape: .job, logger: logger)
     }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {

@@ -78,9 +78,20 @@ enum LiveReload {
     /// Compares the documents, splits the changed keys by `live`, logs and returns the split.
     /// `rpc`: the role calls or serves gRPC, so a secret file whose contents changed at the same
     /// path (no key changed) is reported as needing a restart too.
-    static func report(current: HeraldConfiguration, next: HeraldConfiguration, live: [String], rpc: Bool = false, logger: Logger) -> ReloadReport {
+    /// `sections`: the top-level sections the role reads; changes elsewhere are left out.
+    static func report(
+        current: HeraldConfiguration,
+        next: HeraldConfiguration,
+        live: [String],
+        rpc: Bool = false,
+        sections: Set<String>? = nil,
+        logger: Logger
+    ) -> ReloadReport {
         var changed = ConfigDiff.changedKeys(current.document, next.document)
-        if rpc, next.cluster.credentials != current.cluster.credentials, !changed.contains(where: { $0.hasPrefix("rpc.") }) {
+        if let sections {
+            changed = changed.filter { sections.contains(String($0.prefix { $0 != "." })) }
+        }
+        if rpc, next.cluster.credentials != current.cluster.credentials, !changed.contains("rpc.secret"), !changed.contains("rpc.secret_file") {
             changed.append("rpc.secret_file")
         }
         let isLive = { (key: String) in

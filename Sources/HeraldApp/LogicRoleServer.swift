@@ -55,9 +55,7 @@ public final class LogicRoleServer: RoleProcess {
             services: [LogicRPCService(logic: logic)],
             credentials: configuration.cluster.credentials
         )
-        // This process builds no transport: a file shared with the comets keeps theirs unjudged.
-        for entry in configuration.transports { entry.table.acceptUnread() }
-        runtime = try RoleRuntime(configuration: configuration, usesRPC: true, logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, shape: .logic, logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }

@@ -22,20 +22,46 @@ public protocol RoleProcess: Sendable {
 /// live settings and reports every changed key.
 final class RoleRuntime: Sendable {
     let logger: Logger
-    private let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    /// The running group, and whether a shutdown was asked for (also before `run` began: the
+    /// group then shuts down as soon as it starts).
+    private let group = NIOLockedValueBox<(running: ServiceGroup?, stopping: Bool)>((nil, false))
     private let applied: NIOLockedValueBox<HeraldConfiguration>
     /// The configuration keys the role and its plugins asked for at start-up.
     private let knownKeys: Set<String>
-    /// Whether the role calls or serves gRPC (a changed secret file needs a restart).
-    private let usesRPC: Bool
+    /// What the role is built from.
+    private let shape: Shape
+
+    /// Which parts of a configuration a role uses.
+    struct Shape: Sendable {
+        /// The role calls or serves gRPC (a changed secret file needs a restart).
+        var usesRPC: Bool
+        /// The role builds the transports (the comet does); the others leave the transport
+        /// sections of a file they share with comets to the comets to judge.
+        var buildsTransports: Bool
+        /// The top-level sections the role reads; a reload leaves changes elsewhere out of its
+        /// report (they are another process's). nil: all of them.
+        var sections: Set<String>?
+
+        static let allInOne = Shape(usesRPC: false, buildsTransports: true, sections: ["server", "log", "comet", "logic", "job", "queue", "router", "tls", "transport"])
+        static let comet = Shape(usesRPC: true, buildsTransports: true, sections: ["server", "log", "comet", "rpc", "registry", "tls", "transport", "router"])
+        static let logic = Shape(usesRPC: true, buildsTransports: false, sections: ["server", "log", "logic", "queue", "rpc", "registry", "tls", "router"])
+        static let job = Shape(usesRPC: true, buildsTransports: false, sections: ["server", "log", "job", "queue", "rpc", "registry", "router"])
+    }
 
     /// Call it last in a role's initializer, once every plugin has read its settings: it refuses
     /// the keys of `configuration` that nobody asked for.
-    init(configuration: HeraldConfiguration, usesRPC: Bool, logger: Logger) throws(ConfigError) {
+    init(configuration: HeraldConfiguration, shape: Shape, logger: Logger) throws(ConfigError) {
         self.logger = logger
-        self.usesRPC = usesRPC
+        self.shape = shape
         self.applied = NIOLockedValueBox(configuration)
+        Self.prepare(configuration, shape)
         self.knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+    }
+
+    /// A role without transports accepts the transport sections unread.
+    private static func prepare(_ configuration: HeraldConfiguration, _ shape: Shape) {
+        guard !shape.buildsTransports else { return }
+        for entry in configuration.transports { entry.table.acceptUnread() }
     }
 
     /// Runs `services` as one group; `cleanUp` runs after it ended, `failed` first when it threw.
@@ -48,7 +74,11 @@ final class RoleRuntime: Sendable {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: signals, cancellationSignals: [], logger: logger)
         )
-        self.group.withLockedValue { $0 = group }
+        let stopping = self.group.withLockedValue { state in
+            state.running = group
+            return state.stopping
+        }
+        if stopping { await group.triggerGracefulShutdown() }
         do {
             try await group.run()
         } catch {
@@ -60,16 +90,21 @@ final class RoleRuntime: Sendable {
     }
 
     func shutdown() async {
-        await group.withLockedValue { $0 }?.triggerGracefulShutdown()
+        let running = group.withLockedValue { state in
+            state.stopping = true
+            return state.running
+        }
+        await running?.triggerGracefulShutdown()
     }
 
     /// Refuses `next` if it sets an unknown key; otherwise runs `apply` (given the configuration
     /// running until now; it returns the keys it applies live) and reports every changed key.
     func reload(_ next: HeraldConfiguration, apply: (HeraldConfiguration) async throws -> [String]) async throws -> ReloadReport {
         let current = applied.withLockedValue { $0 }
+        Self.prepare(next, shape)
         try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
         let live = try await apply(current)
         applied.withLockedValue { $0 = next }
-        return LiveReload.report(current: current, next: next, live: live, rpc: usesRPC, logger: logger)
+        return LiveReload.report(current: current, next: next, live: live, rpc: shape.usesRPC, sections: shape.sections, logger: logger)
     }
 }

@@ -28,7 +28,7 @@ final class PushClient: Sendable {
         return response.status == .ok && answer.readableBytesView.starts(with: Array(#"{"code":0"#.utf8))
     }
 
-    /// Pushes `body` to user `mid`'s connections; true when the API answered code 0.
+    /// Pushes `body` to user `mid`'s connections; true when the API answered code 0 and the user was online.
     func pushMid(operation: Int32, mid: Int, body: String) async throws -> Bool {
         var request = HTTPClientRequest(url: "\(base)/goim/push/mids?operation=\(operation)&mids=\(mid)")
         request.method = .POST
@@ -36,7 +36,7 @@ final class PushClient: Sendable {
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await client.execute(request, timeout: .seconds(30))
         let answer = try await response.body.collect(upTo: 64 * 1024)
-        return response.status == .ok && answer.readableBytesView.starts(with: Array(#"{"code":0"#.utf8))
+        return response.status == .ok && String(buffer: answer).hasPrefix(#"{"code":0,"data":{"offline_mids":[]}"#)
     }
 
     func shutdown() async {

@@ -77,7 +77,11 @@ enum ProcessSetUp {
         } catch {
             throw ValidationError("\(error)")
         }
-        let reloader = await reloadOnHangup(config, logger: Logger(label: label)) { _ = try await role.reload($0) }
+        let reloader = await reloadOnHangup(config, logger: Logger(label: label)) { next in
+            var next = next
+            if let logLevel { next.logLevel = logLevel }  // --log-level outlasts a reload of the file
+            _ = try await role.reload(next)
+        }
         defer { reloader.cancel() }
         try await role.run(gracefulShutdownSignals: [.sigterm, .sigint])
     }

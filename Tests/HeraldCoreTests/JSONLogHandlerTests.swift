@@ -25,4 +25,26 @@ struct JSONLogHandlerTests {
         #expect((object["ts"] as? String)?.contains("T") == true)
         #expect(!captured[0].contains("\n"))
     }
+
+    @Test("through LiveLogLevel (as the processes log): the logger's metadata reaches the line, and the level changes live")
+    func throughLiveLevel() throws {
+        let lines = NIOLockedValueBox<[String]>([])
+        var logger = Logger(label: "herald.test") { label in
+            var base = JSONLogHandler(label: label) { line in lines.withLockedValue { $0.append(line) } }
+            base.logLevel = .trace
+            return LiveLogLevel(base)
+        }
+        LiveLogLevel.set(.error)
+        defer { LiveLogLevel.set(.info) }
+        logger[metadataKey: "hb.request.id"] = "42"
+        logger.warning("below the live level")
+        #expect(lines.withLockedValue { $0 }.isEmpty)
+        logger.error("shown", metadata: ["n": "1"])
+        let captured = lines.withLockedValue { $0 }
+        #expect(captured.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data((captured.first ?? "").utf8)) as? [String: Any])
+        #expect(object["hb.request.id"] as? String == "42", "the logger's own metadata")
+        #expect(object["n"] as? String == "1", "the call's metadata")
+        #expect(logger[metadataKey: "hb.request.id"] == "42")
+    }
 }

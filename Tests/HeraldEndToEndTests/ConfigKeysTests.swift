@@ -99,6 +99,40 @@ struct ConfigKeysTests {
         #expect(!printed.contains("unknown key in [transport"), "the transports are the comets' to judge: \(printed)")
     }
 
+    @Test("herald job reloads a file shared with the comets: a transport or comet change is not its to judge or report; its own changes are reported")
+    func roleReloadOfSharedFile() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        var logger = Logger(label: "test.keys")
+        logger.logLevel = .error
+        let file = { (extra: String) in
+            Self.base + """
+                [router]
+                plugin = "redis"
+                [router.redis]
+                addresses = ["\(redis.addresses[0])"]
+                [registry]
+                ttl = "2s"
+                interval = "200ms"
+                [job]
+                \(extra)
+                """
+        }
+        let job = try JobRoleServer(configuration: .parse(file("")), logger: logger)
+        let running = Task { try await job.run(gracefulShutdownSignals: []) }
+        let shared = file("comet_in_flight = 8").replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\nnodelay = false\n")
+            + "\n[comet]\nmax_rooms = 3\n"
+        let report = try await job.reload(HeraldConfiguration.parse(shared))
+        #expect(report == ReloadReport(applied: [], needsRestart: ["job.comet_in_flight"]), "\(report)")
+        await #expect {
+            try await job.reload(HeraldConfiguration.parse(file("comet_in_fligt = 8")))
+        } throws: { error in
+            (error as? ConfigError)?.key == "job.comet_in_fligt"
+        }
+        await job.shutdown()
+        try await running.value
+    }
+
     @Test("sections this process does not read, disabled transports and librdkafka pass-through tables are accepted")
     func unreadSectionsAccepted() async throws {
         let (configuration, error) = try await Self.build(Self.base + """
