@@ -53,7 +53,7 @@ public final class CometRoleServer: RoleProcess {
             services: [CometRPCService(comet: comet)],
             credentials: configuration.cluster.credentials
         )
-        runtime = try RoleRuntime(configuration: configuration, shape: .comet, logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, shape: .comet, plugins: plugins, logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }

@@ -79,7 +79,7 @@ public final class HeraldServer: RoleProcess {
         self.job = Job(configuration: configuration.job, queue: queue, comets: directory, logger: logger)
         self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
         do {
-            runtime = try RoleRuntime(configuration: configuration, shape: .allInOne, logger: logger)
+            runtime = try RoleRuntime(configuration: configuration, shape: .allInOne, plugins: registry, logger: logger)
         } catch {
             // Nothing runs yet: what this server started (its threads, the queue's and router's
             // connections) is released before the error.

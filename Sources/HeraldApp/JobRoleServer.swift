@@ -23,7 +23,7 @@ public final class JobRoleServer: RoleProcess {
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
-        runtime = try RoleRuntime(configuration: configuration, shape: .job, logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, shape: .job, plugins: plugins, logger: logger)
     }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {

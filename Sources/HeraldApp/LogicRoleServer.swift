@@ -55,7 +55,7 @@ public final class LogicRoleServer: RoleProcess {
             services: [LogicRPCService(logic: logic)],
             credentials: configuration.cluster.credentials
         )
-        runtime = try RoleRuntime(configuration: configuration, shape: .logic, logger: logger)
+        runtime = try RoleRuntime(configuration: configuration, shape: .logic, plugins: plugins, logger: logger)
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }

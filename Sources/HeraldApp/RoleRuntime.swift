@@ -30,6 +30,8 @@ final class RoleRuntime: Sendable {
     private let knownKeys: Set<String>
     /// What the role is built from.
     private let shape: Shape
+    /// The plugins a section may be named after.
+    private let plugins: PluginRegistry
 
     /// Which parts of a configuration a role uses.
     struct Shape: Sendable {
@@ -50,11 +52,13 @@ final class RoleRuntime: Sendable {
 
     /// Call it last in a role's initializer, once every plugin has read its settings: it refuses
     /// the keys of `configuration` that nobody asked for.
-    init(configuration: HeraldConfiguration, shape: Shape, logger: Logger) throws(ConfigError) {
+    init(configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, logger: Logger) throws(ConfigError) {
         self.logger = logger
         self.shape = shape
+        self.plugins = plugins
         self.applied = NIOLockedValueBox(configuration)
         Self.prepare(configuration, shape)
+        try configuration.refuseUnknownPluginSections(plugins)
         self.knownKeys = try configuration.refuseUnknownKeys(logger: logger)
     }
 
@@ -102,6 +106,7 @@ final class RoleRuntime: Sendable {
     func reload(_ next: HeraldConfiguration, apply: (HeraldConfiguration) async throws -> [String]) async throws -> ReloadReport {
         let current = applied.withLockedValue { $0 }
         Self.prepare(next, shape)
+        try next.refuseUnknownPluginSections(plugins)
         try next.refuseUnknownKeys(alsoKnown: knownKeys, logger: logger)
         let live = try await apply(current)
         applied.withLockedValue { $0 = next }

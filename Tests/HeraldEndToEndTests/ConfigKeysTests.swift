@@ -38,7 +38,7 @@ struct ConfigKeysTests {
     }
 
     @Test(
-        "an unknown key fails start-up naming its full path and the nearest known key",
+        "an unknown key, or a section named after no plugin, fails start-up naming its full path and the nearest known name",
         arguments: [
             ("[comet]\nhandshake_timout = \"5s\"", "comet.handshake_timout", "handshake_timeout"),
             ("[comte]\nmax_rooms = 1", "comte", "comet"),
@@ -46,6 +46,8 @@ struct ConfigKeysTests {
             ("[transport.ws]\nplugin = \"websocket\"\nlisten = [\"127.0.0.1:0\"]\npaht = \"/sub\"", "transport.ws.paht", "path"),
             ("[router]\nplugin = \"redis\"\n[router.redis]\naddresses = [\"127.0.0.1:1\"]\ntimout = \"1s\"", "router.redis.timout", "timeout"),
             ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"inproc://herald-keys-unknown\"\nsend_hvm = 10", "queue.zeromq.send_hvm", "send_hwm"),
+            ("[queue.kafak]\nbrokers = [\"127.0.0.1:9\"]", "queue.kafak", "kafka"),
+            ("[router.rediss]\naddresses = [\"127.0.0.1:1\"]", "router.rediss", "redis"),
         ]
     )
     func unknownKeyRefused(extra: String, key: String, nearest: String) async throws {

@@ -69,7 +69,7 @@ public enum ConfigKeyCheck {
     }
 
     /// The known name with the fewest edits from `key`, if it is close enough to be a typo of it.
-    static func nearest(to key: String, among known: [String]) -> String? {
+    public static func nearest(to key: String, among known: [String]) -> String? {
         let scored = known.map { (name: $0, distance: editDistance(Array(key.utf8), Array($0.utf8))) }
         guard let best = scored.min(by: { ($0.distance, $0.name) < ($1.distance, $1.name) }) else { return nil }
         return best.distance <= max(2, key.utf8.count / 3) ? best.name : nil
