@@ -132,28 +132,23 @@ extension HeraldConfiguration {
     /// `[queue.migration.zeromqq]`, `[router.rediss]` — naming the plugin it was probably meant to
     /// be (such a section would otherwise only be logged as unused).
     public func refuseUnknownPluginSections(_ plugins: PluginRegistry) throws(ConfigError) {
-        guard case .table(let queue)? = document.values["queue"] ?? nil else { return try refuseRouterSections(plugins) }
-        var checks: [(ConfigTable, [String], String)] = [(queue, plugins.queueNames, "queue")]
-        if case .table(let migration)? = queue.values["migration"] { checks.append((migration, plugins.queueNames, "queue")) }
-        for (table, names, kind) in checks {
-            for (name, value) in table.values.sorted(by: { $0.key < $1.key }) {
-                guard case .table = value, !names.contains(name) else { continue }
-                throw Self.unknownPlugin(table.keyPath(name), name: name, kind: kind, registered: names)
+        func table(_ value: ConfigValue?) -> ConfigTable? {
+            if case .table(let t)? = value { t } else { nil }
+        }
+        let queue = table(document.values["queue"])
+        let namespaces: [(ConfigTable?, [String], String)] = [
+            (queue, plugins.queueNames, "queue"),
+            (table(queue?.values["migration"]), plugins.queueNames, "queue"),
+            (table(document.values["router"]), plugins.routerNames, "router"),
+        ]
+        for case let (section?, registered, kind) in namespaces {
+            for (name, value) in section.values.sorted(by: { $0.key < $1.key }) where table(value) != nil && !registered.contains(name) {
+                let hint = ConfigKeyCheck.nearest(to: name, among: registered).map { "; did you mean \"\($0)\"?" } ?? ""
+                throw ConfigError(
+                    key: section.keyPath(name),
+                    message: "no \(kind) plugin is named \"\(name)\"\(hint) (registered: \(registered.joined(separator: ", ")))"
+                )
             }
         }
-        try refuseRouterSections(plugins)
-    }
-
-    private func refuseRouterSections(_ plugins: PluginRegistry) throws(ConfigError) {
-        guard case .table(let router)? = document.values["router"] ?? nil else { return }
-        for (name, value) in router.values.sorted(by: { $0.key < $1.key }) {
-            guard case .table = value, !plugins.routerNames.contains(name) else { continue }
-            throw Self.unknownPlugin(router.keyPath(name), name: name, kind: "router", registered: plugins.routerNames)
-        }
-    }
-
-    private static func unknownPlugin(_ path: String, name: String, kind: String, registered: [String]) -> ConfigError {
-        let hint = ConfigKeyCheck.nearest(to: name, among: registered).map { "; did you mean \"\($0)\"?" } ?? ""
-        return ConfigError(key: path, message: "no \(kind) plugin is named \"\(name)\"\(hint) (registered: \(registered.joined(separator: ", ")))")
     }
 }

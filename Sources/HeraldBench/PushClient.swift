@@ -19,24 +19,23 @@ final class PushClient: Sendable {
 
     /// Pushes `body` to room `type://room`; true when the API answered code 0.
     func pushRoom(operation: Int32, type: String, room: String, body: String) async throws -> Bool {
-        var request = HTTPClientRequest(url: "\(base)/goim/push/room?operation=\(operation)&type=\(type)&room=\(room)")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let answer = try await response.body.collect(upTo: 64 * 1024)
-        return response.status == .ok && answer.readableBytesView.starts(with: Array(#"{"code":0"#.utf8))
+        try await post("/goim/push/room?operation=\(operation)&type=\(type)&room=\(room)", body: body).hasPrefix(#"{"code":0"#)
     }
 
     /// Pushes `body` to user `mid`'s connections; true when the API answered code 0 and the user was online.
     func pushMid(operation: Int32, mid: Int, body: String) async throws -> Bool {
-        var request = HTTPClientRequest(url: "\(base)/goim/push/mids?operation=\(operation)&mids=\(mid)")
+        try await post("/goim/push/mids?operation=\(operation)&mids=\(mid)", body: body).hasPrefix(#"{"code":0,"data":{"offline_mids":[]}"#)
+    }
+
+    /// POSTs `body` to `path`; the answer's text, or "" when the status was not 200.
+    private func post(_ path: String, body: String) async throws -> String {
+        var request = HTTPClientRequest(url: base + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await client.execute(request, timeout: .seconds(30))
         let answer = try await response.body.collect(upTo: 64 * 1024)
-        return response.status == .ok && String(buffer: answer).hasPrefix(#"{"code":0,"data":{"offline_mids":[]}"#)
+        return response.status == .ok ? String(buffer: answer) : ""
     }
 
     func shutdown() async {

@@ -115,9 +115,7 @@ struct TrustBoundaryTests {
 
     /// The texts of what `client` receives until 500 ms pass without a packet.
     static func drain(_ client: any GoimClient) async -> [String] {
-        var received: [String] = []
-        while let packet = await client.inbox.next(timeout: .milliseconds(500)) { received.append(packet.text) }
-        return received
+        await receiveTexts(client, count: 0)
     }
 
     @Test("/metrics falls back to the api_token when it has no token of its own")
