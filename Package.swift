@@ -23,6 +23,7 @@ let package = Package(
             targets: [
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
+                "HeraldHistoryMemory", "HeraldHistoryRedis",
             ]
         ),
     ],
@@ -105,6 +106,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -249,18 +251,48 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CHiredis",
-            path: "Plugins/Routers/CHiredis",
+            path: "Plugins/Redis/CHiredis",
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(
-            name: "HeraldRouterRedis",
+            name: "HeraldRedis",
             dependencies: [
                 "HeraldCore", "CHiredis",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Plugins/Redis/Connection",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldHistoryRedis",
+            dependencies: [
+                "HeraldCore", "HeraldRedis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Plugins/History/Redis",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldRouterRedis",
+            dependencies: [
+                "HeraldCore", "HeraldRedis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Plugins/Routers/Redis",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HeraldHistoryMemory",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Plugins/History/Memory",
             swiftSettings: strict
         ),
         .target(
@@ -321,6 +353,7 @@ let package = Package(
                 "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob", "HeraldTLS", "HeraldRPC",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
+                "HeraldHistoryMemory", "HeraldHistoryRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -371,7 +404,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: [
-                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC",
+                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC", "HeraldHistoryMemory",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -396,6 +429,7 @@ let package = Package(
             name: "HeraldEndToEndTests",
             dependencies: [
                 "HeraldApp", "HeraldComet", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldRPC", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMemory",
+                "HeraldHistoryMemory",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

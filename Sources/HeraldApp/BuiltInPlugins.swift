@@ -1,4 +1,6 @@
 public import HeraldCore
+import HeraldHistoryMemory
+import HeraldHistoryRedis
 import HeraldQueueKafka
 import HeraldQueueMemory
 import HeraldQueueMigration
@@ -27,6 +29,8 @@ public enum BuiltInPlugins {
         MemoryRouter.register(in: &registry)
         RedisRouter.register(in: &registry)
         BuiltInRings.register(in: &registry)
+        MemoryHistoryStore.register(in: &registry)
+        RedisHistoryStore.register(in: &registry)
         return registry
     }
 }

@@ -31,6 +31,8 @@ public final class CometRoleServer: RoleProcess {
     let logger: Logger
     private let ready = ReadyLatch<Addresses>()
     private let runtime: RoleRuntime
+    /// What recovering clients replay from (nil: `[history]` is off).
+    let history: (any HistoryStore)?
 
     public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
         self.configuration = configuration
@@ -44,7 +46,11 @@ public final class CometRoleServer: RoleProcess {
             policy: configuration.cluster.policy,
             credentials: configuration.cluster.credentials
         )
-        comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup, logger: logger)
+        history = try RoleSupport.sharedHistoryStore(configuration, plugins: plugins, logger: logger)
+        comet = Comet(
+            configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup,
+            history: history, historySettings: configuration.history, logger: logger
+        )
         let tls = try TLSContextSource.make(configuration.tls)
         self.tls = tls
         transports = try TransportService.makeTransports(configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
@@ -105,6 +111,7 @@ public final class CometRoleServer: RoleProcess {
         await comet.logicCallsFinished(timeout: .seconds(5))
         await logic.close()
         await router.shutdown()
+        await history?.shutdown()
         try? await eventLoopGroup.shutdownGracefully()
     }
 

@@ -37,6 +37,8 @@ public struct HeraldConfiguration: Sendable {
     public var tls: TLSSettings?
     /// `[rpc]` and `[registry]`: the roles as separate processes.
     public var cluster: ClusterSettings
+    /// `[history]`: messages kept for clients that were away (off by default).
+    public var history: HistorySettings
     /// The document this was read from; its ``ConfigKeyLog`` records what the process asked for
     /// (``checkKeys(logger:)``), and a reload compares documents key by key.
     public var document: ConfigTable
@@ -62,6 +64,8 @@ public struct HeraldConfiguration: Sendable {
         if logic.tls && tls == nil {
             throw ConfigError(key: "logic.tls", message: "TLS needs [tls] certificate_file and private_key_file")
         }
+
+        history = try HistorySettings(table: root.table("history"))
 
         let queue = try root.table("queue")
         _ = queue.tableNames  // [queue.<plugin>]: read by the plugins in use
@@ -103,6 +107,15 @@ public struct HeraldConfiguration: Sendable {
             transports.append(TransportEntry(name: name, plugin: try table.string("plugin", default: name), table: table))
         }
         self.transports = transports
+    }
+
+    /// The history store `[history]` names, or nil when history is off.
+    public func makeHistoryStore(registry: PluginRegistry, logger: Logger) throws -> (any HistoryStore)? {
+        guard history.enabled else { return nil }
+        return try registry.makeHistoryStore(
+            plugin: history.store,
+            context: HistoryContext(name: history.store, config: history.storeTable, limits: history.limits, logger: logger, registry: registry)
+        )
     }
 
     /// The embedded default: memory queue and router, tcp on 3101, websocket on 3102, long-poll on 3104, API on 3111.

@@ -27,6 +27,8 @@ public final class HeraldServer: RoleProcess {
     public let logic: Logic
     public let queue: any QueueBackend
     public let router: any SessionRouter
+    /// The history store (nil: `[history]` is off).
+    public let history: (any HistoryStore)?
     let job: Job
     let transports: [any Transport]
     let eventLoopGroup: any EventLoopGroup
@@ -69,8 +71,16 @@ public final class HeraldServer: RoleProcess {
             context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
         )
         let directory = LocalCometDirectory()
-        let logic = try Logic(configuration: configuration.logic, router: router, queue: queue, comets: directory, logger: logger)
-        let comet = Comet(configuration: configuration.comet, logic: logic, eventLoopGroup: self.eventLoopGroup, logger: logger)
+        let history = try configuration.makeHistoryStore(registry: registry, logger: logger)
+        self.history = history
+        let logic = try Logic(
+            configuration: configuration.logic, router: router, queue: queue, comets: directory,
+            history: history, historySettings: configuration.history, logger: logger
+        )
+        let comet = Comet(
+            configuration: configuration.comet, logic: logic, eventLoopGroup: self.eventLoopGroup,
+            history: history, historySettings: configuration.history, logger: logger
+        )
         directory.set(comet: comet)
         self.queue = queue
         self.router = router
@@ -87,6 +97,7 @@ public final class HeraldServer: RoleProcess {
             Task {
                 await queue.shutdown()
                 await router.shutdown()
+                await history?.shutdown()
             }
             throw error
         }
@@ -178,6 +189,7 @@ public final class HeraldServer: RoleProcess {
     private func cleanUp() async {
         await queue.shutdown()
         await router.shutdown()
+        await history?.shutdown()
         if ownsEventLoopGroup { try? await eventLoopGroup.shutdownGracefully() }
     }
 }

@@ -33,6 +33,8 @@ public final class LogicRoleServer: RoleProcess {
     private let metricsText: (@Sendable () -> [UInt8])?
     private let ready = ReadyLatch<Addresses>()
     private let runtime: RoleRuntime
+    /// Where pushes are kept for clients that were away (nil: `[history]` is off).
+    let history: (any HistoryStore)?
 
     public init(
         configuration: HeraldConfiguration,
@@ -48,7 +50,11 @@ public final class LogicRoleServer: RoleProcess {
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
-        logic = try Logic(configuration: configuration.logic, router: router, queue: queue, comets: watcher, logger: logger)
+        history = try RoleSupport.sharedHistoryStore(configuration, plugins: plugins, logger: logger)
+        logic = try Logic(
+            configuration: configuration.logic, router: router, queue: queue, comets: watcher,
+            history: history, historySettings: configuration.history, logger: logger
+        )
         tls = try TLSContextSource.make(configuration.tls)
         rpc = try RPCServerService(
             listen: configuration.cluster.listen ?? "127.0.0.1:3119",
@@ -97,6 +103,7 @@ public final class LogicRoleServer: RoleProcess {
     private func cleanUp() async {
         await queue.shutdown()
         await router.shutdown()
+        await history?.shutdown()
         try? await eventLoopGroup.shutdownGracefully()
     }
 

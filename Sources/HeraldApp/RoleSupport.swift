@@ -4,6 +4,19 @@ import Logging
 /// What the separate-process roles share.
 enum RoleSupport {
     /// The `[router]` plugin, which must also keep the comet registry (the `redis` router does).
+    /// The history store of a role that shares it with other processes (logic appends, comets
+    /// replay): the memory store lives in one process and is refused, naming the key.
+    static func sharedHistoryStore(_ configuration: HeraldConfiguration, plugins: PluginRegistry, logger: Logger) throws -> (any HistoryStore)? {
+        guard configuration.history.enabled else { return nil }
+        guard configuration.history.store != "memory" else {
+            throw ConfigError(
+                key: "history.store",
+                message: "the memory store lives in one process; the logic and comets of a split deployment share history through redis"
+            )
+        }
+        return try configuration.makeHistoryStore(registry: plugins, logger: logger)
+    }
+
     static func registryRouter(_ configuration: HeraldConfiguration, plugins: PluginRegistry, logger: Logger) throws -> any SessionRouter {
         let router = try plugins.makeRouter(
             plugin: configuration.routerPlugin,

@@ -19,6 +19,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     public var limits: ConnectionLimits { configuration.limits }
 
     let logic: any LogicService
+    /// What recovering clients replay from (nil: `[history]` is off here).
+    let history: (any HistoryStore)?
+    let historySettings: HistorySettings
     /// Set when logic shares this process and answers without suspending.
     let localLogic: (any LocalLogicService)?
     let logger: Logger
@@ -38,9 +41,18 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     private let buckets: [KeyBucket]
     private let shards: NIOLockedValueBox<[ObjectIdentifier: LoopShard]>
 
-    public init(configuration: CometConfiguration, logic: any LogicService, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    public init(
+        configuration: CometConfiguration,
+        logic: any LogicService,
+        eventLoopGroup: any EventLoopGroup,
+        history: (any HistoryStore)? = nil,
+        historySettings: HistorySettings = .disabled,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.logic = logic
+        self.history = historySettings.enabled ? history : nil
+        self.historySettings = historySettings
         self.localLogic = logic as? any LocalLogicService
         self.logger = logger
         self.admission = ConnectionAdmission(maxTotal: configuration.maxConnections, maxPerIP: configuration.maxConnectionsPerIP)
@@ -126,7 +138,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
 
     public func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
         guard let unit = deduplicator.admit(unit) else { return }
-        let payload = PushPayload(unit)
+        let payload = PushPayload(unit, kind: .user)
         var grouped: [ObjectIdentifier: (LoopShard, [CometSession])] = [:]
         for key in keys {
             guard let session = bucket(for: key).get(key) else { continue }
@@ -141,7 +153,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
 
     public func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws {
         guard let unit = deduplicator.admit(unit) else { return }
-        let payload = PushPayload(unit)
+        let payload = PushPayload(unit, kind: .broadcast)
         let shards = allShards
         guard speed > 0 else {
             try await onEachShard(shards) { shard in
@@ -180,7 +192,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
 
     public func broadcastRoom(_ room: String, unit: PushUnit) async throws {
         guard let unit = deduplicator.admit(unit) else { return }
-        let payload = PushPayload(unit)
+        let payload = PushPayload(unit, kind: .room)
         try await onEachShard(allShards) { shard in
             shard.deliverToRoom(room, payload: payload, allocator: self.allocator)
         }

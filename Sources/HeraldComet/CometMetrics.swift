@@ -80,6 +80,14 @@ public final class CometMetrics: Sendable {
         authCounter.increment()
     }
 
+    /// `herald_recoveries_total{result}`: connections that opted into recovery, by outcome.
+    func recovery(_ recovered: Bool) {
+        (recovered ? recoveredCounter : notRecoveredCounter).increment()
+    }
+
+    private let recoveredCounter = Counter(label: "herald_recoveries_total", dimensions: [("result", "recovered")])
+    private let notRecoveredCounter = Counter(label: "herald_recoveries_total", dimensions: [("result", "not_recovered")])
+
     func authRefused() {
         authFailed.wrappingIncrement(ordering: .relaxed)
         authFailedCounter.increment()

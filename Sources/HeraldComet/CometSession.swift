@@ -23,6 +23,11 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private var acceptedOps: Set<Int32> = []
     /// What ops 12 and 14 may change (jwt and http auth); nil: anything, as in goim.
     private var grants: Grants?
+    /// Set when the client opted into recovery (`"recover"` in its op-7 body); nil for goim's
+    /// clients, which see goim's bytes.
+    private var cursor: HistoryCursor?
+    /// The recovery a client asked for, between its op 7 and the auth reply.
+    private var recoveryRequest: RecoveryRequest?
     private var heartbeat: Duration = .seconds(480)
     // Small fields together, so they share one word of the object (a connection's memory).
     private var replaced = false
@@ -102,9 +107,17 @@ final class CometSession: ClientSession, @unchecked Sendable {
         link?.close(reason)
     }
 
-    /// Writes framed push bytes. Returns false when the push was not written (slow consumer).
-    func deliver(_ bytes: ByteBuffer) -> Bool {
+    /// Writes a push, framed for this connection. Returns false when it was not written (slow
+    /// consumer, or a recovering connection that cannot hold more).
+    func deliver(_ cache: inout FramedPushCache) -> Bool {
         guard let link else { return false }
+        if let cursor, cursor.isRecovering {
+            guard cursor.hold(cache.payload) else {
+                link.close(Self.recoveryOverflow)
+                return false
+            }
+            return true
+        }
         guard link.isWritable else {
             switch comet.configuration.slowConsumerPolicy {
             case .drop: break
@@ -112,9 +125,24 @@ final class CometSession: ClientSession, @unchecked Sendable {
             }
             return false
         }
-        link.send(bytes)
+        guard let cursor else {
+            link.send(cache.bytes(for: framing))
+            return true
+        }
+        let payload = cache.payload
+        let last = cursor.offset(payload.kind)
+        if !payload.hasOffsets || payload.lowestOffset > last {
+            link.send(cache.positionedBytes(for: framing))
+        } else {
+            // Some packets are ones this connection has (replayed, or redelivered): only the rest.
+            let rest = payload.positioned(keeping: { $0 == 0 || $0 > last }, allocator: comet.allocator)
+            if rest.readableBytes > 0 { link.send(framing.frame(batch: rest, allocator: comet.allocator)) }
+        }
+        cursor.advance(payload.kind, to: payload.highestOffset)
         return true
     }
+
+    static let recoveryOverflow = CloseReason("recovery_overflow")
 
     /// Closes because a newer connection took this key.
     func replace() {
@@ -139,6 +167,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
 
     private func authenticate(_ request: Packet) {
         let token = Array(request.body.readableBytesView)
+        recoveryRequest = RecoveryRequest.parse(token)
         if let local = comet.localLogic {
             do {
                 if let reply = try local.connectNow(server: comet.serverID, cookie: "", token: token) {
@@ -203,9 +232,83 @@ final class CometSession: ClientSession, @unchecked Sendable {
         let now = NIODeadline.now()
         deadline = now + .nanoseconds(heartbeat.nanoseconds)
         nextLogicHeartbeat = now + comet.randomLogicHeartbeatGap()
-        link.send(framing.frame(request.reply(.authReply), allocator: comet.allocator))
         let pending = buffered
         buffered = []
+        if let wanted = recoveryRequest {
+            recoveryRequest = nil
+            recover(wanted, authRequest: request, then: pending)
+            return
+        }
+        link.send(framing.frame(request.reply(.authReply), allocator: comet.allocator))
+        for packet in pending where self.link != nil { handle(packet) }
+    }
+
+    // MARK: Recovery
+
+    /// Subscribed already (key and room are registered): holds live pushes, reads what the client
+    /// missed, then writes the auth reply (with the outcome), the replay and what was held.
+    private func recover(_ wanted: RecoveryRequest, authRequest: Packet, then pending: [Packet]) {
+        let cursor = HistoryCursor(maxHeldBytes: max(comet.configuration.limits.outboundHighWater, 256 * 1024))
+        self.cursor = cursor
+        let settings = comet.historySettings
+        let reads = HistoryStream.Kind.allCases.compactMap { kind in
+            settings.stream(kind, mid: mid, roomID: room).map { RecoveryRead(kind: kind, stream: $0, since: wanted.since[kind]) }
+        }
+        // A position for a stream this connection does not have (history off, not kept) cannot
+        // be recovered.
+        let unknown = wanted.since.keys.contains { kind in !reads.contains { $0.kind == kind } }
+        guard let history = comet.history, !reads.isEmpty else {
+            finishRecovery(RecoveryOutcome(reads: [], unknownStream: !wanted.since.isEmpty), authRequest: authRequest, then: pending)
+            return
+        }
+        let limit = settings.recoverLimit
+        let loopBound = NIOLoopBound(self, eventLoop: shard.eventLoop)
+        Task {
+            var done: [RecoveryRead] = []
+            for var read in reads {
+                do {
+                    read.page = try await history.read(read.stream, after: read.since?.offset ?? 0, limit: read.since == nil ? 0 : limit)
+                } catch {
+                    read.failure = String(describing: error)
+                }
+                done.append(read)
+            }
+            let outcome = RecoveryOutcome(reads: done, unknownStream: unknown)
+            loopBound.eventLoop.execute {
+                loopBound.value.finishRecovery(outcome, authRequest: authRequest, then: pending)
+            }
+        }
+    }
+
+    private func finishRecovery(_ outcome: RecoveryOutcome, authRequest: Packet, then pending: [Packet]) {
+        guard let link, let cursor else { return }
+        comet.metrics.recovery(outcome.recovered)
+        if let failure = outcome.reads.compactMap(\.failure).first {
+            comet.logger.warning("history read for a recovery failed", metadata: ["connection.key": "\(key)", "error": "\(failure)"])
+        }
+        link.send(framing.frame(authRequest.reply(.authReply, body: outcome.replyBody(allocator: comet.allocator)), allocator: comet.allocator))
+        var replay = comet.allocator.buffer(capacity: 0)
+        for read in outcome.reads {
+            guard let page = read.page else { continue }
+            if read.covered {
+                for entry in page.entries {
+                    replay.writePacket(Packet(
+                        version: read.kind.rawValue,
+                        operation: Operation(entry.operation),
+                        sequence: Int32(bitPattern: UInt32(truncatingIfNeeded: entry.offset)),
+                        body: ByteBuffer(bytes: entry.body)
+                    ))
+                }
+                cursor.advance(read.kind, to: max(read.since?.offset ?? 0, page.entries.last?.offset ?? 0))
+            }
+        }
+        if replay.readableBytes > 0 { link.send(framing.frame(batch: replay, allocator: comet.allocator)) }
+        let held = cursor.release()
+        var cache: FramedPushCache
+        for payload in held where self.link != nil {
+            cache = FramedPushCache(payload, allocator: comet.allocator)
+            _ = deliver(&cache)
+        }
         for packet in pending where self.link != nil { handle(packet) }
     }
 
@@ -238,6 +341,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
                     comet.roomOnline.leave(previous)
                 }
                 room = ""
+                cursor?.reset(.room)
                 if !newRoom.isEmpty && !enterRoom(newRoom) {
                     // max_rooms: stay in the previous room; the reply names the room the
                     // connection is in, so the client sees the change did not happen.

@@ -97,7 +97,7 @@ final class LoopShard: @unchecked Sendable {
         var dropped = 0
         for session in targets where session.shardIndex >= 0 {
             if let operation, !(session.isActive && session.accepts(operation)) { continue }
-            if session.deliver(cache.bytes(for: session.framing)) { delivered += 1 } else { dropped += 1 }
+            if session.deliver(&cache) { delivered += 1 } else { dropped += 1 }
         }
         return (delivered, dropped)
     }

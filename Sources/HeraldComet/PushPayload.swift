@@ -6,17 +6,65 @@ import NIOCore
 /// per transport framing and shared by every connection that uses that framing.
 struct PushPayload: Sendable {
     let batch: ByteBuffer
+    /// One per packet of ``batch`` (nil: none), or empty: what a recovering connection merges by.
+    let identities: [MessageIdentity?]
+    let count: Int
+    /// The stream the packets belong to when history keeps them (by how they were pushed).
+    let kind: HistoryStream.Kind
 
-    init(_ unit: PushUnit) {
+    init(_ unit: PushUnit, kind: HistoryStream.Kind) {
         batch = unit.packets
+        identities = unit.identities
+        count = unit.count
+        self.kind = kind
+        let offsets = unit.identities.compactMap { $0?.offset }.filter { $0 > 0 }
+        hasOffsets = !offsets.isEmpty
+        lowestOffset = offsets.min() ?? 0
+        highestOffset = offsets.max() ?? 0
+    }
+
+    /// Whether any packet has a history offset.
+    let hasOffsets: Bool
+    /// The lowest and highest offset of its packets (0 when none has one).
+    let lowestOffset: UInt64
+    let highestOffset: UInt64
+
+    /// The packets (op, body, offset) one by one.
+    func forEachPacket(_ body: (_ packet: ByteBuffer, _ offset: UInt64) -> Void) {
+        var rest = batch
+        var index = 0
+        while let length = rest.getInteger(at: rest.readerIndex, as: Int32.self), length >= Packet.headerLength,
+            let packet = rest.readSlice(length: Int(length))
+        {
+            body(packet, identities.isEmpty ? 0 : identities[index]?.offset ?? 0)
+            index += 1
+        }
+    }
+
+    /// ``batch`` as a client that opted into recovery sees it: each packet history keeps carries
+    /// its stream in `ver` and its offset in `seq` (low 32 bits); `keep` picks the packets.
+    func positioned(keeping keep: (UInt64) -> Bool = { _ in true }, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: batch.readableBytes)
+        forEachPacket { packet, offset in
+            guard keep(offset) else { return }
+            let start = out.writerIndex
+            var p = packet
+            out.writeBuffer(&p)
+            if offset > 0 {
+                out.setInteger(kind.rawValue, at: start + 6)
+                out.setInteger(UInt32(truncatingIfNeeded: offset), at: start + 12)
+            }
+        }
+        return out
     }
 }
 
 /// Framed bytes of one push, per framing, for one event loop's delivery pass.
 struct FramedPushCache {
-    private let payload: PushPayload
+    let payload: PushPayload
     private let allocator: ByteBufferAllocator
     private var entries: [(ObjectIdentifier, ByteBuffer)] = []
+    private var positionedEntries: [(ObjectIdentifier, ByteBuffer)] = []
 
     init(_ payload: PushPayload, allocator: ByteBufferAllocator) {
         self.payload = payload
@@ -28,6 +76,17 @@ struct FramedPushCache {
         for (key, bytes) in entries where key == id { return bytes }
         let bytes = framing.frame(batch: payload.batch, allocator: allocator)
         entries.append((id, bytes))
+        return bytes
+    }
+
+    /// The bytes for a connection that opted into recovery (the same as ``bytes(for:)`` when no
+    /// packet has an offset).
+    mutating func positionedBytes(for framing: any PacketFraming) -> ByteBuffer {
+        guard payload.hasOffsets else { return bytes(for: framing) }
+        let id = ObjectIdentifier(framing)
+        for (key, bytes) in positionedEntries where key == id { return bytes }
+        let bytes = framing.frame(batch: payload.positioned(allocator: allocator), allocator: allocator)
+        positionedEntries.append((id, bytes))
         return bytes
     }
 }

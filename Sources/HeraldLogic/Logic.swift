@@ -15,6 +15,10 @@ public final class Logic: LocalLogicService {
     public let configuration: LogicConfiguration
     public let router: any SessionRouter
     public let queue: any QueueBackend
+    /// Where messages are kept for clients that were away (nil: `[history]` is off).
+    public let history: (any HistoryStore)?
+    public let historySettings: HistorySettings
+    private let streamOrder = StreamOrder()
     private let currentVerifier: NIOLockedValueBox<any TokenVerifier>
     var verifier: any TokenVerifier { currentVerifier.withLockedValue { $0 } }
     /// Which comets exist (their nodes for the API, the live ones for mappings).
@@ -37,11 +41,15 @@ public final class Logic: LocalLogicService {
         queue: any QueueBackend,
         comets: any CometDirectory,
         verifier: (any TokenVerifier)? = nil,
+        history: (any HistoryStore)? = nil,
+        historySettings: HistorySettings = .disabled,
         logger: Logger
     ) throws {
         self.configuration = configuration
         self.router = router
         self.queue = queue
+        self.history = historySettings.enabled ? history : nil
+        self.historySettings = historySettings
         self.currentVerifier = NIOLockedValueBox(try verifier ?? configuration.auth.makeVerifier())
         self.comets = comets
         self.logger = logger
@@ -162,13 +170,50 @@ public final class Logic: LocalLogicService {
         let live = await comets.liveServers()
         var byServer: [String: [String]] = [:]
         var offline: [Int64] = []
+        let keep = history != nil && historySettings.users
         for mid in mids {
             let list = Self.alive(sessions[mid] ?? [], live).filter { platform == nil || $0.platform == platform }
             if list.isEmpty { offline.append(mid) }
-            for s in list { byServer[s.server, default: []].append(s.key) }
+            if keep {
+                // Each user's own stream and offset: one message per user and comet, stored also
+                // while the user is offline (the unread messages of the next login).
+                var own: [String: [String]] = [:]
+                for s in list { own[s.server, default: []].append(s.key) }
+                try await publishStored(HistoryStream.user(mid), operation: operation, message: message) { offset in
+                    try await self.publishPushes(operation: operation, byServer: own, message: message, offset: offset)
+                }
+            } else {
+                for s in list { byServer[s.server, default: []].append(s.key) }
+            }
         }
         try await publishPushes(operation: operation, byServer: byServer, message: message)
         return offline
+    }
+
+    /// Stores a message in `stream`, then runs `publish` with its offset, one message of the
+    /// stream at a time (see ``StreamOrder``). A message that cannot be stored is not published:
+    /// the push is refused (-500), so an accepted push is one a recovering client can get.
+    private func publishStored(_ stream: String, operation: Int32, message: [UInt8], _ publish: (UInt64) async throws -> Void) async throws {
+        guard let history else { return try await publish(0) }
+        try await streamOrder.run(stream) {
+            let position: StreamPosition
+            do {
+                position = try await history.append(to: stream, operation: operation, body: message)
+            } catch {
+                throw APIError.server("history \(history.name) did not store the message: \(error)")
+            }
+            try await publish(position.offset)
+        }
+    }
+
+    /// The messages of a history stream after `offset`.
+    public func history(_ stream: String, after offset: UInt64, limit: Int) async throws -> HistoryPage {
+        guard let history else { throw APIError.badRequest("history is off: set [history] enabled = true") }
+        do {
+            return try await history.read(stream, after: offset, limit: limit)
+        } catch {
+            throw APIError.server("history \(history.name): \(error)")
+        }
     }
 
     /// The sessions on comets that are alive: in a cluster, a comet that stopped renewing its
@@ -185,7 +230,11 @@ public final class Logic: LocalLogicService {
         msg.operation = operation
         msg.room = Self.roomID(type: type, room: room)
         msg.msg = Data(message)
-        try await publish(msg)
+        guard history != nil, historySettings.keeps(room: msg.room) else { return try await publish(msg) }
+        try await publishStored(HistoryStream.room(msg.room), operation: operation, message: message) { offset in
+            msg.heraldOffset = offset
+            try await self.publish(msg)
+        }
     }
 
     /// Pushes to every connection that accepts `operation`.
@@ -195,10 +244,14 @@ public final class Logic: LocalLogicService {
         msg.operation = operation
         msg.speed = speed
         msg.msg = Data(message)
-        try await publish(msg)
+        guard history != nil, historySettings.broadcast else { return try await publish(msg) }
+        try await publishStored(HistoryStream.broadcast, operation: operation, message: message) { offset in
+            msg.heraldOffset = offset
+            try await self.publish(msg)
+        }
     }
 
-    private func publishPushes(operation: Int32, byServer: [String: [String]], message: [UInt8]) async throws {
+    private func publishPushes(operation: Int32, byServer: [String: [String]], message: [UInt8], offset: UInt64 = 0) async throws {
         let data = Data(message)
         for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
             var msg = PushMsg()
@@ -207,6 +260,7 @@ public final class Logic: LocalLogicService {
             msg.server = server
             msg.keys = keys
             msg.msg = data
+            msg.heraldOffset = offset
             try await publish(msg)
         }
     }

@@ -96,6 +96,32 @@ public enum LogicHTTPAPI {
                 return NoData()
             }
         }
+        goim.get("history") { request, _ in
+            await respond {
+                let q = QueryParameters(parameters: request.uri.queryParameters)
+                let stream: String
+                if let mid = try q.string("mid", required: false), !mid.isEmpty {
+                    guard let value = Int64(mid), value != 0 else { throw APIError.badRequest("mid: \"\(mid)\" is not a user id") }
+                    stream = HistoryStream.user(value)
+                } else if let room = try q.string("room", required: false), !room.isEmpty {
+                    let type = try q.string("type", required: true)!
+                    stream = HistoryStream.room(Logic.roomID(type: type, room: room))
+                } else if try q.string("broadcast", required: false) == "1" {
+                    stream = HistoryStream.broadcast
+                } else {
+                    throw APIError.badRequest("mid: required parameter is missing (or type and room, or broadcast=1)")
+                }
+                let sinceText = try q.string("since", required: false) ?? "0"
+                guard let since = UInt64(sinceText.isEmpty ? "0" : sinceText) else { throw APIError.badRequest("since: \"\(sinceText)\" is not an offset") }
+                let epoch = try q.string("epoch", required: false) ?? ""
+                let limitText = try q.string("limit", required: false) ?? "100"
+                guard let limit = Int(limitText.isEmpty ? "100" : limitText), (1...1000).contains(limit) else {
+                    throw APIError.badRequest("limit: \"\(limitText)\" is not between 1 and 1000")
+                }
+                let page = try await logic.history(stream, after: since, limit: limit)
+                return HistoryAnswer(stream: stream, page: page, since: since, epoch: epoch)
+            }
+        }
         goim.get("online/top") { request, _ in
             await respond {
                 let q = QueryParameters(parameters: request.uri.queryParameters)

@@ -42,6 +42,7 @@ extension PushUnit {
             if let identity {
                 id.origin = identity.origin
                 id.seq = identity.seq
+                id.offset = identity.offset
             }
             return id
         }

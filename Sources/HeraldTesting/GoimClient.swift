@@ -1,5 +1,8 @@
 public import HeraldProtocol
 public import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A goim client over some transport, for tests and the load tool.
 public protocol GoimClient: AnyObject, Sendable {
@@ -15,9 +18,13 @@ public protocol GoimClient: AnyObject, Sendable {
     /// Reads again after ``pauseReading()``.
     func resumeReading() async throws
     func close() async
+    /// Drops the connection without a goodbye, as a lost network does.
+    func reset() async
 }
 
 extension GoimClient {
+    public func reset() async { await close() }
+
     /// Sends op 7 with `token` and waits for op 8. Returns false when the server did not accept.
     public func authenticate(_ token: AuthToken, timeout: Duration = .seconds(5)) async throws -> Bool {
         try await send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(bytes: token.jsonBytes())))
@@ -55,6 +62,16 @@ extension ChannelGoimClient {
     }
 
     public func close() async {
+        try? await channel.close()
+    }
+
+    /// Drops the connection as a lost network does: the socket is closed with an RST (SO_LINGER
+    /// 0), not a FIN, so the server learns of it only from the reset.
+    public func reset() async {
+        // The socket is the innermost channel; a WebSocket client's channel is that socket too.
+        if let socket = channel as? any SocketOptionProvider {
+            try? await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
         try? await channel.close()
     }
 }

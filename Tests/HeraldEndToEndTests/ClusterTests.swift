@@ -30,6 +30,8 @@ struct ClusterTests {
         }
         /// Lines added to logic's configuration (after its `[logic]` section's listen line).
         var logicExtra = ""
+        /// Sections added to the comets' and logic's configurations (`[history]`).
+        var sharedExtra = ""
         var logicRPC: Int { base + 49 }
         var zeromq: String { "tcp://127.0.0.1:\(base + 60)" }
 
@@ -68,6 +70,7 @@ struct ClusterTests {
             [transport.websocket]
             listen = ["127.0.0.1:\(b + 2)"]
             \(redisTOML)
+            \(sharedExtra)
             \(tlsTOML)
             """
         }
@@ -94,6 +97,7 @@ struct ClusterTests {
             bind = ""
             connect = ["\(zeromq)"]
             \(redisTOML)
+            \(sharedExtra)
             \(tlsTOML)
             """
         }

@@ -93,8 +93,12 @@ func gatewayTOML(
 
 /// Runs `body` against a fresh gateway and stops it afterwards.
 func withGateway(_ toml: String = gatewayTOML(), _ body: (Gateway) async throws -> Void) async throws {
-    let configuration = try HeraldConfiguration.parse(toml)
-    let server = try HeraldServer(configuration: configuration)
+    try await withGateway(try HeraldConfiguration.parse(toml), body)
+}
+
+/// Runs `body` against a fresh gateway built from `configuration` with `registry`'s plugins.
+func withGateway(_ configuration: HeraldConfiguration, registry: PluginRegistry = BuiltInPlugins.registry(), _ body: (Gateway) async throws -> Void) async throws {
+    let server = try HeraldServer(configuration: configuration, registry: registry)
     let task = Task { try await server.run() }
     do {
         let addresses = try await server.addresses()

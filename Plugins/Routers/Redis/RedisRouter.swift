@@ -1,3 +1,4 @@
+import HeraldRedis
 import Foundation
 public import HeraldCore
 public import Logging

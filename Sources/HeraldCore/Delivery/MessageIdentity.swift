@@ -8,16 +8,20 @@ public import HeraldProtocol
 public struct MessageIdentity: Hashable, Sendable, CustomStringConvertible {
     public var origin: String
     public var seq: UInt64
+    /// The message's offset in its history stream (`herald_offset`); 0 when history does not keep
+    /// it. Comets show it to clients that opted into recovery.
+    public var offset: UInt64
 
-    public init(origin: String, seq: UInt64) {
+    public init(origin: String, seq: UInt64, offset: UInt64 = 0) {
         self.origin = origin
         self.seq = seq
+        self.offset = offset
     }
 
     /// The identity a queue message carries, or nil when it has none.
     public init?(of message: PushMsg) {
         guard !message.heraldOrigin.isEmpty, message.heraldSeq > 0 else { return nil }
-        self.init(origin: message.heraldOrigin, seq: message.heraldSeq)
+        self.init(origin: message.heraldOrigin, seq: message.heraldSeq, offset: message.heraldOffset)
     }
 
     public var description: String { "\(origin)/\(seq)" }

@@ -5,11 +5,13 @@ public struct PluginRegistry: Sendable {
     public typealias QueueFactory = @Sendable (QueueContext) throws -> any QueueBackend
     public typealias RouterFactory = @Sendable (RouterContext) throws -> any SessionRouter
     public typealias RingFactory = @Sendable ([RingNode]) -> any HashRing
+    public typealias HistoryFactory = @Sendable (HistoryContext) throws -> any HistoryStore
 
     private var transports: [String: TransportFactory] = [:]
     private var queues: [String: QueueFactory] = [:]
     private var routers: [String: RouterFactory] = [:]
     private var rings: [String: RingFactory] = [:]
+    private var histories: [String: HistoryFactory] = [:]
 
     public init() {}
 
@@ -29,10 +31,15 @@ public struct PluginRegistry: Sendable {
         rings[name] = factory
     }
 
+    public mutating func registerHistoryStore(_ name: String, _ factory: @escaping HistoryFactory) {
+        histories[name] = factory
+    }
+
     public var transportNames: [String] { transports.keys.sorted() }
     public var queueNames: [String] { queues.keys.sorted() }
     public var routerNames: [String] { routers.keys.sorted() }
     public var ringNames: [String] { rings.keys.sorted() }
+    public var historyStoreNames: [String] { histories.keys.sorted() }
 
     public func makeTransport(plugin: String, context: TransportContext) throws -> any Transport {
         guard let factory = transports[plugin] else { throw PluginError(kind: "transport", name: plugin, registered: transportNames) }
@@ -46,6 +53,11 @@ public struct PluginRegistry: Sendable {
 
     public func makeRouter(plugin: String, context: RouterContext) throws -> any SessionRouter {
         guard let factory = routers[plugin] else { throw PluginError(kind: "router", name: plugin, registered: routerNames) }
+        return try factory(context)
+    }
+
+    public func makeHistoryStore(plugin: String, context: HistoryContext) throws -> any HistoryStore {
+        guard let factory = histories[plugin] else { throw PluginError(kind: "history store", name: plugin, registered: historyStoreNames) }
         return try factory(context)
     }
 

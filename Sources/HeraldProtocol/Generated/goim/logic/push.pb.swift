@@ -67,6 +67,10 @@ public nonisolated struct Goim_Logic_PushMsg: Sendable {
 
   public var heraldStreamSeq: UInt64 = 0
 
+  /// Set by logic when history keeps the message: its offset in its history stream (the room's,
+  /// the one user's of a PUSH built for one user, or the broadcast stream's). 0: not kept.
+  public var heraldOffset: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -116,7 +120,7 @@ fileprivate nonisolated let _protobuf_package = "goim.logic"
 
 nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushMsg"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0\u{3}herald_stream\0\u{3}herald_stream_seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0\u{3}herald_stream\0\u{3}herald_stream_seq\0\u{3}herald_offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -136,6 +140,7 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
       case 102: try { try decoder.decodeSingularUInt64Field(value: &self.heraldPublishedAt) }()
       case 103: try { try decoder.decodeSingularStringField(value: &self.heraldStream) }()
       case 104: try { try decoder.decodeSingularUInt64Field(value: &self.heraldStreamSeq) }()
+      case 105: try { try decoder.decodeSingularUInt64Field(value: &self.heraldOffset) }()
       default: break
       }
     }
@@ -178,6 +183,9 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if self.heraldStreamSeq != 0 {
       try visitor.visitSingularUInt64Field(value: self.heraldStreamSeq, fieldNumber: 104)
     }
+    if self.heraldOffset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.heraldOffset, fieldNumber: 105)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -194,6 +202,7 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.heraldPublishedAt != rhs.heraldPublishedAt {return false}
     if lhs.heraldStream != rhs.heraldStream {return false}
     if lhs.heraldStreamSeq != rhs.heraldStreamSeq {return false}
+    if lhs.heraldOffset != rhs.heraldOffset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

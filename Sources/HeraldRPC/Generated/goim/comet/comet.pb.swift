@@ -35,6 +35,10 @@ public nonisolated struct Goim_Comet_HeraldIdentity: Sendable {
 
   public var seq: UInt64 = 0
 
+  /// The packet's offset in its history stream (the room's for a room push, the user's for a push
+  /// to users, the broadcast stream's for a broadcast); 0 when history does not keep it.
+  public var offset: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -177,7 +181,7 @@ fileprivate nonisolated let _protobuf_package = "goim.comet"
 
 nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HeraldIdentity"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}seq\0\u{1}offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -187,6 +191,7 @@ nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftPro
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.origin) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
       default: break
       }
     }
@@ -199,12 +204,16 @@ nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftPro
     if self.seq != 0 {
       try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
     }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Goim_Comet_HeraldIdentity, rhs: Goim_Comet_HeraldIdentity) -> Bool {
     if lhs.origin != rhs.origin {return false}
     if lhs.seq != rhs.seq {return false}
+    if lhs.offset != rhs.offset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,7 +1,7 @@
 import CHiredis
 
 /// A Redis reply, copied out of hiredis's reply object.
-enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case status(String)
     case integer(Int64)
@@ -27,7 +27,7 @@ enum RedisReply: Sendable, Equatable {
         }
     }
 
-    var text: String? {
+    package var text: String? {
         switch self {
         case .string(let b): String(decoding: b, as: UTF8.self)
         case .status(let s): s
@@ -36,7 +36,7 @@ enum RedisReply: Sendable, Equatable {
         }
     }
 
-    var integer: Int64? {
+    package var integer: Int64? {
         switch self {
         case .integer(let i): i
         case .string(let b): Int64(String(decoding: b, as: UTF8.self))
@@ -45,7 +45,7 @@ enum RedisReply: Sendable, Equatable {
     }
 
     /// A flat array of field/value pairs (HGETALL) as a dictionary.
-    var pairs: [String: String] {
+    package var pairs: [String: String] {
         guard case .array(let items) = self else { return [:] }
         var result: [String: String] = [:]
         var i = 0

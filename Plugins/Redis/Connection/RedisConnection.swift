@@ -1,6 +1,6 @@
 import CHiredis
 import Foundation
-import HeraldCore
+package import HeraldCore
 import NIOConcurrencyHelpers
 
 /// One connection to one Redis server through hiredis's blocking API, driven by its own thread.
@@ -9,9 +9,9 @@ import NIOConcurrencyHelpers
 /// costs one round trip per round, not one per connection); each batch stays contiguous, so a
 /// MULTI … EXEC batch is never interleaved. A broken connection is dropped and reopened on the
 /// next round.
-final class RedisConnection: Sendable {
-    private typealias Batch = (commands: [[String]], reply: CheckedContinuation<[RedisReply], any Error>)
-    let address: String
+package final class RedisConnection: Sendable {
+    private typealias Batch = (commands: [[[UInt8]]], reply: CheckedContinuation<[RedisReply], any Error>)
+    package let address: String
     private let host: String
     private let port: Int32
     private let timeout: Duration
@@ -20,7 +20,7 @@ final class RedisConnection: Sendable {
     /// Batches waiting for the next round, and whether a round is already queued on the thread.
     private let waiting = NIOLockedValueBox<(batches: [Batch], scheduled: Bool)>(([], false))
 
-    init(address: String, timeout: Duration) throws(ConfigError) {
+    package init(address: String, timeout: Duration) throws(ConfigError) {
         let (host, port) = try HostPort.parse(address, key: "addresses")
         self.address = address
         self.host = host
@@ -30,7 +30,12 @@ final class RedisConnection: Sendable {
     }
 
     /// Sends `commands` in one pipeline and returns their replies in order.
-    func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+    package func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await pipeline(bytes: commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    /// The same with binary arguments (message bodies).
+    package func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RedisReply] {
         try await withCheckedThrowingContinuation { reply in
             let schedule = waiting.withLockedValue { w in
                 w.batches.append((commands, reply))
@@ -45,11 +50,11 @@ final class RedisConnection: Sendable {
         }
     }
 
-    func command(_ args: String...) async throws -> RedisReply {
+    package func command(_ args: String...) async throws -> RedisReply {
         try await pipeline([args])[0]
     }
 
-    func close() async {
+    package func close() async {
         await thread.stop { [context] in
             if let c = context.pointer { redisFree(c) }
             context.pointer = nil
@@ -90,15 +95,16 @@ final class RedisConnection: Sendable {
         return c
     }
 
-    private func execute(_ commands: [[String]]) throws -> [RedisReply] {
+    private func execute(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         let c = try connected()
         for args in commands {
-            let bytes = args.map { Array($0.utf8CString) }
+            // Each argument goes with its length, so bytes need no terminator and may hold zeros.
+            let bytes = args.map { $0.map { CChar(bitPattern: $0) } }
             var pointers: [UnsafePointer<CChar>?] = []
             var lengths: [Int] = []
             let rc: Int32 = withArrayOfCStrings(bytes) { ptrs in
                 pointers = ptrs
-                lengths = args.map { $0.utf8.count }
+                lengths = args.map(\.count)
                 return redisAppendCommandArgv(c, Int32(args.count), &pointers, &lengths)
             }
             guard rc == 0 else { throw drop(c) }
@@ -134,10 +140,10 @@ private final class ContextHolder: @unchecked Sendable {
     var pointer: UnsafeMutablePointer<redisContext>?
 }
 
-/// Calls `body` with C string pointers to `strings` (each NUL-terminated) valid during the call.
+/// Calls `body` with pointers to copies of `strings` (lengths travel separately), valid during the call.
 private func withArrayOfCStrings<R>(_ strings: [[CChar]], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let buffers = strings.map { s -> UnsafeMutablePointer<CChar> in
-        let p = UnsafeMutablePointer<CChar>.allocate(capacity: s.count)
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, s.count))
         p.initialize(from: s, count: s.count)
         return p
     }
