@@ -42,7 +42,12 @@ public final class GoimLongPollClient: GoimClient {
                 return
             }
             state.withLockedValue { $0.session = session }
-            inbox.append(Packet(version: packet.version, operation: .authReply, sequence: packet.sequence))
+            // The op-8 body, when the server sent one (the outcome of a recovery).
+            var body = ByteBuffer()
+            if let reply = data["reply"], let encoded = try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys]) {
+                body = ByteBuffer(bytes: encoded)
+            }
+            inbox.append(Packet(version: packet.version, operation: .authReply, sequence: packet.sequence, body: body))
             startPolling()
             return
         }
@@ -60,6 +65,17 @@ public final class GoimLongPollClient: GoimClient {
     public func pauseReading() async throws { state.withLockedValue { $0.paused = true } }
 
     public func resumeReading() async throws { state.withLockedValue { $0.paused = false } }
+
+    /// Stops polling without telling the server (a lost network): the session stays until it
+    /// times out.
+    public func reset() async {
+        let poller = state.withLockedValue { s in
+            s.stopped = true
+            return s.poller
+        }
+        poller?.cancel()
+        inbox.close()
+    }
 
     public func close() async {
         let (session, poller) = state.withLockedValue { s in

@@ -21,7 +21,7 @@ struct RecoveryTests {
             """)
     }
 
-    @Test("a client cut off by an RST reconnects after 2 s and recovers every message once, in order", arguments: TransportKind.sockets)
+    @Test("a client cut off (an RST; long-poll: it stops polling) reconnects after 2 s and recovers every message once, in order", arguments: [TransportKind.tcp, .websocket, .longpoll])
     func cutOffAndRecover(transport: TransportKind) async throws {
         try await withGateway(Self.toml()) { gw in
             let room = "recover-\(transport)"

@@ -134,18 +134,24 @@ public final class LongPollTransport: Transport {
         )
         sessions.add(link, id: id)
         let auth = Packet(version: 1, operation: .auth, sequence: 0, body: token)
-        var accepted = try await loop.submit {
+        var (accepted, replyBody) = try await loop.submit { () -> (Bool, ByteBuffer?) in
             link.session = acceptor.open(link: link)
-            return link.submit(auth).contains { $0.operation == .authReply }
+            let reply = link.submit(auth).first { $0.operation == .authReply }
+            return (reply != nil, reply?.body)
         }.get()
-        // A logic in another process answers later: the op-8 reply then arrives as a message.
+        // A logic in another process answers later (and a recovering client's reply waits for its
+        // history read): the op-8 reply then arrives as a message.
         let deadline = ContinuousClock.now + authTimeout
         while !accepted, ContinuousClock.now < deadline {
-            let state: (Bool, Bool) = try await loop.submit {
-                if let i = link.pendingAuthReplyIndex() { link.dropMessage(at: i); return (true, false) }
-                return (false, link.isClosed)
+            let state: (Bool, Bool, ByteBuffer?) = try await loop.submit {
+                if let i = link.pendingAuthReplyIndex() {
+                    let body = link.peekMessages()[i].packet.body
+                    link.dropMessage(at: i)
+                    return (true, false, body)
+                }
+                return (false, link.isClosed, nil)
             }.get()
-            accepted = state.0
+            (accepted, replyBody) = (state.0, state.2)
             if state.1 { break }
             if !accepted { try await Task.sleep(for: .milliseconds(5)) }
         }
@@ -157,7 +163,14 @@ public final class LongPollTransport: Transport {
             }.get()
             return PacketJSON.response(.forbidden, ["code": -403, "message": "auth failed: \(reason)"])
         }
-        return PacketJSON.response(.ok, ["code": 0, "data": ["session": id]])
+        var data: [String: Any] = ["session": id]
+        // The op-8 body of a client that opted into recovery: the outcome, as JSON.
+        if let replyBody, replyBody.readableBytes > 0,
+            let reply = try? JSONSerialization.jsonObject(with: Data(replyBody.readableBytesView)) as? [String: Any]
+        {
+            data["reply"] = reply
+        }
+        return PacketJSON.response(.ok, ["code": 0, "data": data])
     }
 
     private func poll(_ link: LongPollLink, ack: UInt64) async throws -> Response {
