@@ -404,7 +404,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: [
-                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC", "HeraldHistoryMemory",
+                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -416,6 +416,13 @@ let package = Package(
                 "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldHistoryTests",
+            dependencies: [
+                "HeraldCore", "HeraldRing", "HeraldHistoryMemory", "HeraldHistoryRedis", "HeraldTesting",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
