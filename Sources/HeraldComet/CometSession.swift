@@ -130,15 +130,21 @@ final class CometSession: ClientSession, @unchecked Sendable {
             return true
         }
         let payload = cache.payload
-        let last = cursor.offset(payload.kind)
-        if !payload.hasOffsets || payload.lowestOffset > last {
+        if cursor.admitsAll(payload) {
             link.send(cache.positionedBytes(for: framing))
+            cursor.advance(payload)
         } else {
             // Some packets are ones this connection has (replayed, or redelivered): only the rest.
-            let rest = payload.positioned(keeping: { $0 == 0 || $0 > last }, allocator: comet.allocator)
+            let rest = payload.positioned(
+                keeping: { offset, epoch in
+                    guard cursor.admits(payload.kind, offset: offset, epoch: epoch) else { return false }
+                    cursor.advance(payload.kind, offset: offset, epoch: epoch)
+                    return true
+                },
+                allocator: comet.allocator
+            )
             if rest.readableBytes > 0 { link.send(framing.frame(batch: rest, allocator: comet.allocator)) }
         }
-        cursor.advance(payload.kind, to: payload.highestOffset)
         return true
     }
 
@@ -299,7 +305,10 @@ final class CometSession: ClientSession, @unchecked Sendable {
                         body: ByteBuffer(bytes: entry.body)
                     ))
                 }
-                cursor.advance(read.kind, to: max(read.since?.offset ?? 0, page.entries.last?.offset ?? 0))
+                cursor.set(read.kind, offset: max(read.since?.offset ?? 0, page.entries.last?.offset ?? 0), epoch: page.epoch)
+            } else {
+                // Not recovered: every live push of this epoch from now on is new to the client.
+                cursor.set(read.kind, offset: 0, epoch: page.epoch)
             }
         }
         if replay.readableBytes > 0 { link.send(framing.frame(batch: replay, allocator: comet.allocator)) }

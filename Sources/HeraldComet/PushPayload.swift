@@ -17,10 +17,12 @@ struct PushPayload: Sendable {
         identities = unit.identities
         count = unit.count
         self.kind = kind
-        let offsets = unit.identities.compactMap { $0?.offset }.filter { $0 > 0 }
-        hasOffsets = !offsets.isEmpty
-        lowestOffset = offsets.min() ?? 0
-        highestOffset = offsets.max() ?? 0
+        let stored = unit.identities.compactMap { $0 }.filter { $0.offset > 0 }
+        hasOffsets = !stored.isEmpty
+        lowestOffset = stored.map(\.offset).min() ?? 0
+        highestOffset = stored.map(\.offset).max() ?? 0
+        let epochs = Set(stored.map(\.epoch))
+        epoch = epochs.count == 1 ? epochs.first : nil
     }
 
     /// Whether any packet has a history offset.
@@ -28,25 +30,29 @@ struct PushPayload: Sendable {
     /// The lowest and highest offset of its packets (0 when none has one).
     let lowestOffset: UInt64
     let highestOffset: UInt64
+    /// The epoch of its stored packets when they share one (nil: none stored, or a batch that
+    /// straddles a new epoch).
+    let epoch: String?
 
-    /// The packets (op, body, offset) one by one.
-    func forEachPacket(_ body: (_ packet: ByteBuffer, _ offset: UInt64) -> Void) {
+    /// The packets one by one, with their offset (0: not stored) and epoch.
+    func forEachPacket(_ body: (_ packet: ByteBuffer, _ offset: UInt64, _ epoch: String) -> Void) {
         var rest = batch
         var index = 0
         while let length = rest.getInteger(at: rest.readerIndex, as: Int32.self), length >= Packet.headerLength,
             let packet = rest.readSlice(length: Int(length))
         {
-            body(packet, identities.isEmpty ? 0 : identities[index]?.offset ?? 0)
+            let identity = identities.isEmpty ? nil : identities[index]
+            body(packet, identity?.offset ?? 0, identity?.epoch ?? "")
             index += 1
         }
     }
 
     /// ``batch`` as a client that opted into recovery sees it: each packet history keeps carries
     /// its stream in `ver` and its offset in `seq` (low 32 bits); `keep` picks the packets.
-    func positioned(keeping keep: (UInt64) -> Bool = { _ in true }, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func positioned(keeping keep: (UInt64, String) -> Bool = { _, _ in true }, allocator: ByteBufferAllocator) -> ByteBuffer {
         var out = allocator.buffer(capacity: batch.readableBytes)
-        forEachPacket { packet, offset in
-            guard keep(offset) else { return }
+        forEachPacket { packet, offset, epoch in
+            guard keep(offset, epoch) else { return }
             let start = out.writerIndex
             var p = packet
             out.writeBuffer(&p)

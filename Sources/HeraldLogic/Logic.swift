@@ -179,8 +179,8 @@ public final class Logic: LocalLogicService {
                 // while the user is offline (the unread messages of the next login).
                 var own: [String: [String]] = [:]
                 for s in list { own[s.server, default: []].append(s.key) }
-                try await publishStored(HistoryStream.user(mid), operation: operation, message: message) { offset in
-                    try await self.publishPushes(operation: operation, byServer: own, message: message, offset: offset)
+                try await publishStored(HistoryStream.user(mid), operation: operation, message: message) { position in
+                    try await self.publishPushes(operation: operation, byServer: own, message: message, position: position)
                 }
             } else {
                 for s in list { byServer[s.server, default: []].append(s.key) }
@@ -193,8 +193,8 @@ public final class Logic: LocalLogicService {
     /// Stores a message in `stream`, then runs `publish` with its offset, one message of the
     /// stream at a time (see ``StreamOrder``). A message that cannot be stored is not published:
     /// the push is refused (-500), so an accepted push is one a recovering client can get.
-    private func publishStored(_ stream: String, operation: Int32, message: [UInt8], _ publish: (UInt64) async throws -> Void) async throws {
-        guard let history else { return try await publish(0) }
+    private func publishStored(_ stream: String, operation: Int32, message: [UInt8], _ publish: (StreamPosition) async throws -> Void) async throws {
+        guard let history else { return try await publish(StreamPosition(offset: 0, epoch: "")) }
         try await streamOrder.run(stream) {
             let position: StreamPosition
             do {
@@ -202,7 +202,7 @@ public final class Logic: LocalLogicService {
             } catch {
                 throw APIError.server("history \(history.name) did not store the message: \(error)")
             }
-            try await publish(position.offset)
+            try await publish(position)
         }
     }
 
@@ -231,8 +231,9 @@ public final class Logic: LocalLogicService {
         msg.room = Self.roomID(type: type, room: room)
         msg.msg = Data(message)
         guard history != nil, historySettings.keeps(room: msg.room) else { return try await publish(msg) }
-        try await publishStored(HistoryStream.room(msg.room), operation: operation, message: message) { offset in
-            msg.heraldOffset = offset
+        try await publishStored(HistoryStream.room(msg.room), operation: operation, message: message) { position in
+            msg.heraldOffset = position.offset
+            msg.heraldEpoch = position.epoch
             try await self.publish(msg)
         }
     }
@@ -245,13 +246,14 @@ public final class Logic: LocalLogicService {
         msg.speed = speed
         msg.msg = Data(message)
         guard history != nil, historySettings.broadcast else { return try await publish(msg) }
-        try await publishStored(HistoryStream.broadcast, operation: operation, message: message) { offset in
-            msg.heraldOffset = offset
+        try await publishStored(HistoryStream.broadcast, operation: operation, message: message) { position in
+            msg.heraldOffset = position.offset
+            msg.heraldEpoch = position.epoch
             try await self.publish(msg)
         }
     }
 
-    private func publishPushes(operation: Int32, byServer: [String: [String]], message: [UInt8], offset: UInt64 = 0) async throws {
+    private func publishPushes(operation: Int32, byServer: [String: [String]], message: [UInt8], position: StreamPosition? = nil) async throws {
         let data = Data(message)
         for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
             var msg = PushMsg()
@@ -260,7 +262,10 @@ public final class Logic: LocalLogicService {
             msg.server = server
             msg.keys = keys
             msg.msg = data
-            msg.heraldOffset = offset
+            if let position {
+                msg.heraldOffset = position.offset
+                msg.heraldEpoch = position.epoch
+            }
             try await publish(msg)
         }
     }

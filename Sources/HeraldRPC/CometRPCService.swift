@@ -44,7 +44,7 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
         do { parsed = try PushUnit.parse(Packet(proto)) } catch {
             throw RPCError(code: .invalidArgument, message: "\(refusal): \(error)")
         }
-        let identities = ids.map { $0.origin.isEmpty || $0.seq == 0 ? nil : MessageIdentity(origin: $0.origin, seq: $0.seq, offset: $0.offset) }
+        let identities = ids.map { $0.origin.isEmpty || $0.seq == 0 ? nil : MessageIdentity(origin: $0.origin, seq: $0.seq, offset: $0.offset, epoch: $0.epoch) }
         // A batch comes from few logic processes; many origins in one request would make the comet
         // set up a window for each (its memory is bounded, but the work is not worth doing).
         let origins = Set(identities.compactMap { $0?.origin })

@@ -43,6 +43,7 @@ extension PushUnit {
                 id.origin = identity.origin
                 id.seq = identity.seq
                 id.offset = identity.offset
+                id.epoch = identity.epoch
             }
             return id
         }

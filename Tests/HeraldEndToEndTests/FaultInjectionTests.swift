@@ -4,6 +4,7 @@ import HeraldQueueKafka
 import HeraldTesting
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import Testing
 
 #if canImport(Glibc)
@@ -73,6 +74,19 @@ struct FaultInjectionTests {
                 """
         }
 
+        /// History in the same redis-servers: the clients of a comet that goes away recover on the other.
+        var historyTOML: String {
+            """
+            [history]
+            enabled = true
+            store = "redis"
+            max_messages = 1000
+            [history.redis]
+            addresses = [\(redis.map { "\"\($0)\"" }.joined(separator: ", "))]
+
+            """
+        }
+
         func zeromqEndpoint(_ job: Int) -> String { "tcp://127.0.0.1:\(base + 60 + job)" }
 
         func comet(_ index: Int) -> String {
@@ -102,6 +116,7 @@ struct FaultInjectionTests {
             listen = "127.0.0.1:\(cometPort(index, 5))"
             keepalive = "1s"
             \(redisTOML)
+            \(historyTOML)
             """
         }
 
@@ -121,6 +136,7 @@ struct FaultInjectionTests {
             interval = "300ms"
             \(queueTOML(job: nil, phase: phase))
             \(redisTOML)
+            \(historyTOML)
             """
         }
 
@@ -142,12 +158,16 @@ struct FaultInjectionTests {
     }
 
     /// A goim client that keeps one connection to one of the comets, records every push it
-    /// receives, and reconnects to the other comet when its connection ends (as goim's clients do).
+    /// receives, and reconnects to the other comet when its connection ends (as goim's clients do),
+    /// recovering from where it was in its room's and its user's history stream.
     final class RecordingClient: @unchecked Sendable {
         let mid: Int64
         let transport: TransportKind
         private let ports: [Ports]
-        private let state = NIOLockedValueBox((received: [String: Int](), firstSeen: [String: ContinuousClock.Instant](), comet: 0, reconnects: 0, connected: false))
+        private let state = NIOLockedValueBox((
+            received: [String: Int](), firstSeen: [String: ContinuousClock.Instant](), comet: 0, reconnects: 0, connected: false,
+            positions: [String: (offset: UInt64, epoch: String)](), notRecovered: 0
+        ))
         private let stopped = NIOLockedValueBox(false)
         private var task: Task<Void, Never>?
 
@@ -163,6 +183,39 @@ struct FaultInjectionTests {
         var reconnects: Int { state.withLockedValue { $0.reconnects } }
         var received: [String: Int] { state.withLockedValue { $0.received } }
         var firstSeen: [String: ContinuousClock.Instant] { state.withLockedValue { $0.firstSeen } }
+        /// Reconnects whose auth reply said `recovered: false`.
+        var notRecovered: Int { state.withLockedValue { $0.notRecovered } }
+
+        /// op 7 with goim's fields and `"recover"`: true on the first connection, the positions after.
+        private func authenticate(_ client: any GoimClient) async throws -> Bool {
+            let positions = state.withLockedValue { $0.positions }
+            let recover = positions.isEmpty
+                ? "true"
+                : "{" + positions.sorted { $0.key < $1.key }.map { #""\#($0.key)":{"offset":\#($0.value.offset),"epoch":"\#($0.value.epoch)"}"# }.joined(separator: ",") + "}"
+            let body = #"{"mid":\#(mid),"key":"chaos-\#(mid)","room_id":"live://chaos","accepts":[1000],"recover":\#(recover)}"#
+            try await client.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
+            guard let reply = await client.inbox.next(timeout: .seconds(3)), reply.operation == .authReply,
+                let object = try? JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView)) as? [String: Any]
+            else { return false }
+            state.withLockedValue { s in
+                if object["recovered"] as? Bool != true { s.notRecovered += 1 }
+                for (name, value) in object["streams"] as? [String: [String: Any]] ?? [:] {
+                    s.positions[name] = ((value["offset"] as? NSNumber)?.uint64Value ?? 0, value["epoch"] as? String ?? "")
+                }
+            }
+            return true
+        }
+
+        /// Where a stored push puts the client: its stream (the packet's `ver`) and offset (`seq`).
+        private func advance(_ p: Packet) {
+            let name: String
+            switch p.version {
+            case 2: name = "room"
+            case 3: name = "user"
+            default: return
+            }
+            state.withLockedValue { s in s.positions[name]?.offset = UInt64(UInt32(bitPattern: p.sequence)) }
+        }
 
         func start() {
             task = Task { await self.loop() }
@@ -185,7 +238,7 @@ struct FaultInjectionTests {
                     case .longpoll: client = GoimLongPollClient(host: "127.0.0.1", port: p.longPoll)
                     case .sse: client = GoimSSEClient(host: "127.0.0.1", port: p.sse)
                     }
-                    guard try await client.authenticate(AuthToken(mid: mid, key: "chaos-\(mid)", roomID: "live://chaos", accepts: [1000]), timeout: .seconds(3)) else {
+                    guard try await authenticate(client) else {
                         await client.close()
                         throw NotAdmitted()
                     }
@@ -199,6 +252,7 @@ struct FaultInjectionTests {
                 while !stopped.withLockedValue({ $0 }) {
                     if let p = await client.inbox.next(timeout: .milliseconds(200)) {
                         guard p.operation.rawValue == 1000 else { continue }
+                        advance(p)
                         let body = String(buffer: p.body)
                         let now = ContinuousClock.now
                         state.withLockedValue { s in
@@ -386,6 +440,7 @@ struct FaultInjectionTests {
         /// the accepted pushes, and counts them at the clients. `affected` are the comets whose
         /// clients the fault took away.
         func scenario(_ name: String, before: Duration = .seconds(1), after: Duration = .seconds(3), affected: Set<Int> = [], _ fault: () async throws -> Void) async throws {
+            let notRecoveredBefore = clients.reduce(0) { $0 + $1.notRecovered }
             let tag = "s\(outcomes.count)"
             let publisher = Publisher(api: logic.api, users: users)
             let cometOf = Dictionary(uniqueKeysWithValues: clients.map { ($0.mid, $0.comet) })
@@ -397,9 +452,10 @@ struct FaultInjectionTests {
             let accepted = publisher.accepted.withLockedValue { $0 }
             let clients = self.clients
             func expectedBy(_ c: RecordingClient) -> [Accepted] { accepted.filter { $0.mid == nil || $0.mid == c.mid } }
-            // Wait (bounded) until every client whose comet stayed up has everything.
+            // Wait (bounded) until every client has everything: those of a comet that went away
+            // reconnect to the other and recover what they missed.
             _ = await eventually(timeout: .seconds(40)) {
-                clients.allSatisfy { c in affected.contains(cometOf[c.mid]!) || expectedBy(c).allSatisfy { c.received[$0.body] != nil } }
+                clients.allSatisfy { c in expectedBy(c).allSatisfy { c.received[$0.body] != nil } }
             }
             try await Task.sleep(for: .seconds(1))  // late copies, if any, arrive by now
             var o = Outcome(name: name, accepted: accepted.count, refused: publisher.refused.withLockedValue { $0 })
@@ -429,6 +485,9 @@ struct FaultInjectionTests {
             #expect(o.accepted > 0, "\(name): pushes were accepted")
             #expect(o.missingUnaffected == 0, "\(name): \(o.missingUnaffected) accepted pushes never reached clients whose comet stayed up, e.g. \(o.missingSample)")
             #expect(o.duplicates == 0, "\(name): \(o.duplicates) pushes reached a client twice")
+            #expect(o.missingAffected == 0, "\(name): \(o.missingAffected) accepted pushes never reached the clients of the comet that went away, though they reconnected and recovered")
+            let notRecovered = clients.reduce(0) { $0 + $1.notRecovered } - notRecoveredBefore
+            #expect(notRecovered == 0, "\(name): \(notRecovered) reconnects were told recovered: false")
         }
 
         func printTable() {
@@ -446,7 +505,7 @@ struct FaultInjectionTests {
         }
     }
 
-    @Test("job killed, broker down, produce errors, registry's redis restarted, comet killed, comet drained: nothing accepted is lost or doubled for clients whose comet stayed up")
+    @Test("job killed, broker down, produce errors, comet killed, comet drained, registry's redis restarted: nothing accepted is lost or doubled; the clients of a comet that went away reconnect to the other and recover")
     func scenarios() async throws {
         let d = try await Deployment(phase: nil)
         #expect(await d.warmUp(), "pushes flow to every client before the first fault")
@@ -464,8 +523,19 @@ struct FaultInjectionTests {
             try await d.scenario("produce requests fail (injected NOT_LEADER errors, retried by the producer)") {
                 d.broker.injectErrors(apiKey: 0, errorCode: 6, count: 5)
             }
+            try await d.scenario("SIGKILL a comet (its clients reconnect to the other)", after: .seconds(5), affected: [1]) {
+                d.comets[1].signal(SIGKILL)
+            }
+            d.comets[1] = try await d.startComet(1)
+            try await d.scenario("SIGTERM a comet (drain: op 6, clients reconnect to the other)", after: .seconds(5), affected: [0]) {
+                d.comets[0].signal(SIGTERM)
+            }
+            #expect(d.clients.allSatisfy { $0.comet == 1 }, "the drained comet's clients, on all four transports, moved to the other")
+            d.comets[0] = try await d.startComet(0)
             // The worst Redis server to lose: the one holding the comet registry. It comes back
             // empty; the comets re-register within their interval, and nobody may take them for gone.
+            // (Last: the history streams that server held start a new epoch, so a client that
+            // reconnected after it would rightly be told recovered: false.)
             let registryServer = d.redis.addresses.firstIndex { address in
                 let port = Int(address.split(separator: ":")[1])!
                 return (try? RedisServers.send(["EXISTS", "herald_comets"], port: port))?.hasPrefix(":1") ?? false
@@ -476,14 +546,6 @@ struct FaultInjectionTests {
                 try await Task.sleep(for: .seconds(1))
                 try d.redis.restart(lost)
             }
-            try await d.scenario("SIGKILL a comet (its clients reconnect to the other)", after: .seconds(5), affected: [1]) {
-                d.comets[1].signal(SIGKILL)
-            }
-            d.comets[1] = try await d.startComet(1)
-            try await d.scenario("SIGTERM a comet (drain: op 6, clients reconnect to the other)", after: .seconds(5), affected: [0]) {
-                d.comets[0].signal(SIGTERM)
-            }
-            #expect(d.clients.allSatisfy { $0.comet == 1 }, "the drained comet's clients, on all four transports, moved to the other")
         } catch {
             await d.stop()
             throw error

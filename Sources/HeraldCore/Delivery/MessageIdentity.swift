@@ -11,17 +11,20 @@ public struct MessageIdentity: Hashable, Sendable, CustomStringConvertible {
     /// The message's offset in its history stream (`herald_offset`); 0 when history does not keep
     /// it. Comets show it to clients that opted into recovery.
     public var offset: UInt64
+    /// The epoch of that stream when the offset was assigned (`herald_epoch`).
+    public var epoch: String
 
-    public init(origin: String, seq: UInt64, offset: UInt64 = 0) {
+    public init(origin: String, seq: UInt64, offset: UInt64 = 0, epoch: String = "") {
         self.origin = origin
         self.seq = seq
         self.offset = offset
+        self.epoch = epoch
     }
 
     /// The identity a queue message carries, or nil when it has none.
     public init?(of message: PushMsg) {
         guard !message.heraldOrigin.isEmpty, message.heraldSeq > 0 else { return nil }
-        self.init(origin: message.heraldOrigin, seq: message.heraldSeq, offset: message.heraldOffset)
+        self.init(origin: message.heraldOrigin, seq: message.heraldSeq, offset: message.heraldOffset, epoch: message.heraldEpoch)
     }
 
     public var description: String { "\(origin)/\(seq)" }

@@ -71,6 +71,9 @@ public nonisolated struct Goim_Logic_PushMsg: Sendable {
   /// the one user's of a PUSH built for one user, or the broadcast stream's). 0: not kept.
   public var heraldOffset: UInt64 = 0
 
+  /// The epoch of that stream (its offsets restart when its history was lost).
+  public var heraldEpoch: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -120,7 +123,7 @@ fileprivate nonisolated let _protobuf_package = "goim.logic"
 
 nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushMsg"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0\u{3}herald_stream\0\u{3}herald_stream_seq\0\u{3}herald_offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}operation\0\u{1}speed\0\u{1}server\0\u{1}room\0\u{1}keys\0\u{1}msg\0\u{4}]\u{1}herald_origin\0\u{3}herald_seq\0\u{3}herald_published_at\0\u{3}herald_stream\0\u{3}herald_stream_seq\0\u{3}herald_offset\0\u{3}herald_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -141,6 +144,7 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
       case 103: try { try decoder.decodeSingularStringField(value: &self.heraldStream) }()
       case 104: try { try decoder.decodeSingularUInt64Field(value: &self.heraldStreamSeq) }()
       case 105: try { try decoder.decodeSingularUInt64Field(value: &self.heraldOffset) }()
+      case 106: try { try decoder.decodeSingularStringField(value: &self.heraldEpoch) }()
       default: break
       }
     }
@@ -186,6 +190,9 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if self.heraldOffset != 0 {
       try visitor.visitSingularUInt64Field(value: self.heraldOffset, fieldNumber: 105)
     }
+    if !self.heraldEpoch.isEmpty {
+      try visitor.visitSingularStringField(value: self.heraldEpoch, fieldNumber: 106)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -203,6 +210,7 @@ nonisolated extension Goim_Logic_PushMsg: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.heraldStream != rhs.heraldStream {return false}
     if lhs.heraldStreamSeq != rhs.heraldStreamSeq {return false}
     if lhs.heraldOffset != rhs.heraldOffset {return false}
+    if lhs.heraldEpoch != rhs.heraldEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -39,6 +39,9 @@ public nonisolated struct Goim_Comet_HeraldIdentity: Sendable {
   /// to users, the broadcast stream's for a broadcast); 0 when history does not keep it.
   public var offset: UInt64 = 0
 
+  /// The epoch of that stream when the offset was assigned (offsets restart in a new epoch).
+  public var epoch: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -181,7 +184,7 @@ fileprivate nonisolated let _protobuf_package = "goim.comet"
 
 nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HeraldIdentity"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}seq\0\u{1}offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}origin\0\u{1}seq\0\u{1}offset\0\u{1}epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -192,6 +195,7 @@ nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftPro
       case 1: try { try decoder.decodeSingularStringField(value: &self.origin) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.epoch) }()
       default: break
       }
     }
@@ -207,6 +211,9 @@ nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftPro
     if self.offset != 0 {
       try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 3)
     }
+    if !self.epoch.isEmpty {
+      try visitor.visitSingularStringField(value: self.epoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -214,6 +221,7 @@ nonisolated extension Goim_Comet_HeraldIdentity: SwiftProtobuf.Message, SwiftPro
     if lhs.origin != rhs.origin {return false}
     if lhs.seq != rhs.seq {return false}
     if lhs.offset != rhs.offset {return false}
+    if lhs.epoch != rhs.epoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
