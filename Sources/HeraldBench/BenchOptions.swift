@@ -44,6 +44,8 @@ public struct BenchOptions: Sendable {
     public var sampleEvery = 0
     /// Seconds to wait idle before reading per-connection memory.
     public var idleSettle: Duration = .seconds(2)
+    /// Connections opt into recovery (`"recover": true` in their op-7 body).
+    public var recover = false
 
     public init() {}
 }

@@ -98,7 +98,9 @@ public struct LoadRunner: Sendable {
     private func connect(group: MultiThreadedEventLoopGroup, recorder: BenchRecorder) async throws -> ([any Channel], Int) {
         let o = options
         let token: @Sendable (Int) -> [UInt8] = { i in
-            AuthToken(mid: Int64(o.firstID + i + 1), key: "bench-\(o.firstID + i)", roomID: "bench://1", platform: "bench", accepts: [o.operation]).jsonBytes()
+            let json = AuthToken(mid: Int64(o.firstID + i + 1), key: "bench-\(o.firstID + i)", roomID: "bench://1", platform: "bench", accepts: [o.operation]).jsonBytes()
+            // `{…}` becomes `{…,"recover":true}`.
+            return o.recover ? json.dropLast() + Array(#","recover":true}"#.utf8) : json
         }
         let sampleEvery = o.sampleEvery > 0 ? o.sampleEvery : max(1, o.connections / 1000)
         var channels: [any Channel] = []

@@ -33,6 +33,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: .hidden) var firstId: Int = 0
     @Flag(help: .hidden) var subscriber = false
     @Flag(help: "Exit with status 1 if any message was lost or any connection failed.") var requireNoLoss = false
+    @Flag(help: "Connections opt into recovery (\"recover\": true): with [history] on, pushes carry their stream and offset.") var recover = false
 
     func run() async throws {
         raiseOpenFileLimit()
@@ -60,6 +61,7 @@ struct Bench: AsyncParsableCommand {
         o.drainTimeout = .seconds(drainTimeout)
         o.serverPIDs = serverPid
         o.threads = threads
+        o.recover = recover
         let runner = try LoadRunner(options: o)
         let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
 
@@ -90,6 +92,7 @@ struct Bench: AsyncParsableCommand {
                     "--connections", String(share), "--first-id", String(firstID), "--sources", String(sources),
                     "--connect-concurrency", String(connectConcurrency), "--messages", String(messages),
                     "--drain-timeout", String(drainTimeout), "--threads", String(threads)]
+        if recover { args.append("--recover") }
         if let targets { args += ["--targets", targets] }
         if let target { args += ["--target", target] }
         return args
