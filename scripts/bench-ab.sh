@@ -4,6 +4,7 @@
 # (the binary's own configuration file), connects N clients into one room over tcp and websocket
 # and pushes M messages (`herald bench` of LOAD_BIN), then prints one line per run.
 # Usage: scripts/bench-ab.sh A_BIN A_CONFIG B_BIN B_CONFIG [runs=4] [N=10000] [M=300]
+#   A_ARGS / B_ARGS: extra `herald bench` arguments for that side's runs (e.g. B_ARGS=--recover).
 #   e.g. build the previous commit in a git worktree, then
 #   scripts/bench-ab.sh ../before/.build/release/herald ../before/configs/herald.toml \
 #                       .build/release/herald configs/herald.toml
@@ -27,7 +28,9 @@ for run in $(seq "$RUNS"); do
       "$bin" serve --config "$config" --log-level error >"$out/server.log" 2>&1 &
       SERVER=$!
       for _ in $(seq 100); do curl -sf http://127.0.0.1:3111/goim/online/total >/dev/null 2>&1 && break; sleep 0.1; done
-      "$LOAD_BIN" bench --transport "$transport" --connections "$N" --sources 4 --messages "$M" --server-pid "$SERVER" >"$out/burst" 2>/dev/null || true
+      extra=$([ $side = A ] && echo "${A_ARGS:-}" || echo "${B_ARGS:-}")
+      # shellcheck disable=SC2086  # extra is a list of arguments
+      "$LOAD_BIN" bench --transport "$transport" --connections "$N" --sources 4 --messages "$M" --server-pid "$SERVER" $extra >"$out/burst" 2>/dev/null || true
       kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
       SERVER=
       rate=$(field "$out/burst" connections | sed -E 's/.* ([0-9.]+) conn\/s/\1/')

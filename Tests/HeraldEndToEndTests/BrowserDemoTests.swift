@@ -34,6 +34,28 @@ struct BrowserDemoTests {
         }
     }
 
+    @Test("the JavaScript client drops its connection, reconnects with backoff and recovers: r0…r9 once each, in order", arguments: ["websocket", "longpoll"])
+    func clientRecovers(transport: String) async throws {
+        guard let chromium = Self.chromium else {
+            Issue.record("chromium is not installed (scripts/test.sh installs it)")
+            return
+        }
+        try await withGateway(gatewayTOML(logic: "demo = true", extra: "[history]\nenabled = true")) { gw in
+            let ws = transport == "websocket" ? "ws://127.0.0.1:\(gw.wsPort)/sub" : "ws://127.0.0.1:9/sub"
+            let url = "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
+                + "&recovertest=1&wstimeout=600000"
+            let dom = try await Self.dumpDOM(chromium: chromium, url: url)
+            #expect(Self.span("recovertest", dom) == (0..<10).map { "r\($0)" }.joined(separator: ","), "\(Self.span("recovertest", dom) ?? "nothing")")
+            #expect(Self.span("recovered", dom) == "true", "status \(Self.span("status", dom) ?? "-"), messages \(dom.components(separatedBy: "<li>").dropFirst().map { $0.prefix(20) })")
+            #expect(dom.contains(#"<span id="transport">\#(transport)</span>"#), "the page used \(transport)")
+        }
+    }
+
+    static func span(_ id: String, _ dom: String) -> String? {
+        guard let start = dom.range(of: #"<span id="\#(id)">"#), let end = dom[start.upperBound...].range(of: "</span>") else { return nil }
+        return String(dom[start.upperBound..<end.lowerBound])
+    }
+
     @Test("a page on another site cannot make a visitor's browser push: its simple cross-origin POST is refused and nothing is delivered")
     func crossSiteRequestForgery() async throws {
         guard let chromium = Self.chromium else {

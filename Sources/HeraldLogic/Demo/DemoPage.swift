@@ -22,6 +22,7 @@ enum DemoPage {
       <button>push to room</button>
     </form>
     <p id="selftest-line">Self-test text: <span id="selftest"></span></p>
+    <p id="recovertest-line">Recovery test: <span id="recovertest"></span> recovered: <span id="recovered"></span></p>
     <ul id="messages"></ul>
     <script src="/demo/herald.js"></script>
     <script>
@@ -30,8 +31,19 @@ enum DemoPage {
       // it once connected, and show both. A link can choose neither the room nor the text, so it
       // cannot make a visitor's browser push to anyone.
       const selftest = params.get("selftest") === "1";
+      // ?recovertest=1 (the automated browser test of recovery): join a room of random name, push
+      // r0…r2 to it, drop the connection after they arrived, push r3…r9 while it is gone, and show
+      // what arrived once the client reconnected and recovered.
+      const recovertest = params.get("recovertest") === "1";
       const nonce = Math.random().toString(36).slice(2);
-      const room = selftest ? `demo://selftest-${nonce}` : (params.get("room") || "demo://1");
+      const room = selftest ? `demo://selftest-${nonce}` : recovertest ? `demo://recover-${nonce}` : (params.get("room") || "demo://1");
+      const got = [];
+      let connects = 0;
+      const pushRoom = async (text) => {
+        const [type, id] = room.split("://");
+        await fetch(`/goim/push/room?operation=1000&type=${encodeURIComponent(type)}&room=${encodeURIComponent(id)}`,
+                    { method: "POST", body: text });
+      };
       if (selftest) {
         document.getElementById("text").value = `selftest-${nonce}`;
         document.getElementById("selftest").textContent = `selftest-${nonce}`;
@@ -41,17 +53,41 @@ enum DemoPage {
         longpoll: params.get("lp") || `http://${location.hostname}:3104/sub`,
         token: { mid: Number(params.get("mid") || 1), room_id: room, platform: "web", accepts: [1000] },
         wsTimeoutMs: Number(params.get("wstimeout") || 3000),
-        onStatus: (transport, status) => {
+        recover: recovertest || params.get("recover") === "1",
+        backoffMs: recovertest ? 100 : 500,
+        onStatus: async (transport, status, info) => {
           document.getElementById("transport").textContent = transport;
           document.getElementById("status").textContent = status;
           if (status === "connected" && selftest) document.getElementById("push").requestSubmit();
+          if (status === "connected" && recovertest) {
+            connects += 1;
+            if (connects === 1) { for (let i = 0; i < 3; i++) await pushRoom(`r${i}`); }
+            else document.getElementById("recovered").textContent = String(info.recovered);
+          }
         },
-        onMessage: (op, body) => {
+        onMessage: async (op, body) => {
           const li = document.createElement("li");
           li.textContent = `op ${op}: ${body}`;
           document.getElementById("messages").appendChild(li);
           // In the self-test, stop once our own push came back so the page goes idle.
           if (selftest && body === `selftest-${nonce}`) client.stop();
+          if (recovertest && op === 1000) {
+            got.push(body);
+            if (got.length === 3 && connects === 1) {
+              client.drop();
+              for (let i = 3; i < 10; i++) await pushRoom(`r${i}`);
+              // Keep the page busy on the network while the client reconnects, so a headless
+              // browser's virtual clock does not run past a WebSocket handshake it does not wait for.
+              for (let i = 0; i < 200 && got.length < 10; i++) {
+                await fetch("/goim/online/total");
+                await new Promise((r) => setTimeout(r, 20));
+              }
+            }
+            if (got.length >= 10) {
+              document.getElementById("recovertest").textContent = got.join(",");
+              client.stop();
+            }
+          }
         },
       });
       client.connect();
@@ -76,18 +112,65 @@ enum DemoPage {
 
     static let script = #"""
     // Herald's JavaScript client: goim packets over WebSocket, falling back to HTTP long-poll.
+    // With `recover: true` (and [history] on in the server) it remembers where it is in its room's
+    // and its user's stream and, after a lost connection, reconnects with jittered exponential
+    // backoff and gets what it missed: every message once, in order, or onStatus(…, "connected",
+    // {recovered: false}) when history could not cover the gap.
     class HeraldClient {
-      constructor({ ws, longpoll, token, onMessage, onStatus, heartbeatMs = 30000, wsTimeoutMs = 3000 }) {
-        Object.assign(this, { wsURL: ws, lpURL: longpoll, token, onMessage, onStatus, heartbeatMs, wsTimeoutMs });
+      constructor({ ws, longpoll, token, onMessage, onStatus, heartbeatMs = 30000, wsTimeoutMs = 3000,
+                    recover = false, reconnect = true, backoffMs = 500, backoffMaxMs = 15000 }) {
+        Object.assign(this, { wsURL: ws, lpURL: longpoll, token, onMessage, onStatus, heartbeatMs, wsTimeoutMs,
+                              recover, reconnect, backoffMs, backoffMaxMs });
         this.encoder = new TextEncoder();
         this.decoder = new TextDecoder();
+        this.positions = {};   // stream ("room", "user", "broadcast") -> {offset, epoch}
+        this.attempt = 0;
       }
 
       stop() {
         this.stopped = true;
+        clearTimeout(this.retry);
+        this.drop();
+      }
+
+      // Ends the current connection as a lost network would; with `reconnect` the client comes back.
+      drop() {
+        this.generation = (this.generation || 0) + 1;
         if (this.abort) this.abort.abort();
         if (this.ws) this.ws.close();
         clearInterval(this.heartbeat);
+      }
+
+      // The op-7 body: the token, and where to recover from.
+      authBody() {
+        if (!this.recover) return JSON.stringify(this.token);
+        const known = Object.keys(this.positions).length > 0;
+        return JSON.stringify({ ...this.token, recover: known ? this.positions : true });
+      }
+
+      // The op-8 body of a recovering connection: the outcome and the positions after the replay.
+      authenticated(transport, body) {
+        this.attempt = 0;
+        let outcome = {};
+        if (body) { try { outcome = JSON.parse(body); } catch (e) {} }
+        for (const [stream, at] of Object.entries(outcome.streams || {})) this.positions[stream] = at;
+        this.onStatus(transport, "connected", { recovered: outcome.recovered });
+      }
+
+      // A push: a stored one names its stream (packet `ver` 2 room, 3 user, 4 broadcast) and offset (`seq`).
+      delivered(op, body, stream, offset) {
+        if (stream && this.positions[stream]) this.positions[stream].offset = offset;
+        this.onMessage(op, body, stream ? { stream, offset } : undefined);
+      }
+
+      lost(transport) {
+        clearInterval(this.heartbeat);
+        if (this.stopped) return;
+        this.onStatus(transport, "closed");
+        if (!this.reconnect) return;
+        const delay = Math.min(this.backoffMaxMs, this.backoffMs * 2 ** this.attempt) * (0.5 + Math.random());
+        this.attempt += 1;
+        this.retry = setTimeout(() => (this.transport === "longpoll" ? this.connectLongPoll() : this.connect()), delay);
       }
 
       connect() {
@@ -98,21 +181,21 @@ enum DemoPage {
         this.ws = ws;
         ws.binaryType = "arraybuffer";
         const timer = setTimeout(() => { try { ws.close(); } catch (e) {} fallback(); }, this.wsTimeoutMs);
-        ws.onopen = () => ws.send(this.packet(7, JSON.stringify(this.token)));
+        ws.onopen = () => ws.send(this.packet(7, this.authBody()));
         ws.onerror = () => { clearTimeout(timer); fallback(); };
         ws.onclose = () => {
-          if (settled && this.transport === "websocket" && !this.stopped) this.onStatus("websocket", "closed");
+          if (settled && this.transport === "websocket" && this.ws === ws) this.lost("websocket");
         };
         ws.onmessage = (event) => {
-          for (const [op, body] of this.unpack(event.data)) {
+          for (const [op, body, ver, seq] of this.unpack(event.data)) {
             if (op === 8) {
               clearTimeout(timer);
               settled = true;
               this.transport = "websocket";
-              this.onStatus("websocket", "connected");
               this.heartbeat = setInterval(() => ws.send(this.packet(2, "")), this.heartbeatMs);
+              this.authenticated("websocket", body);
             } else if (op !== 3) {
-              this.onMessage(op, body);
+              this.delivered(op, body, HeraldClient.streams[ver], seq >>> 0);
             }
           }
         };
@@ -121,29 +204,36 @@ enum DemoPage {
       async connectLongPoll() {
         this.transport = "longpoll";
         this.onStatus("longpoll", "connecting");
-        const auth = await fetch(`${this.lpURL}/auth`, { method: "POST", body: JSON.stringify(this.token) });
-        if (!auth.ok) { this.onStatus("longpoll", "refused"); return; }
-        const session = (await auth.json()).data.session;
-        this.onStatus("longpoll", "connected");
+        let session;
+        try {
+          const auth = await fetch(`${this.lpURL}/auth`, { method: "POST", body: this.authBody() });
+          if (!auth.ok) { this.onStatus("longpoll", "refused"); return; }
+          const data = (await auth.json()).data;
+          session = data.session;
+          this.authenticated("longpoll", data.reply ? JSON.stringify(data.reply) : "");
+        } catch (e) {
+          return this.lost("longpoll");
+        }
         let ack = 0;
+        const generation = this.generation;
         while (!this.stopped) {
+          if (generation !== this.generation) return this.lost("longpoll");
           let reply;
           try {
             this.abort = new AbortController();
             const response = await fetch(`${this.lpURL}/poll?session=${session}&ack=${ack}`, { signal: this.abort.signal });
             reply = await response.json();
           } catch (e) {
-            if (this.stopped) return;
-            await new Promise((r) => setTimeout(r, 1000));
-            continue;
+            return this.lost("longpoll");
           }
-          if (reply.code !== 0) { this.onStatus("longpoll", "closed"); return; }
+          if (reply.code !== 0) return this.lost("longpoll");
           for (const m of reply.data.messages) {
+            if (generation !== this.generation) break;
             if (m.seq <= ack) continue;
             ack = m.seq;
-            this.onMessage(m.op, m.base64 ? atob(m.body) : m.body);
+            this.delivered(m.op, m.base64 ? atob(m.body) : m.body, m.stream, m.offset);
           }
-          if (reply.data.closed) { this.onStatus("longpoll", "closed"); return; }
+          if (reply.data.closed) return this.lost("longpoll");
         }
       }
 
@@ -160,7 +250,7 @@ enum DemoPage {
         return buffer;
       }
 
-      // One WebSocket message: a packet, or an op-9 envelope of packets.
+      // One WebSocket message: a packet, or an op-9 envelope of packets, as [op, body, ver, seq].
       unpack(data) {
         const view = new DataView(data);
         const out = [];
@@ -171,7 +261,8 @@ enum DemoPage {
             if (op === 9) {
               read(offset + 16, offset + length);
             } else {
-              out.push([op, this.decoder.decode(new Uint8Array(data, offset + 16, length - 16))]);
+              const body = this.decoder.decode(new Uint8Array(data, offset + 16, length - 16));
+              out.push([op, body, view.getInt16(offset + 6), view.getInt32(offset + 12)]);
             }
             offset += length;
           }
@@ -180,5 +271,6 @@ enum DemoPage {
         return out;
       }
     }
+    HeraldClient.streams = { 2: "room", 3: "user", 4: "broadcast" };
     """#
 }
