@@ -14,7 +14,7 @@ import NIOConcurrencyHelpers
 public final class MemoryHistoryStore: HistoryStore {
     public var name: String { "memory" }
     /// An entry's cost beyond its body, as charged against `max_bytes`.
-    public static let entryOverhead = 64
+    public static let entryOverhead = 160
 
     private let limits: HistoryLimits
     private let maxBytes: Int
