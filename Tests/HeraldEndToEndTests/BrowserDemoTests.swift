@@ -44,7 +44,9 @@ struct BrowserDemoTests {
             let ws = transport == "websocket" ? "ws://127.0.0.1:\(gw.wsPort)/sub" : "ws://127.0.0.1:9/sub"
             let url = "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
                 + "&recovertest=1&wstimeout=600000"
-            let dom = try await Self.dumpDOM(chromium: chromium, url: url)
+            // The page keeps itself busy on the network (20 ms of virtual time per request) until
+            // it is through; the budget lets that last up to 3,000 requests of real time.
+            let dom = try await Self.dumpDOM(chromium: chromium, url: url, virtualTime: 60_000)
             #expect(Self.span("recovertest", dom) == (0..<10).map { "r\($0)" }.joined(separator: ","), "\(Self.span("recovertest", dom) ?? "nothing")")
             #expect(Self.span("recovered", dom) == "true", "status \(Self.span("status", dom) ?? "-"), messages \(dom.components(separatedBy: "<li>").dropFirst().map { $0.prefix(20) })")
             #expect(dom.contains(#"<span id="transport">\#(transport)</span>"#), "the page used \(transport)")
@@ -94,14 +96,14 @@ struct BrowserDemoTests {
     }
 
     /// Loads the page headless and returns the DOM once the page went idle.
-    static func dumpDOM(chromium: String, url: String) async throws -> String {
+    static func dumpDOM(chromium: String, url: String, virtualTime: Int = 10_000) async throws -> String {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
         process.arguments = [
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--user-data-dir=\(profile.path)", "--virtual-time-budget=10000", "--dump-dom", url,
+            "--user-data-dir=\(profile.path)", "--virtual-time-budget=\(virtualTime)", "--dump-dom", url,
         ]
         let output = Pipe()
         process.standardOutput = output
