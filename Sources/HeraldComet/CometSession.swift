@@ -68,7 +68,17 @@ final class CometSession: ClientSession, @unchecked Sendable {
         case .buffer: buffered.append(packet)
         case .ignore:
             comet.logger.debug("packet before auth ignored", metadata: ["packet.op": "\(packet.operation)"])
-        case .handle: handle(packet)
+        case .handle:
+            if let cursor, cursor.isRecovering {
+                // Answered after the replay, in order: the auth reply comes first.
+                guard buffered.count < comet.configuration.maxPacketsBeforeAuth else {
+                    link?.close(.tooManyPendingPackets)
+                    return
+                }
+                buffered.append(packet)
+            } else {
+                handle(packet)
+            }
         case .close(let reason): link?.close(reason)
         }
     }
@@ -119,9 +129,11 @@ final class CometSession: ClientSession, @unchecked Sendable {
             return true
         }
         guard link.isWritable else {
-            switch comet.configuration.slowConsumerPolicy {
-            case .drop: break
-            case .disconnect: link.close(.slowConsumer)
+            // A connection that recovers is closed rather than left with a gap: its client
+            // reconnects and gets what it missed.
+            switch (comet.configuration.slowConsumerPolicy, cursor) {
+            case (.drop, nil): break
+            default: link.close(.slowConsumer)
             }
             return false
         }
@@ -256,6 +268,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
     private func recover(_ wanted: RecoveryRequest, authRequest: Packet, then pending: [Packet]) {
         let cursor = HistoryCursor(maxHeldBytes: max(comet.configuration.limits.outboundHighWater, 256 * 1024))
         self.cursor = cursor
+        buffered = pending
         let settings = comet.historySettings
         let reads = HistoryStream.Kind.allCases.compactMap { kind in
             settings.stream(kind, mid: mid, roomID: room).map { RecoveryRead(kind: kind, stream: $0, since: wanted.since[kind]) }
@@ -264,7 +277,7 @@ final class CometSession: ClientSession, @unchecked Sendable {
         // be recovered.
         let unknown = wanted.since.keys.contains { kind in !reads.contains { $0.kind == kind } }
         guard let history = comet.history, !reads.isEmpty else {
-            finishRecovery(RecoveryOutcome(reads: [], unknownStream: !wanted.since.isEmpty), authRequest: authRequest, then: pending)
+            finishRecovery(RecoveryOutcome(reads: [], unknownStream: !wanted.since.isEmpty), authRequest: authRequest)
             return
         }
         let limit = settings.recoverLimit
@@ -281,12 +294,14 @@ final class CometSession: ClientSession, @unchecked Sendable {
             }
             let outcome = RecoveryOutcome(reads: done, unknownStream: unknown)
             loopBound.eventLoop.execute {
-                loopBound.value.finishRecovery(outcome, authRequest: authRequest, then: pending)
+                loopBound.value.finishRecovery(outcome, authRequest: authRequest)
             }
         }
     }
 
-    private func finishRecovery(_ outcome: RecoveryOutcome, authRequest: Packet, then pending: [Packet]) {
+    /// Writes the auth reply, the replay and the held live pushes, then answers what the client
+    /// sent meanwhile.
+    private func finishRecovery(_ outcome: RecoveryOutcome, authRequest: Packet) {
         guard let link, let cursor else { return }
         comet.metrics.recovery(outcome.recovered)
         if let failure = outcome.reads.compactMap(\.failure).first {
@@ -297,7 +312,9 @@ final class CometSession: ClientSession, @unchecked Sendable {
         for read in outcome.reads {
             guard let page = read.page else { continue }
             if read.covered {
-                for entry in page.entries {
+                // Room pushes reach every member, as live; pushes to users and broadcasts only
+                // connections that accept their operation.
+                for entry in page.entries where read.kind == .room || acceptedOps.contains(entry.operation) {
                     replay.writePacket(Packet(
                         version: read.kind.rawValue,
                         operation: Operation(entry.operation),
@@ -318,6 +335,8 @@ final class CometSession: ClientSession, @unchecked Sendable {
             cache = FramedPushCache(payload, allocator: comet.allocator)
             _ = deliver(&cache)
         }
+        let pending = buffered
+        buffered = []
         for packet in pending where self.link != nil { handle(packet) }
     }
 

@@ -4,14 +4,24 @@ import NIOCore
 /// Where a connection that opted into recovery is in each of its history streams, and, while it
 /// recovers, the live pushes it holds back until the replay is written.
 ///
-/// Each stream's messages reach the comet in offset order (logic stores and publishes one message
-/// of a stream at a time), so a packet at or below the connection's offset in the same epoch is one
-/// it has already: from the replay, or a redelivery. A packet of another epoch (the stream's
-/// history was lost and its offsets started over) moves the cursor to that epoch. Confined to the
-/// connection's event loop.
+/// Per stream it keeps the highest offset delivered and which of the 64 offsets below it were
+/// delivered too, in the stream's epoch. A packet is dropped only when it is one of those (a copy of
+/// a replayed message, or a redelivery), or older than the window. A packet that arrives after a
+/// higher one (two logic processes, a broadcast on another lane) is still delivered; a packet of
+/// another epoch (the stream's history was lost and its offsets started over) moves the cursor to
+/// that epoch. Confined to the connection's event loop.
 final class HistoryCursor {
-    /// The highest offset delivered per stream kind (room, user, broadcast), and its epoch.
-    private var delivered: [(offset: UInt64, epoch: String)] = Array(repeating: (0, ""), count: 3)
+    struct Position {
+        /// The highest offset delivered.
+        var top: UInt64 = 0
+        /// Bit i: offset `top - i` was delivered.
+        var window: UInt64 = 0
+        var epoch = ""
+    }
+
+    static let windowSize: UInt64 = 64
+
+    private var positions = [Position](repeating: Position(), count: 3)
     /// Live pushes that arrived while history was being read; nil once recovery finished.
     private(set) var held: [PushPayload]? = []
     private var heldBytes = 0
@@ -40,42 +50,61 @@ final class HistoryCursor {
         return out
     }
 
-    /// Whether every packet of `payload` is one this connection does not have yet.
+    /// Whether every packet of `payload` is new to this connection, known without looking at
+    /// each packet: all beyond the highest delivered offset, or of another epoch.
     func admitsAll(_ payload: PushPayload) -> Bool {
         guard payload.hasOffsets else { return true }
         guard let epoch = payload.epoch else { return false }
-        let at = delivered[Self.index(payload.kind)]
-        return epoch != at.epoch || payload.lowestOffset > at.offset
+        let at = positions[Self.index(payload.kind)]
+        return epoch != at.epoch || payload.lowestOffset > at.top
     }
 
     /// Whether a packet at `offset` of `epoch` in a stream of `kind` is new to this connection.
     func admits(_ kind: HistoryStream.Kind, offset: UInt64, epoch: String) -> Bool {
-        let at = delivered[Self.index(kind)]
-        return offset == 0 || epoch != at.epoch || offset > at.offset
+        let at = positions[Self.index(kind)]
+        guard offset > 0, epoch == at.epoch else { return true }
+        guard offset <= at.top else { return true }
+        let distance = at.top - offset
+        guard distance < Self.windowSize else { return false }
+        return at.window & (1 << distance) == 0
     }
 
     /// Records a delivered packet.
     func advance(_ kind: HistoryStream.Kind, offset: UInt64, epoch: String) {
         guard offset > 0 else { return }
         let i = Self.index(kind)
-        delivered[i] = epoch == delivered[i].epoch ? (max(delivered[i].offset, offset), epoch) : (offset, epoch)
+        var at = positions[i]
+        if epoch != at.epoch {
+            at = Position(top: offset, window: 1, epoch: epoch)
+        } else if offset > at.top {
+            let shift = offset - at.top
+            at.window = shift >= Self.windowSize ? 1 : (at.window << shift) | 1
+            at.top = offset
+        } else if at.top - offset < Self.windowSize {
+            at.window |= 1 << (at.top - offset)
+        }
+        positions[i] = at
     }
 
     /// Records every packet of a delivered payload.
     func advance(_ payload: PushPayload) {
         guard payload.hasOffsets else { return }
-        if let epoch = payload.epoch {
+        if payload.count == 1, let epoch = payload.epoch {
             advance(payload.kind, offset: payload.highestOffset, epoch: epoch)
         } else {
-            payload.forEachPacket { _, offset, epoch in advance(payload.kind, offset: offset, epoch: epoch) }
+            for identity in payload.identities {
+                if let identity { advance(payload.kind, offset: identity.offset, epoch: identity.epoch) }
+            }
         }
     }
 
-    /// Where a recovery left the client in a stream.
-    func set(_ kind: HistoryStream.Kind, offset: UInt64, epoch: String) { delivered[Self.index(kind)] = (offset, epoch) }
+    /// Where a recovery left the client: it has everything up to `offset` of `epoch`.
+    func set(_ kind: HistoryStream.Kind, offset: UInt64, epoch: String) {
+        positions[Self.index(kind)] = Position(top: offset, window: offset > 0 ? ~0 : 0, epoch: epoch)
+    }
 
     /// A new room: its stream starts over.
-    func reset(_ kind: HistoryStream.Kind) { delivered[Self.index(kind)] = (0, "") }
+    func reset(_ kind: HistoryStream.Kind) { positions[Self.index(kind)] = Position() }
 
     private static func index(_ kind: HistoryStream.Kind) -> Int { Int(kind.rawValue) - 2 }
 }

@@ -20,7 +20,8 @@ struct RecoveryRequest: Sendable, Hashable {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            offset = try c.decodeIfPresent(UInt64.self, forKey: .offset) ?? 0
+            // Offsets are at most Int64.max in every store; a larger one names nothing there.
+            offset = min(try c.decodeIfPresent(UInt64.self, forKey: .offset) ?? 0, UInt64(Int64.max))
             epoch = try c.decodeIfPresent(String.self, forKey: .epoch) ?? ""
         }
 

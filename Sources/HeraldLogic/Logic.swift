@@ -170,7 +170,8 @@ public final class Logic: LocalLogicService {
         let live = await comets.liveServers()
         var byServer: [String: [String]] = [:]
         var offline: [Int64] = []
-        let keep = history != nil && historySettings.users
+        // A push to one platform of a user is not kept: the user's stream is read by every device.
+        let keep = history != nil && historySettings.users && platform == nil
         for mid in mids {
             let list = Self.alive(sessions[mid] ?? [], live).filter { platform == nil || $0.platform == platform }
             if list.isEmpty { offline.append(mid) }

@@ -112,7 +112,9 @@ public enum LogicHTTPAPI {
                     throw APIError.badRequest("mid: required parameter is missing (or type and room, or broadcast=1)")
                 }
                 let sinceText = try q.string("since", required: false) ?? "0"
-                guard let since = UInt64(sinceText.isEmpty ? "0" : sinceText) else { throw APIError.badRequest("since: \"\(sinceText)\" is not an offset") }
+                guard let since = UInt64(sinceText.isEmpty ? "0" : sinceText), since <= UInt64(Int64.max) else {
+                    throw APIError.badRequest("since: \"\(sinceText)\" is not an offset")
+                }
                 let epoch = try q.string("epoch", required: false) ?? ""
                 let limitText = try q.string("limit", required: false) ?? "100"
                 guard let limit = Int(limitText.isEmpty ? "100" : limitText), (1...1000).contains(limit) else {

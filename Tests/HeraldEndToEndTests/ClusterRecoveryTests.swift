@@ -98,9 +98,11 @@ extension ClusterTests {
 
         // The history API reads the same streams from logic.
         let head = try await logic.api.get("/goim/history?type=live&room=moving-tcp&limit=1")
-        let top = try #require(head.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }?["top"] as? Int)
+        let headData = try #require(head.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let top = try #require(headData["top"] as? Int)
+        let streamEpoch = try #require(headData["epoch"] as? String)
         #expect(top >= 1000)
-        let tail = try await logic.api.get("/goim/history?type=live&room=moving-tcp&since=\(top - 3)")
+        let tail = try await logic.api.get("/goim/history?type=live&room=moving-tcp&since=\(top - 3)&epoch=\(streamEpoch)")
         let data = try #require(tail.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
         let bodies = (data["messages"] as? [[String: Any]] ?? []).compactMap { ($0["body"] as? String).flatMap { Data(base64Encoded: $0) } }
         #expect(bodies.map { String(decoding: $0, as: UTF8.self) } == ["m997", "m998", "m999"])

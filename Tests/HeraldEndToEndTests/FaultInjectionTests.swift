@@ -194,7 +194,8 @@ struct FaultInjectionTests {
                 : "{" + positions.sorted { $0.key < $1.key }.map { #""\#($0.key)":{"offset":\#($0.value.offset),"epoch":"\#($0.value.epoch)"}"# }.joined(separator: ",") + "}"
             let body = #"{"mid":\#(mid),"key":"chaos-\#(mid)","room_id":"live://chaos","accepts":[1000],"recover":\#(recover)}"#
             try await client.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
-            guard let reply = await client.inbox.next(timeout: .seconds(3)), reply.operation == .authReply,
+            // The reply waits for the history reads (Redis) on a loaded machine: a generous bound.
+            guard let reply = await client.inbox.next(timeout: .seconds(10)), reply.operation == .authReply,
                 let object = try? JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView)) as? [String: Any]
             else { return false }
             state.withLockedValue { s in

@@ -49,11 +49,12 @@ struct MemoryHistoryStoreTests {
     @Test("all streams together stay within max_bytes, oldest message first out")
     func byteBound() {
         let cost = 100 + MemoryHistoryStore.entryOverhead
-        let store = MemoryHistoryStore(limits: HistoryLimits(maxMessages: 1000, maxAge: .seconds(60)), maxBytes: 10 * cost)
+        let records = 5 * MemoryHistoryStore.streamOverhead
+        let store = MemoryHistoryStore(limits: HistoryLimits(maxMessages: 1000, maxAge: .seconds(60)), maxBytes: 10 * cost + records)
         for i in 0..<25 {
             _ = store.appendNow(to: "s\(i % 5)", operation: 1, body: Array(repeating: 0, count: 100), now: t0 + UInt64(i))
         }
-        #expect(store.usage.bytes <= 10 * cost)
+        #expect(store.usage.bytes <= 10 * cost + records)
         #expect(store.usage.messages == 10)
         // The 10 newest survive: appends 15..<25, two per stream.
         for s in 0..<5 {
@@ -67,6 +68,26 @@ struct MemoryHistoryStoreTests {
         for i in 0..<20_000 { _ = store.appendNow(to: "s\(i % 3)", operation: 1, body: [1], now: t0) }
         #expect(store.usage.messages == 6)
         #expect(store.orderLength <= 2 * 512 + 1)
+    }
+
+    @Test("reads of streams nobody writes to are bounded by max_bytes: the empty streams are forgotten first")
+    func readsOfUnknownStreamsAreBounded() {
+        let store = MemoryHistoryStore(limits: HistoryLimits(), maxBytes: 100 * MemoryHistoryStore.streamOverhead)
+        let kept = store.appendNow(to: "real", operation: 1, body: [1], now: t0)
+        for i in 0..<10_000 { _ = store.readNow("probe-\(i)", after: 0, limit: 10, now: t0) }
+        #expect(store.usage.streams <= 100)
+        #expect(store.usage.bytes <= 100 * MemoryHistoryStore.streamOverhead)
+        let page = store.readNow("real", after: 0, limit: 10, now: t0)
+        #expect(page.epoch == kept.epoch && page.entries.count == 1, "a stream with messages is not forgotten for probes")
+    }
+
+    @Test("a read after an offset finds it by arithmetic, also deep in a long stream")
+    func readDeep() {
+        let store = MemoryHistoryStore(limits: HistoryLimits(maxMessages: 100_000, maxAge: .seconds(600)), maxBytes: 1 << 30)
+        for i in 0..<50_000 { _ = store.appendNow(to: "long", operation: 1, body: [UInt8(i % 256)], now: t0) }
+        let page = store.readNow("long", after: 49_990, limit: 5, now: t0)
+        #expect(page.entries.map(\.offset) == [49_991, 49_992, 49_993, 49_994, 49_995])
+        #expect(store.readNow("long", after: 50_000, limit: 5, now: t0).entries.isEmpty)
     }
 
     @Test("a read fixes a new stream's epoch: a later append and recovery see the same one")

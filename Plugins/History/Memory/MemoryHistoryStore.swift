@@ -9,12 +9,20 @@ import NIOConcurrencyHelpers
 /// message first out). Every eviction is counted in `herald_history_evicted_total{reason}`.
 ///
 /// The epoch of a stream is random per process, so a restart (which loses everything) is seen by
-/// a recovering client as a new epoch. A stream that has been empty for `max_age` is forgotten
-/// (its next message starts a new epoch), which bounds the streams an idle process remembers.
+/// a recovering client as a new epoch. A stream's record (its epoch and newest offset) costs
+/// ``streamOverhead`` against `max_bytes` too; a stream without messages is forgotten once it has
+/// been idle for ``idleLifetime(maxAge:)`` or when the bytes run out (its next message starts a new
+/// epoch), which bounds what reads of streams nobody writes to can hold.
 public final class MemoryHistoryStore: HistoryStore {
     public var name: String { "memory" }
     /// An entry's cost beyond its body, as charged against `max_bytes`.
     public static let entryOverhead = 160
+    /// A stream record's cost beyond its messages, as charged against `max_bytes`.
+    public static let streamOverhead = 128
+
+    /// How long a stream without messages keeps its epoch and offset: twice `max_age`, at least a
+    /// day, so a client that missed nothing in a quiet stream still recovers.
+    public static func idleLifetime(maxAge: UInt64) -> UInt64 { max(2 * maxAge, 86_400_000) }
 
     private let limits: HistoryLimits
     private let maxBytes: Int
@@ -77,7 +85,13 @@ public final class MemoryHistoryStore: HistoryStore {
         let maxAge = UInt64(limits.maxAge / .milliseconds(1))
         let (position, trimmed) = state.withLockedValue { state -> (StreamPosition, (count: Int, age: Int, bytes: Int)) in
             var trimmed = (count: 0, age: 0, bytes: 0)
-            var stream = state.streams.removeValue(forKey: name) ?? Stream(epoch: Self.newEpoch())
+            var stream: Stream
+            if let existing = state.streams.removeValue(forKey: name) {
+                stream = existing
+            } else {
+                stream = Stream(epoch: Self.newEpoch())
+                state.bytes += Self.streamOverhead
+            }
             stream.top += 1
             stream.lastAppend = now
             stream.entries.append(HistoryEntry(offset: stream.top, operation: operation, body: body, time: now))
@@ -99,6 +113,7 @@ public final class MemoryHistoryStore: HistoryStore {
                     if head.time + maxAge < now { trimmed.age += 1 } else { trimmed.bytes += 1 }
                 }
             }
+            Self.forgetEmptyStreams(&state, over: maxBytes)
             Self.compact(&state)
             Self.sweepIfDue(&state, now: now, maxAge: maxAge)
             return (position, trimmed)
@@ -113,21 +128,35 @@ public final class MemoryHistoryStore: HistoryStore {
     /// Removes `stored` from its stream when it is still that stream's oldest entry; false when
     /// it was trimmed already.
     private static func remove(_ stored: Stored, from state: inout State) -> Bool {
-        guard var stream = state.streams[stored.stream], stream.entries.first?.offset == stored.offset else { return false }
-        let old = stream.entries.removeFirst()
+        // In place: a copy of the stream would copy its messages.
+        guard state.streams[stored.stream]?.entries.first?.offset == stored.offset,
+            let old = state.streams[stored.stream]?.entries.removeFirst()
+        else { return false }
         state.bytes -= old.body.count + entryOverhead
         state.messages -= 1
-        state.streams[stored.stream] = stream
         return true
     }
 
     /// Every so many calls (at least as many as there are streams, so the cost per call stays
-    /// constant), forgets the streams that have been empty and unwritten for twice `max_age`.
+    /// constant), forgets the streams that have been empty and unwritten for their idle lifetime.
     private static func sweepIfDue(_ state: inout State, now: UInt64, maxAge: UInt64) {
         state.callsSinceSweep += 1
         guard state.callsSinceSweep >= max(1024, state.streams.count) else { return }
         state.callsSinceSweep = 0
-        state.streams = state.streams.filter { !$0.value.entries.isEmpty || $0.value.lastAppend + 2 * maxAge >= now }
+        let lifetime = idleLifetime(maxAge: maxAge)
+        let before = state.streams.count
+        state.streams = state.streams.filter { !$0.value.entries.isEmpty || $0.value.lastAppend + lifetime >= now }
+        state.bytes -= (before - state.streams.count) * streamOverhead
+    }
+
+    /// Past `max_bytes` with no message left to drop, forgets streams without messages.
+    private static func forgetEmptyStreams(_ state: inout State, over maxBytes: Int) {
+        guard state.bytes > maxBytes else { return }
+        for (name, stream) in state.streams where stream.entries.isEmpty {
+            state.streams[name] = nil
+            state.bytes -= streamOverhead
+            if state.bytes <= maxBytes { return }
+        }
     }
 
     /// Drops the order's records of messages trimmed by count once they outnumber the stored
@@ -153,13 +182,20 @@ public final class MemoryHistoryStore: HistoryStore {
                 // A stream nobody wrote to yet: its epoch is fixed now, so a client that reads
                 // first and recovers later sees the same one.
                 state.streams[name] = Stream(epoch: Self.newEpoch(), lastAppend: now)
+                state.bytes += Self.streamOverhead
+                Self.forgetEmptyStreams(&state, over: maxBytes)
             }
-            let stream = state.streams[name]!
+            guard let stream = state.streams[name] else { return HistoryPage(epoch: Self.newEpoch(), top: 0, entries: []) }
             Self.sweepIfDue(&state, now: now, maxAge: maxAge)
             var out: [HistoryEntry] = []
-            for entry in stream.entries where entry.offset > offset && entry.time + maxAge >= now {
-                guard out.count < limit else { break }
-                out.append(entry)
+            // Offsets in a stream are consecutive: the first wanted is found by arithmetic.
+            if let first = stream.entries.first?.offset, offset < stream.top, limit > 0 {
+                var index = offset >= first ? Int(offset - first + 1) : 0
+                while index < stream.entries.count, out.count < limit {
+                    let entry = stream.entries[index]
+                    if entry.time + maxAge >= now { out.append(entry) }
+                    index += 1
+                }
             }
             return HistoryPage(epoch: stream.epoch, top: stream.top, entries: out)
         }

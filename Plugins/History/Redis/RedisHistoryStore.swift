@@ -12,7 +12,8 @@ import Metrics
 /// - `histmeta_<stream>` — a hash with the newest offset (`top`) and the epoch.
 ///
 /// Appends and reads are Lua scripts, so offsets and epochs change atomically with the log. Both
-/// keys expire when the stream is idle (`max_age` for the log, twice that for the metadata). A
+/// keys expire when the stream is idle (`max_age` for the log; twice that, at least a day, for the
+/// metadata, so a client that missed nothing in a quiet stream still recovers). A
 /// metadata hash that is gone (expired, evicted, a server restarted empty) starts a new epoch and
 /// a new log; a log that is gone while its metadata stays reads as trimmed. Either way a client
 /// recovering across it is told `recovered: false`, never handed a gap.
@@ -85,6 +86,7 @@ public final class RedisHistoryStore: HistoryStore {
     }
 
     private var maxAgeMilliseconds: Int64 { max(1, Int64(limits.maxAge / .milliseconds(1))) }
+    private var metaLifetimeMilliseconds: Int64 { max(2 * maxAgeMilliseconds, 86_400_000) }
 
     public func append(to stream: String, operation: Int32, body: [UInt8]) async throws -> StreamPosition {
         let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
@@ -93,11 +95,11 @@ public final class RedisHistoryStore: HistoryStore {
             Array("hist_\(stream)".utf8), Array("histmeta_\(stream)".utf8),
             Array(String(limits.maxMessages).utf8), Array(String(operation).utf8), body,
             Array(Self.newEpoch().utf8), Array(String(now).utf8),
-            Array(String(maxAgeMilliseconds).utf8), Array(String(2 * maxAgeMilliseconds).utf8),
+            Array(String(maxAgeMilliseconds).utf8), Array(String(metaLifetimeMilliseconds).utf8),
         ]
         let connection = connection(for: stream)
         let reply = try await connection.pipeline(bytes: [args])[0]
-        guard case .array(let parts) = reply, parts.count == 2, let top = parts[0].integer, let epoch = parts[1].text else {
+        guard case .array(let parts) = reply, parts.count == 2, let top = parts[0].integer, top > 0, let epoch = parts[1].text else {
             throw HistoryError("redis \(connection.address): append to \(stream) answered \(reply)")
         }
         appended.increment()
@@ -108,9 +110,9 @@ public final class RedisHistoryStore: HistoryStore {
         let connection = connection(for: stream)
         let reply = try await connection.pipeline([[
             "EVAL", Self.readScript, "2", "hist_\(stream)", "histmeta_\(stream)",
-            String(offset + 1), String(max(0, limit)), Self.newEpoch(), String(2 * maxAgeMilliseconds),
+            String(offset < UInt64(Int64.max) ? offset + 1 : offset), String(max(0, limit)), Self.newEpoch(), String(metaLifetimeMilliseconds),
         ]])[0]
-        guard case .array(let parts) = reply, parts.count == 3, let top = parts[0].integer, let epoch = parts[1].text,
+        guard case .array(let parts) = reply, parts.count == 3, let top = parts[0].integer, top >= 0, let epoch = parts[1].text,
             case .array(let items) = parts[2]
         else {
             throw HistoryError("redis \(connection.address): read of \(stream) answered \(reply)")
@@ -123,7 +125,7 @@ public final class RedisHistoryStore: HistoryStore {
             }
             if entry.time >= oldest { entries.append(entry) }
         }
-        return HistoryPage(epoch: epoch, top: UInt64(max(0, top)), entries: entries)
+        return HistoryPage(epoch: epoch, top: UInt64(top), entries: entries)
     }
 
     /// An XRANGE item: `[id, [field, value, …]]`.

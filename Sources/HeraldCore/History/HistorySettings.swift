@@ -26,7 +26,9 @@ public struct HistorySettings: Sendable, Hashable {
             maxMessages: try table.int("max_messages", default: 100, in: 1...1_000_000),
             maxAge: try table.duration("max_age", default: .seconds(600))
         )
-        guard limits.maxAge > .zero else { throw ConfigError(key: table.keyPath("max_age"), message: "must be positive") }
+        guard limits.maxAge > .zero, limits.maxAge <= .seconds(30 * 86400) else {
+            throw ConfigError(key: table.keyPath("max_age"), message: "must be positive and at most 30 days")
+        }
         roomTypes = try table.stringArray("rooms", default: [])
         users = try table.bool("users", default: true)
         broadcast = try table.bool("broadcast", default: false)

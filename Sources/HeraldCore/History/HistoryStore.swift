@@ -58,11 +58,11 @@ public struct HistoryPage: Sendable, Hashable {
         self.entries = entries
     }
 
-    /// Whether this page holds every message after `offset` of epoch `epoch`: same epoch (an empty
-    /// `epoch` accepts any, for a client that asks from offset 0), nothing trimmed in between, and
-    /// not cut short by the read's limit.
+    /// Whether this page holds every message after `offset` of epoch `epoch`: same epoch (or no
+    /// epoch and offset 0: a client that asks for everything there is), nothing trimmed in between,
+    /// and not cut short by the read's limit.
     public func covers(after offset: UInt64, epoch: String) -> Bool {
-        guard epoch.isEmpty || epoch == self.epoch, offset <= top else { return false }
+        guard (epoch.isEmpty && offset == 0) || epoch == self.epoch, offset <= top else { return false }
         let wanted = top - offset
         guard UInt64(entries.count) == wanted else { return false }
         return entries.first.map { $0.offset == offset + 1 } ?? true

@@ -200,6 +200,8 @@ enum DemoPage {
               this.heartbeat = setInterval(() => ws.send(this.packet(2, "")), this.heartbeatMs);
               this.authenticated("websocket", body);
             } else if (op !== 3) {
+              // A room change: the room position named another room's stream.
+              if (op === 13) delete this.positions.room;
               this.delivered(op, body, HeraldClient.streams[ver], seq >>> 0);
             }
           }
