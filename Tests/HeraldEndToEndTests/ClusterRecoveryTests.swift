@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 
 extension ClusterTests {
-    @Test("history in redis: a client cut off (RST) on one comet reconnects to the other after 2 s and recovers every message once, in order")
+    @Test("history in redis: a client cut off (RST; long-poll: it stops polling) on one comet reconnects to the other after 2 s and recovers every message once, in order — tcp, websocket, long-poll")
     func recoverOnAnotherComet() async throws {
         let redis = try RedisServers(count: 3)
         defer { redis.stopAll() }
@@ -33,15 +33,18 @@ extension ClusterTests {
         })
         defer { cometB.stop() }
 
-        for (index, transport) in TransportKind.sockets.enumerated() {
+        for (index, transport) in [TransportKind.tcp, .websocket, .longpoll].enumerated() {
             let room = "moving-\(transport)"
-            func connect(_ port: Int) async throws -> any GoimClient {
-                transport == .tcp
-                    ? try await GoimTCPClient.connect(host: "127.0.0.1", port: port)
-                    : try await GoimWebSocketClient.connect(host: "127.0.0.1", port: port)
+            // Comet A: tcp at base + 1, websocket at + 2, long-poll at + 4; comet B at + 20 more.
+            func connect(_ comet: Int) async throws -> any GoimClient {
+                let base = b + 20 * comet
+                switch transport {
+                case .tcp: return try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)
+                case .websocket: return try await GoimWebSocketClient.connect(host: "127.0.0.1", port: base + 2)
+                default: return GoimLongPollClient(host: "127.0.0.1", port: base + 4)
+                }
             }
-            // Comet A: tcp at base + 1, websocket at + 2; comet B at + 21 and + 22.
-            let first = try await connect(b + 1 + index)
+            let first = try await connect(0)
             let hello = try #require(try await recoverAuth(first, mid: 70 + Int64(index), room: "live://\(room)", recover: "true"))
             let epoch = try #require(hello.streams["room"]?.epoch)
             // Until the job knows comet A, a push may wait for it: the stream starts once one arrived.
@@ -77,7 +80,7 @@ extension ClusterTests {
             await first.reset()
             try await Task.sleep(for: .seconds(2))
 
-            let second = try await connect(b + 21 + index)
+            let second = try await connect(1)
             let back = try #require(try await recoverAuth(second, mid: 70 + Int64(index), room: "live://\(room)", recover: #"{"room":{"offset":\#(lastOffset),"epoch":"\#(epoch)"}}"#))
             #expect(back.recovered, "\(transport): recovered on comet B")
             await publisher.value

@@ -9,7 +9,7 @@ import Testing
 /// one `herald logic` and one `herald job`, talking gRPC (goim's services) and ZeroMQ.
 @Suite("end to end: split deployment", .serialized)
 struct ClusterTests {
-    /// Port layout from one base: comets at +0 and +20 (tcp +1, ws +2, gRPC +9), logic API +41 and
+    /// Port layout from one base: comets at +0 and +20 (tcp +1, ws +2, long-poll +4, gRPC +9), logic API +41 and
     /// gRPC +49, the zeromq job endpoint +60.
     struct Layout {
         let base = TestPorts.block(200)
@@ -69,6 +69,9 @@ struct ClusterTests {
             listen = ["127.0.0.1:\(b + 1)"]
             [transport.websocket]
             listen = ["127.0.0.1:\(b + 2)"]
+            [transport.longpoll]
+            listen = "127.0.0.1:\(b + 4)"
+            poll_timeout = "1s"
             \(redisTOML)
             \(sharedExtra)
             \(tlsTOML)
