@@ -203,7 +203,7 @@ public final class MemoryHistoryStore: HistoryStore {
 
     public func shutdown() async {}
 
-    static func newEpoch() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
+    static func newEpoch() -> String { HistoryStream.newEpoch() }
 
     static func nowMilliseconds() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 }

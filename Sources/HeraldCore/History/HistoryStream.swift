@@ -23,3 +23,8 @@ public enum HistoryStream {
         }
     }
 }
+
+extension HistoryStream {
+    /// A new epoch: random, short, URL-safe (base 36).
+    public static func newEpoch() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
+}
