@@ -17,16 +17,22 @@ struct PushPayload: Sendable {
         identities = unit.identities
         count = unit.count
         self.kind = kind
-        let stored = unit.identities.compactMap { $0 }.filter { $0.offset > 0 }
-        hasOffsets = !stored.isEmpty
-        lowestOffset = stored.map(\.offset).min() ?? 0
-        highestOffset = stored.map(\.offset).max() ?? 0
-        let epochs = Set(stored.map(\.epoch))
-        epoch = epochs.count == 1 ? epochs.first : nil
+        // One pass, no allocation: this runs for every push, with history on or off.
+        var lowest = UInt64.max, highest: UInt64 = 0
+        var epoch: String?
+        var mixed = false
+        for case let identity? in unit.identities where identity.offset > 0 {
+            lowest = min(lowest, identity.offset)
+            highest = max(highest, identity.offset)
+            if let seen = epoch { mixed = mixed || seen != identity.epoch } else { epoch = identity.epoch }
+        }
+        lowestOffset = highest > 0 ? lowest : 0
+        highestOffset = highest
+        self.epoch = mixed ? nil : epoch
     }
 
     /// Whether any packet has a history offset.
-    let hasOffsets: Bool
+    var hasOffsets: Bool { highestOffset > 0 }
     /// The lowest and highest offset of its packets (0 when none has one).
     let lowestOffset: UInt64
     let highestOffset: UInt64

@@ -126,6 +126,32 @@ struct ClusterTests {
         }
     }
 
+    /// The split deployment of `layout` running: logic, job, comet-a and comet-b (each comet
+    /// registered before the next starts).
+    struct Cluster {
+        let logic: HeraldChild
+        let job: HeraldChild
+        let cometA: HeraldChild
+        let cometB: HeraldChild
+
+        init(_ layout: Layout) async throws {
+            let b = layout.base
+            let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+            self.logic = logic
+            job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
+            cometA = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
+                await ClusterTests.registered(logic).contains("comet-a")
+            })
+            cometB = try await HeraldChild(role: "comet", base: b + 20, config: { layout.comet("comet-b", at: $0) }, ready: { _ in
+                await ClusterTests.registered(logic).contains("comet-b")
+            })
+        }
+
+        func stop() {
+            for child in [cometB, cometA, job, logic] { child.stop() }
+        }
+    }
+
     static func registered(_ logic: HeraldChild) async -> [String] {
         guard let data = (try? await logic.api.get("/goim/nodes/instances"))?.data else { return [] }
         return ["comet-a", "comet-b"].filter { data.contains(#""hostname":"\#($0)""#) }
@@ -137,18 +163,9 @@ struct ClusterTests {
         defer { redis.stopAll() }
         let layout = Layout(redis: redis.addresses)
         let b = layout.base
-        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
-        defer { logic.stop() }
-        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
-        defer { job.stop() }
-        let cometA = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-            await Self.registered(logic).contains("comet-a")
-        })
-        defer { cometA.stop() }
-        let cometB = try await HeraldChild(role: "comet", base: b + 20, config: { layout.comet("comet-b", at: $0) }, ready: { _ in
-            await Self.registered(logic).contains("comet-b")
-        })
-        defer { cometB.stop() }
+        let cluster = try await Cluster(layout)
+        defer { cluster.stop() }
+        let (logic, cometB) = (cluster.logic, cluster.cometB)
 
         // User 1 has a device on each comet; user 2 is on comet B only.
         let a1 = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)

@@ -21,54 +21,23 @@ struct RecoveryTests {
             """)
     }
 
+    /// A gateway whose history is the memory store behind `delay` before each read (a store
+    /// under load).
+    static func withSlowStore(delay: Duration, _ body: (Gateway) async throws -> Void) async throws {
+        var registry = BuiltInPlugins.registry()
+        registry.registerHistoryStore("slow") { context in
+            SlowReads(MemoryHistoryStore(limits: context.limits, maxBytes: 1 << 24), delay: delay)
+        }
+        let configuration = try HeraldConfiguration.parse(toml().replacingOccurrences(of: "enabled = true", with: "enabled = true\nstore = \"slow\""))
+        try await withGateway(configuration, registry: registry, body)
+    }
+
     @Test("a client cut off (an RST; long-poll: it stops polling) reconnects after 2 s and recovers every message once, in order", arguments: [TransportKind.tcp, .websocket, .longpoll])
     func cutOffAndRecover(transport: TransportKind) async throws {
         try await withGateway(Self.toml()) { gw in
-            let room = "recover-\(transport)"
-            let first = try await connect(gw, transport)
-            let hello = try #require(try await recoverAuth(first, mid: 7, room: "live://\(room)", recover: "true"))
-            #expect(hello.recovered)
-            let epoch = try #require(hello.streams["room"]?.epoch)
-
-            let total = 1000
-            let api = gw.http
-            let accepted = NIOLockedValueBox(0)
-            // A fixed rate: one push every 4 ms, 1,000 in about 4 s.
-            let publisher = Task {
-                let clock = ContinuousClock()
-                let start = clock.now
-                for i in 0..<total {
-                    try? await clock.sleep(until: start + .milliseconds(4 * i))
-                    if (try? await api.post("/goim/push/room?operation=1000&type=live&room=\(room)", body: "m\(i)"))?.code == 0 {
-                        accepted.withLockedValue { $0 += 1 }
-                    }
-                }
+            try await CutOffRecovery.run(api: gw.http, room: "recover-\(transport)", mid: 7, label: "\(transport)") { _ in
+                try await connect(gw, transport)
             }
-
-            // The first connection reads ~200 messages, then its network goes away.
-            var seen: [String] = []
-            var lastOffset: UInt64 = 0
-            while seen.count < 200, let p = await first.inbox.next(timeout: .seconds(10)) {
-                guard p.operation.rawValue == 1000 else { continue }
-                #expect(p.version == HistoryStream.Kind.room.rawValue, "a stored room push names its stream in ver")
-                lastOffset = UInt64(UInt32(bitPattern: p.sequence))
-                seen.append(p.text)
-            }
-            #expect(seen.count == 200)
-            await first.reset()
-            try await Task.sleep(for: .seconds(2))
-
-            let second = try await connect(gw, transport)
-            let back = try #require(try await recoverAuth(second, mid: 7, room: "live://\(room)", recover: #"{"room":{"offset":\#(lastOffset),"epoch":"\#(epoch)"}}"#))
-            #expect(back.recovered, "recovered: true after a 2 s absence")
-            await publisher.value
-            #expect(accepted.withLockedValue { $0 } == total, "every push was accepted")
-
-            let rest = await receiveTexts(second, count: total - seen.count, timeout: .seconds(30))
-            let all = seen + rest
-            let tally = StreamTally(received: all, expected: (0..<total).map { "m\($0)" })
-            #expect(tally.missing == 0 && tally.duplicates == 0 && tally.inOrder, "every message exactly once, in order: \(tally)")
-            await second.close()
         }
     }
 
@@ -76,12 +45,7 @@ struct RecoveryTests {
     func slowReadSeam(transport: TransportKind) async throws {
         // The memory store behind a 500 ms delay before each read (a store under load): every push
         // during the delay is both held live by the recovering connection and in the page it reads.
-        var registry = BuiltInPlugins.registry()
-        registry.registerHistoryStore("slow") { context in
-            SlowReads(MemoryHistoryStore(limits: context.limits, maxBytes: 1 << 24), delay: .milliseconds(500))
-        }
-        let configuration = try HeraldConfiguration.parse(Self.toml().replacingOccurrences(of: "enabled = true", with: "enabled = true\nstore = \"slow\""))
-        try await withGateway(configuration, registry: registry) { gw in
+        try await Self.withSlowStore(delay: .milliseconds(500)) { gw in
             let room = "seam-\(transport)"
             let first = try await connect(gw, transport)
             let hello = try #require(try await recoverAuth(first, mid: 5, room: "live://\(room)", recover: "true"))
@@ -122,12 +86,7 @@ struct RecoveryTests {
 
     @Test("a recovering connection: the replay of its user stream honours accepts, and a heartbeat it sends meanwhile is answered after op 8 and the replay")
     func replayOrderAndFilter() async throws {
-        var registry = BuiltInPlugins.registry()
-        registry.registerHistoryStore("slow") { context in
-            SlowReads(MemoryHistoryStore(limits: context.limits, maxBytes: 1 << 24), delay: .milliseconds(300))
-        }
-        let configuration = try HeraldConfiguration.parse(Self.toml().replacingOccurrences(of: "enabled = true", with: "enabled = true\nstore = \"slow\""))
-        try await withGateway(configuration, registry: registry) { gw in
+        try await Self.withSlowStore(delay: .milliseconds(300)) { gw in
             for (op, body) in [(1000, "a"), (1001, "not accepted"), (1000, "b")] {
                 #expect(try await gw.http.post("/goim/push/mids?operation=\(op)&mids=31", body: body).code == 0)
             }
@@ -141,6 +100,61 @@ struct RecoveryTests {
             #expect(packets.filter { $0.operation.rawValue == 1000 }.map(\.text) == ["a", "b"], "op 1001 is not accepted: not replayed")
             #expect(packets.filter { $0.operation.rawValue == 1000 }.map(\.sequence) == [1, 3], "offsets 1 and 3")
             await c.close()
+        }
+    }
+
+    @Test("a client that missed more than recover_limit is told recovered: false and nothing is replayed")
+    func overRecoverLimit() async throws {
+        try await withGateway(Self.toml("recover_limit = 5")) { gw in
+            for i in 0..<10 {
+                #expect(try await gw.http.post("/goim/push/mids?operation=1000&mids=33", body: "u\(i)").code == 0)
+            }
+            let c = try await gw.tcp()
+            let back = try #require(try await recoverAuth(c, mid: 33, room: "", recover: #"{"user":{"offset":0}}"#))
+            #expect(!back.recovered)
+            #expect(back.streams["user"]?.offset == 10, "the newest offset, to continue from")
+            #expect(try await gw.http.post("/goim/push/mids?operation=1000&mids=33", body: "live").code == 0)
+            #expect(await receiveTexts(c, count: 1) == ["live"], "nothing replayed; the next live push comes first")
+            await c.close()
+        }
+    }
+
+    @Test("a recovering connection that receives more live pushes than it may hold while its history is read is closed with recovery_overflow")
+    func recoveryOverflow() async throws {
+        let readTime = Duration.seconds(6)
+        try await Self.withSlowStore(delay: readTime) { gw in
+            let start = ContinuousClock.now
+            let c = try await gw.tcp()
+            let body = #"{"mid":34,"room_id":"live://flood","accepts":[1000],"recover":{"room":{"offset":0}}}"#
+            try await c.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
+            // The connection registers at once and holds what arrives until the 6 s read ends (the
+            // overflow closes it long before): 100 pushes of 4,000 bytes exceed its 256 KiB bound.
+            #expect(try await eventually { try await gw.http.get("/goim/online/total").data?.contains(#""conn_count":1"#) == true })
+            let big = String(repeating: "z", count: 4000)
+            for _ in 0..<100 where gw.closes["recovery_overflow"] == nil {
+                _ = try await gw.http.post("/goim/push/room?operation=1000&type=live&room=flood", body: big)
+            }
+            #expect(await eventually(timeout: .seconds(10)) { gw.closes["recovery_overflow"] == 1 })
+            #expect(await c.inbox.waitForClose(), "the client is closed (it reconnects and recovers again)")
+            // The gateway outlives the read, whose end goes to its event loop.
+            try await Task.sleep(until: start + readTime + .milliseconds(200))
+        }
+    }
+
+    @Test("a recovering client that stops reading is closed (it recovers), even with slow_consumer = drop")
+    func slowRecoveringClientIsClosed() async throws {
+        let toml = gatewayTOML(comet: "outbound_buffer_bytes = 65536\nslow_consumer = \"drop\"", extra: "[history]\nenabled = true", sendBuffer: 4096)
+        try await withGateway(toml) { gw in
+            let slow = try await GoimTCPClient.connect(host: "127.0.0.1", port: gw.tcpPort, receiveBuffer: 4096)
+            _ = try #require(try await recoverAuth(slow, mid: 35, room: "live://slow", recover: "true"))
+            try await slow.pauseReading()
+            let body = String(repeating: "y", count: 4000)
+            for _ in 0..<400 where gw.closes["slow_consumer"] == nil {
+                _ = try await gw.http.post("/goim/push/room?operation=1000&type=live&room=slow", body: body)
+            }
+            #expect(await eventually { gw.closes["slow_consumer"] == 1 })
+            try await slow.resumeReading()
+            #expect(await slow.inbox.waitForClose())
         }
     }
 

@@ -21,8 +21,7 @@ public final class RedisHistoryStore: HistoryStore {
     public var name: String { "redis" }
     public let configuration: RedisHistoryConfiguration
     private let limits: HistoryLimits
-    private let ring: any HashRing
-    private let connections: [String: RedisConnection]
+    private let shards: RedisShards
     private let appended = Counter(label: "herald_history_appended_total", dimensions: [("store", "redis")])
 
     /// KEYS: log, meta. ARGV: max messages, operation, body, new epoch, time (ms), log ttl (ms), meta ttl (ms).
@@ -64,12 +63,7 @@ public final class RedisHistoryStore: HistoryStore {
     public init(configuration: RedisHistoryConfiguration, limits: HistoryLimits, ring: any HashRing) throws {
         self.configuration = configuration
         self.limits = limits
-        self.ring = ring
-        var connections: [String: RedisConnection] = [:]
-        for address in configuration.addresses {
-            connections[address] = try RedisConnection(address: address, timeout: configuration.timeout)
-        }
-        self.connections = connections
+        shards = try RedisShards(addresses: configuration.addresses, ring: ring, timeout: configuration.timeout)
     }
 
     /// Registers the store under `redis`; settings from `[history.redis]`.
@@ -81,9 +75,7 @@ public final class RedisHistoryStore: HistoryStore {
         }
     }
 
-    private func connection(for stream: String) -> RedisConnection {
-        connections[ring.node(for: stream) ?? configuration.addresses[0]]!
-    }
+    private func connection(for stream: String) -> RedisConnection { shards.connection(for: stream) }
 
     private var maxAgeMilliseconds: Int64 { max(1, Int64(limits.maxAge / .milliseconds(1))) }
     private var metaLifetimeMilliseconds: Int64 { max(2 * maxAgeMilliseconds, 86_400_000) }
@@ -150,9 +142,7 @@ public final class RedisHistoryStore: HistoryStore {
         return HistoryEntry(offset: offset, operation: operation, body: body, time: time)
     }
 
-    public func shutdown() async {
-        for connection in connections.values { await connection.close() }
-    }
+    public func shutdown() async { await shards.close() }
 
     static func newEpoch() -> String { HistoryStream.newEpoch() }
 }

@@ -15,8 +15,7 @@ public import Logging
 public final class RedisRouter: SessionRouter {
     public let name: String
     public let configuration: RedisRouterConfiguration
-    private let ring: any HashRing
-    private let connections: [String: RedisConnection]
+    private let shards: RedisShards
     private let logger: Logger
 
     /// Deletes a mapping only if it still points at the server that asks (a reconnect elsewhere wins).
@@ -36,13 +35,8 @@ public final class RedisRouter: SessionRouter {
     public init(name: String = "redis", configuration: RedisRouterConfiguration, ring: any HashRing, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
-        self.ring = ring
         self.logger = logger
-        var connections: [String: RedisConnection] = [:]
-        for address in configuration.addresses {
-            connections[address] = try RedisConnection(address: address, timeout: configuration.timeout)
-        }
-        self.connections = connections
+        shards = try RedisShards(addresses: configuration.addresses, ring: ring, timeout: configuration.timeout)
     }
 
     /// Registers the plugin under `redis`; settings from `[router.redis]`.
@@ -57,19 +51,19 @@ public final class RedisRouter: SessionRouter {
     private var expireSeconds: String { String(max(1, configuration.expire.nanoseconds / 1_000_000_000)) }
 
     /// The connection holding Redis key `key`.
-    private func server(for key: String) -> RedisConnection {
-        connections[ring.node(for: key) ?? configuration.addresses[0]]!
-    }
+    private func server(for key: String) -> RedisConnection { shards.connection(for: key) }
 
     /// Runs commands grouped by the server of their first Redis key, one pipeline per server,
     /// and returns the replies in the order given.
     func run(_ commands: [(key: String, args: [String])]) async throws -> [RedisReply] {
-        var groups: [String: [Int]] = [:]
-        for (i, c) in commands.enumerated() { groups[server(for: c.key).address, default: []].append(i) }
+        var groups: [String: (connection: RedisConnection, indices: [Int])] = [:]
+        for (i, c) in commands.enumerated() {
+            let connection = server(for: c.key)
+            groups[connection.address, default: (connection, [])].indices.append(i)
+        }
         var replies = [RedisReply](repeating: .null, count: commands.count)
         try await withThrowingTaskGroup(of: ([Int], [RedisReply]).self) { group in
-            for (address, indices) in groups {
-                let connection = connections[address]!
+            for (connection, indices) in groups.values {
                 group.addTask { (indices, try await connection.pipeline(indices.map { commands[$0].args })) }
             }
             for try await (indices, got) in group {
@@ -179,7 +173,5 @@ public final class RedisRouter: SessionRouter {
         _ = try await run([("ol_\(server)", ["DEL", "ol_\(server)"])])
     }
 
-    public func shutdown() async {
-        for connection in connections.values { await connection.close() }
-    }
+    public func shutdown() async { await shards.close() }
 }

@@ -1,4 +1,5 @@
 public import HeraldCore
+import HeraldRedis
 
 /// The `[router.redis]` settings.
 public struct RedisRouterConfiguration: Sendable {
@@ -12,11 +13,8 @@ public struct RedisRouterConfiguration: Sendable {
     public var timeout: Duration
 
     public init(_ table: ConfigTable) throws(ConfigError) {
-        addresses = try table.stringArray("addresses", default: ["127.0.0.1:6379"])
-        guard !addresses.isEmpty else { throw ConfigError(key: table.keyPath("addresses"), message: "name at least one redis server") }
-        for address in addresses { _ = try HostPort.parse(address, key: table.keyPath("addresses")) }
-        ring = try table.string("ring", default: "ketama")
+        let shards = try RedisShards.Settings(table)
+        (addresses, ring, timeout) = (shards.addresses, shards.ring, shards.timeout)
         expire = try table.duration("expire", default: .seconds(30 * 60))
-        timeout = try table.duration("timeout", default: .seconds(2))
     }
 }
