@@ -24,9 +24,13 @@ struct RecoveryTests {
     /// A gateway whose history is the memory store behind `delay` before each read (a store
     /// under load).
     static func withSlowStore(delay: Duration, _ body: (Gateway) async throws -> Void) async throws {
+        try await withSlowStore({ SlowReads($0, delay: delay) }, body)
+    }
+
+    static func withSlowStore(_ make: @escaping @Sendable (any HistoryStore) -> SlowReads, _ body: (Gateway) async throws -> Void) async throws {
         var registry = BuiltInPlugins.registry()
         registry.registerHistoryStore("slow") { context in
-            SlowReads(MemoryHistoryStore(limits: context.limits, maxBytes: 1 << 24), delay: delay)
+            make(MemoryHistoryStore(limits: context.limits, maxBytes: 1 << 24))
         }
         let configuration = try HeraldConfiguration.parse(toml().replacingOccurrences(of: "enabled = true", with: "enabled = true\nstore = \"slow\""))
         try await withGateway(configuration, registry: registry, body)
@@ -121,14 +125,14 @@ struct RecoveryTests {
 
     @Test("a recovering connection that receives more live pushes than it may hold while its history is read is closed with recovery_overflow")
     func recoveryOverflow() async throws {
-        let readTime = Duration.seconds(6)
-        try await Self.withSlowStore(delay: readTime) { gw in
-            let start = ContinuousClock.now
+        // The history read waits until the test opens the gate: what arrives meanwhile is held.
+        let gate = NIOLockedValueBox(false)
+        try await Self.withSlowStore({ SlowReads($0, gate: gate) }) { gw in
             let c = try await gw.tcp()
             let body = #"{"mid":34,"room_id":"live://flood","accepts":[1000],"recover":{"room":{"offset":0}}}"#
             try await c.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
-            // The connection registers at once and holds what arrives until the 6 s read ends (the
-            // overflow closes it long before): 100 pushes of 4,000 bytes exceed its 256 KiB bound.
+            // The connection registers at once and holds what arrives until its read ends: 100
+            // pushes of 4,000 bytes exceed its 256 KiB bound.
             #expect(try await eventually { try await gw.http.get("/goim/online/total").data?.contains(#""conn_count":1"#) == true })
             let big = String(repeating: "z", count: 4000)
             for _ in 0..<100 where gw.closes["recovery_overflow"] == nil {
@@ -136,8 +140,9 @@ struct RecoveryTests {
             }
             #expect(await eventually(timeout: .seconds(10)) { gw.closes["recovery_overflow"] == 1 })
             #expect(await c.inbox.waitForClose(), "the client is closed (it reconnects and recovers again)")
-            // The gateway outlives the read, whose end goes to its event loop.
-            try await Task.sleep(until: start + readTime + .milliseconds(200))
+            // The read ends while the gateway still runs (its end goes to an event loop).
+            gate.withLockedValue { $0 = true }
+            try await Task.sleep(for: .milliseconds(200))
         }
     }
 
@@ -284,12 +289,21 @@ struct RecoveryTests {
 /// A history store whose reads wait `delay` first (a store under load).
 final class SlowReads: HistoryStore {
     let inner: any HistoryStore
-    let delay: Duration
+    /// What each read waits for first.
+    let wait: @Sendable () async throws -> Void
     var name: String { "slow" }
 
     init(_ inner: any HistoryStore, delay: Duration) {
         self.inner = inner
-        self.delay = delay
+        self.wait = { try await Task.sleep(for: delay) }
+    }
+
+    /// Reads wait until `gate` is opened (set to true).
+    init(_ inner: any HistoryStore, gate: NIOLockedValueBox<Bool>) {
+        self.inner = inner
+        self.wait = {
+            while !gate.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        }
     }
 
     func append(to stream: String, operation: Int32, body: [UInt8]) async throws -> StreamPosition {
@@ -297,7 +311,7 @@ final class SlowReads: HistoryStore {
     }
 
     func read(_ stream: String, after offset: UInt64, limit: Int) async throws -> HistoryPage {
-        try await Task.sleep(for: delay)
+        try await wait()
         return try await inner.read(stream, after: offset, limit: limit)
     }
 
