@@ -87,8 +87,17 @@ public final class LogicRPCClient: LogicService {
     }
 
     /// One call: waits for a permit, then runs under the policy (deadline, retries, counters).
+    /// Calls wait for a connection to logic within their deadline (`waitForReady`) rather than
+    /// failing at once while the channel is between connection attempts: a comet that started
+    /// before its logic, or outlived a logic restart, authenticates clients as soon as logic is back.
     private func call<Reply: Sendable>(_ method: String, _ body: (CallOptions) async throws -> Reply) async throws -> Reply {
-        try await permits.with { try await policy.run(method, body) }
+        try await permits.with {
+            try await policy.run(method) { options in
+                var options = options
+                options.waitForReady = true
+                return try await body(options)
+            }
+        }
     }
 
     /// Closes the connections once calls in flight have finished.

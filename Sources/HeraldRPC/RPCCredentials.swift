@@ -65,6 +65,10 @@ public struct RPCCredentials: Sendable, Equatable {
     /// hostnames are not verified, the certificate's signer is.
     var clientConfig: HTTP2ClientTransport.Posix.Config {
         var config = HTTP2ClientTransport.Posix.Config.defaults
+        // Peers of one deployment: a lost connection is tried again at least once a second (the
+        // default backs off to two minutes, so a restarted logic or comet stayed unreachable long
+        // after it was back).
+        config.backoff = .init(initial: .milliseconds(100), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
         if tls != nil { config.http2.authority = "herald-rpc" }
         return config
     }

@@ -269,6 +269,33 @@ struct ClusterTests {
         await before.close()
     }
 
+    @Test("a comet that started before its logic authenticates the first client that comes once logic is up (no wait for a backed-off reconnect)")
+    func cometStartedBeforeLogic() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let layout = Layout(redis: redis.addresses)
+        let b = layout.base
+        // A call may wait 5 s for its connection: the mechanism under test is that it waits and
+        // that the next attempt comes soon, not how close the two are to a 2 s deadline.
+        let comet = try await HeraldChild(role: "comet", base: b, config: {
+            layout.comet("comet-a", at: $0).replacingOccurrences(of: "[rpc]\n", with: "[rpc]\ntimeout = \"5s\"\n")
+        }, ready: { _ in
+            guard let probe = try? await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1) else { return false }
+            await probe.close()
+            return true
+        })
+        defer { comet.stop() }
+        // Six seconds of refused connections to logic: gRPC's default backoff would now wait
+        // about four seconds before its next attempt, failing every call meanwhile.
+        try await Task.sleep(for: .seconds(6))
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { logic.stop() }
+
+        let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await client.authenticate(AuthToken(mid: 3, accepts: [1000]), timeout: .seconds(10)), "the first client after logic came up is admitted")
+        await client.close()
+    }
+
     @Test("SIGHUP on logic applies new auth settings: after it, a plain goim token is refused through the comet")
     func logicReloadsAuth() async throws {
         let redis = try RedisServers(count: 1)
