@@ -15,12 +15,21 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private let pushOperation: Int32
     private let recorder: BenchRecorder
     private let samplesLatency: Bool
+    /// Failover bench: the client's room position across connections, and what to do when this
+    /// connection closes.
+    private let track: RecoveryTrack?
+    private let onClosed: (@Sendable (RecoveryTrack) -> Void)?
     private var buffer: ByteBuffer?
     private var upgraded = false
     private var latencies: [UInt64] = []
     private(set) var authenticated = false
 
-    init(wire: Wire, token: [UInt8], pushOperation: Int32, recorder: BenchRecorder, samplesLatency: Bool) {
+    init(
+        wire: Wire, token: [UInt8], pushOperation: Int32, recorder: BenchRecorder, samplesLatency: Bool,
+        track: RecoveryTrack? = nil, onClosed: (@Sendable (RecoveryTrack) -> Void)? = nil
+    ) {
+        self.track = track
+        self.onClosed = onClosed
         self.wire = wire
         self.token = token
         self.pushOperation = pushOperation
@@ -45,6 +54,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         recorder.closed.wrappingIncrement(ordering: .relaxed)
         flushLatencies()
         context.fireChannelInactive()
+        if let track, let onClosed { onClosed(track) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -104,14 +114,19 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func handle(_ packet: (op: Int32, body: ByteBuffer), now: UInt64, context: ChannelHandlerContext) -> Int {
+    private func handle(_ packet: Packet, now: UInt64, context: ChannelHandlerContext) -> Int {
         if packet.op == pushOperation {
+            // ver 2: a room push history keeps, its offset in seq.
+            if let track, packet.ver == 2 { track.received(offset: UInt64(UInt32(bitPattern: packet.seq))) }
             if samplesLatency, let sent = Self.timestamp(packet.body), now > sent {
                 latencies.append((now - sent) / 1000)
             }
             return 1
         }
         if packet.op == Operation.authReply.rawValue, !authenticated {
+            if let track, !track.authReplied(packet.body, atNanos: MonotonicClock.nanoseconds()) {
+                recorder.unpositioned.wrappingIncrement(ordering: .relaxed)
+            }
             authenticated = true
             recorder.authenticated.wrappingIncrement(ordering: .relaxed)
         }
@@ -129,13 +144,17 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         return nil
     }
 
-    private func readPacket(_ b: inout ByteBuffer) -> (op: Int32, body: ByteBuffer)? {
+    typealias Packet = (op: Int32, ver: Int16, seq: Int32, body: ByteBuffer)
+
+    private func readPacket(_ b: inout ByteBuffer) -> Packet? {
         guard let length = b.getInteger(at: b.readerIndex, as: Int32.self), length >= 16, b.readableBytes >= Int(length),
-              let op = b.getInteger(at: b.readerIndex + 8, as: Int32.self)
+              let ver = b.getInteger(at: b.readerIndex + 6, as: Int16.self),
+              let op = b.getInteger(at: b.readerIndex + 8, as: Int32.self),
+              let seq = b.getInteger(at: b.readerIndex + 12, as: Int32.self)
         else { return nil }
         let body = b.getSlice(at: b.readerIndex + 16, length: Int(length) - 16)!
         b.moveReaderIndex(forwardBy: Int(length))
-        return (op, body)
+        return (op, ver, seq, body)
     }
 
     private func readFrame(_ b: inout ByteBuffer) -> ByteBuffer? {

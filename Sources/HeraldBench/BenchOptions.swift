@@ -46,6 +46,24 @@ public struct BenchOptions: Sendable {
     public var idleSettle: Duration = .seconds(2)
     /// Connections opt into recovery (`"recover": true` in their op-7 body).
     public var recover = false
+    /// Kill a comet under load and measure its clients reconnecting elsewhere and recovering
+    /// (`FailoverRunner`); nil for the other benches.
+    public var failover: Failover?
+
+    public struct Failover: Sendable {
+        /// The comet the clients first connect to (at `host:port`), killed with SIGKILL.
+        public var cometPID: Int32
+        /// Where its clients reconnect.
+        public var target: (host: String, port: Int)
+        /// The kill comes before this many messages have been pushed.
+        public var killAfter: Int
+
+        public init(cometPID: Int32, target: (host: String, port: Int), killAfter: Int) {
+            self.cometPID = cometPID
+            self.target = target
+            self.killAfter = killAfter
+        }
+    }
 
     public init() {}
 }

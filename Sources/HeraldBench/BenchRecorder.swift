@@ -8,6 +8,8 @@ final class BenchRecorder: Sendable {
     let received = ManagedAtomic<Int>(0)
     let closed = ManagedAtomic<Int>(0)
     let failedConnects = ManagedAtomic<Int>(0)
+    /// Failover bench: auth replies that named no room position (history off?).
+    let unpositioned = ManagedAtomic<Int>(0)
     let lastReceiveNanos = ManagedAtomic<UInt64>(0)
     private let histogram = NIOLockedValueBox(Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three))
 

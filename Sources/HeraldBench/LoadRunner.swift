@@ -117,21 +117,9 @@ public struct LoadRunner: Sendable {
                     let samples = i % sampleEvery == 0
                     let tokenBytes = token(i)
                     do {
-                        return try await ClientBootstrap(group: group)
-                            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                            // Let connect() pick the port (it can reuse TIME_WAIT pairs; bind() cannot).
-                            .channelOption(ChannelOptions.Types.SocketOption(level: IPPROTO_IP, name: 24), value: 1)
-                            .bind(to: try SocketAddress(ipAddress: source, port: 0))
-                            .channelInitializer { ch in
-                                ch.eventLoop.makeCompletedFuture {
-                                    let handler = BenchClientHandler(
-                                        wire: wire, token: tokenBytes, pushOperation: o.operation, recorder: recorder,
-                                        samplesLatency: samples
-                                    )
-                                    try ch.pipeline.syncOperations.addHandler(handler)
-                                }
-                            }
-                            .connect(host: target.host, port: target.port).get()
+                        return try await Self.open(group: group, source: source, target: target) {
+                            BenchClientHandler(wire: wire, token: tokenBytes, pushOperation: o.operation, recorder: recorder, samplesLatency: samples)
+                        }
                     } catch {
                         recorder.failedConnects.wrappingIncrement(ordering: .relaxed)
                         return nil
@@ -150,6 +138,22 @@ public struct LoadRunner: Sendable {
             try await Task.sleep(for: .milliseconds(5))
         }
         return (channels, recorder.authenticated.load(ordering: .relaxed))
+    }
+
+    /// Opens one client connection from `source` to `target` with the handler `makeHandler` builds.
+    static func open(
+        group: any EventLoopGroup, source: String, target: (host: String, port: Int),
+        makeHandler: @escaping @Sendable () -> BenchClientHandler
+    ) async throws -> any Channel {
+        try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Let connect() pick the port (it can reuse TIME_WAIT pairs; bind() cannot).
+            .channelOption(ChannelOptions.Types.SocketOption(level: IPPROTO_IP, name: 24), value: 1)
+            .bind(to: try SocketAddress(ipAddress: source, port: 0))
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(makeHandler()) }
+            }
+            .connect(host: target.host, port: target.port).get()
     }
 
     /// Collects the latency samples and closes every connection (with RST, so runs leave no

@@ -51,7 +51,8 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     ) {
         self.configuration = configuration
         self.logic = logic
-        self.history = historySettings.enabled ? history : nil
+        // Recoveries that ask for the same read at once share it (a dead comet's clients arrive together).
+        self.history = historySettings.enabled ? history.map { SharedHistoryReads($0) } : nil
         self.historySettings = historySettings
         self.localLogic = logic as? any LocalLogicService
         self.logger = logger

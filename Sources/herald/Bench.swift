@@ -10,6 +10,9 @@ struct Bench: AsyncParsableCommand {
             Example: herald bench --transport websocket --connections 10000 --messages 200 --server-pid $(pidof herald)
             Several comets and more connections than one process may open (20,000 files here):
               herald bench --targets 127.0.0.1:3101,127.0.0.1:3201,127.0.0.1:3301 --connections 50000 --processes 3
+            A comet killed under load, its clients reconnecting to another and recovering (history on):
+              herald bench --target 127.0.0.1:3101 --kill-comet $COMET_PID --failover-to 127.0.0.1:3201 \\
+                --connections 10000 --messages 400 --rate 20 --kill-after 150
             """
     )
 
@@ -34,6 +37,10 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: .hidden) var subscriber = false
     @Flag(help: "Exit with status 1 if any message was lost or any connection failed.") var requireNoLoss = false
     @Flag(help: "Connections opt into recovery (\"recover\": true): with [history] on, pushes carry their stream and offset.") var recover = false
+
+    @Option(help: "Failover bench: SIGKILL this comet (the one at --target) before message --kill-after; its clients reconnect to --failover-to and recover.") var killComet: Int32?
+    @Option(help: "Failover bench: the comet the clients reconnect to (host:port).") var failoverTo: String?
+    @Option(help: "Failover bench: the kill comes before this message (default: a third of --messages).") var killAfter: Int?
 
     func run() async throws {
         raiseOpenFileLimit()
@@ -62,8 +69,17 @@ struct Bench: AsyncParsableCommand {
         o.serverPIDs = serverPid
         o.threads = threads
         o.recover = recover
-        let runner = try LoadRunner(options: o)
         let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+        if killComet != nil || failoverTo != nil {
+            guard let killComet, let failoverTo else { throw ValidationError("--kill-comet and --failover-to go together") }
+            guard processes == 1 else { throw ValidationError("the failover bench runs in one load process (--processes 1)") }
+            o.failover = .init(cometPID: killComet, target: try split(failoverTo, "--failover-to"), killAfter: killAfter ?? messages / 3)
+            let report = try await FailoverRunner(options: o).run(progress: log)
+            print(report.summary)
+            if requireNoLoss, !report.clean { throw ExitCode(1) }
+            return
+        }
+        let runner = try LoadRunner(options: o)
 
         if subscriber {
             // A helper of a multi-process run: report readiness and the result on standard output.

@@ -1,0 +1,108 @@
+@testable import HeraldComet
+import HeraldCore
+import NIOConcurrencyHelpers
+import Testing
+
+@Suite("SharedHistoryReads")
+struct SharedHistoryReadsTests {
+    /// A store whose reads take a snapshot when they start and then wait until the test opens the
+    /// gate: the only way to hold a read in flight at a chosen moment (a real store answers too
+    /// fast to interleave with). Entries live in memory.
+    final class GatedStore: HistoryStore {
+        struct State {
+            var entries: [HistoryEntry] = []
+            var readsStarted = 0
+            var open = false
+            var parked: [CheckedContinuation<Void, Never>] = []
+        }
+
+        let state = NIOLockedValueBox(State())
+        var name: String { "gated" }
+        var readsStarted: Int { state.withLockedValue { $0.readsStarted } }
+
+        func append(to stream: String, operation: Int32, body: [UInt8]) async throws -> StreamPosition {
+            state.withLockedValue { s in
+                let offset = UInt64(s.entries.count + 1)
+                s.entries.append(HistoryEntry(offset: offset, operation: operation, body: body, time: 0))
+                return StreamPosition(offset: offset, epoch: "e")
+            }
+        }
+
+        func read(_ stream: String, after offset: UInt64, limit: Int) async throws -> HistoryPage {
+            let snapshot = state.withLockedValue { s in
+                s.readsStarted += 1
+                return s.entries
+            }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let go = state.withLockedValue { s in
+                    if s.open { return true }
+                    s.parked.append(c)
+                    return false
+                }
+                if go { c.resume() }
+            }
+            return HistoryPage(epoch: "e", top: snapshot.last?.offset ?? 0, entries: Array(snapshot.filter { $0.offset > offset }.prefix(limit)))
+        }
+
+        func openGate() {
+            let parked = state.withLockedValue { s in
+                s.open = true
+                defer { s.parked = [] }
+                return s.parked
+            }
+            for c in parked { c.resume() }
+        }
+
+        func shutdown() async {}
+    }
+
+    /// Yields until `condition` holds; false after 10 s (a failsafe so a broken sharing fails the
+    /// test instead of hanging it).
+    private func until(_ condition: () -> Bool) async -> Bool {
+        let giveUp = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            if ContinuousClock.now > giveUp { return false }
+            await Task.yield()
+        }
+        return true
+    }
+
+    @Test("recoveries that ask while a read is in flight share one read started after they asked: they see what was appended before, and the store is read twice, not 51 times")
+    func askersShareTheNextRead() async throws {
+        let store = GatedStore()
+        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        let shared = SharedHistoryReads(store)
+
+        let first = Task { try await shared.read("room:x", after: 0, limit: 100) }
+        try #require(await until { store.readsStarted >= 1 })
+        // Published after the first read took its snapshot, before the others ask.
+        _ = try await store.append(to: "room:x", operation: 1000, body: [4])
+        let later = (0..<50).map { _ in Task { try await shared.read("room:x", after: 0, limit: 100) } }
+        try #require(await until { shared.waiting == 50 })
+        #expect(store.readsStarted == 1, "the 50 wait; none has read yet")
+        store.openGate()
+
+        #expect(try await first.value.entries.map(\.offset) == [1, 2, 3])
+        for task in later {
+            #expect(try await task.value.entries.map(\.offset) == [1, 2, 3, 4], "a shared read started after this request")
+        }
+        #expect(store.readsStarted == 2)
+        #expect(shared.waiting == 0)
+    }
+
+    @Test("reads of another stream or from another offset are not held up by a read in flight")
+    func otherKeysReadAtOnce() async throws {
+        let store = GatedStore()
+        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        let shared = SharedHistoryReads(store)
+        let first = Task { try await shared.read("room:x", after: 0, limit: 100) }
+        try #require(await until { store.readsStarted >= 1 })
+        let other = Task { try await shared.read("room:x", after: 2, limit: 100) }
+        let started = await until { store.readsStarted >= 2 }
+        #expect(started, "a different offset starts its own read")
+        #expect(shared.waiting == 0)
+        store.openGate()
+        #expect(try await first.value.entries.count == 3)
+        #expect(try await other.value.entries.map(\.offset) == [3])
+    }
+}
