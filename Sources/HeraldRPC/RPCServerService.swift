@@ -24,6 +24,8 @@ public final class RPCServerService: Service {
         // (HTTP/2's usual 100 makes a connect storm queue and miss its deadlines).
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.http2.maxConcurrentStreams = 4096
+        // goim's Go services compress requests with gzip (its comet's RenewOnline, for one).
+        config.compression = .init(enabledAlgorithms: [.gzip, .deflate])
         transport = HTTP2ServerTransport.Posix(
             address: host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port),
             transportSecurity: credentials.serverSecurity,
