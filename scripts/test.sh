@@ -43,5 +43,12 @@ for transport in tcp websocket; do
 done
 echo "bench smoke: no loss"
 
+# A comet killed under load (split deployment, history in redis): its clients reconnect to the
+# other comet and recover; the load tool exits 1 unless every client recovered every message once.
+for transport in tcp websocket; do
+  HERALD_BIN=$bin scripts/bench-failover.sh "$transport" 300 60 20 20
+done
+echo "failover smoke: every client recovered, no loss, no duplicate"
+
 # Fuzzing for a bounded time: the packet decoder, the auth token and PushMsg under libFuzzer + ASan.
 Fuzz/run.sh 60
