@@ -5,10 +5,11 @@
 #   test:  also kcat and protobuf-compiler (to produce a goim PushMsg without Herald's code)
 #          redis-server (the redis router tests start their own instances)
 #          chromium (the browser demo test) and openssl (the TLS tests make a test certificate)
+#          prometheus (its promtool checks and unit-tests deploy/prometheus/herald-alerts.yml)
 set -euo pipefail
 packages=(pkg-config librdkafka-dev libzmq3-dev libhiredis-dev)
 if [ "${1:-build}" = test ]; then
-  packages+=(kcat protobuf-compiler redis-server chromium openssl)
+  packages+=(kcat protobuf-compiler redis-server chromium openssl prometheus)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 import HeraldCore
 import HeraldRPC
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
@@ -31,6 +32,10 @@ final class RegistryWatcher: CometDirectory, Service {
     private let credentials: RPCCredentials
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    /// Comets in this process's view of the registry; changes of that view; failed reads.
+    private let cometsGauge = Gauge(label: "herald_registry_comets")
+    private let changes = Counter(label: "herald_registry_changes_total")
+    private let readErrors = Counter(label: "herald_registry_read_errors_total")
 
     init(registry: any CometRegistry, interval: Duration, ttl: Duration, policy: RPCCallPolicy, credentials: RPCCredentials, logger: Logger) {
         self.registry = registry
@@ -62,6 +67,7 @@ final class RegistryWatcher: CometDirectory, Service {
         do {
             nodes = try await registry.registeredComets()
         } catch {
+            readErrors.increment()
             logger.warning("reading the comet registry failed; keeping the last list", metadata: ["error": "\(error)"])
             return false
         }
@@ -98,7 +104,9 @@ final class RegistryWatcher: CometDirectory, Service {
             for (id, client) in s.clients where kept[id] !== client { dropped.append(client) }
             s.clients = kept
             let after = Set(nodes.map(\.id))
+            cometsGauge.record(after.count)
             if before != after {
+                changes.increment()
                 logger.notice("comet registry changed", metadata: ["comets": "\(after.sorted().joined(separator: ","))"])
             }
         }
