@@ -33,8 +33,13 @@ public final class CometRoleServer: RoleProcess {
     private let runtime: RoleRuntime
     /// What recovering clients replay from (nil: `[history]` is off).
     let history: (any HistoryStore)?
+    /// `GET /metrics` on `[metrics] listen` (nil: not configured).
+    let metrics: (any Service)?
 
-    public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
+    public init(
+        configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger,
+        metricsText: (@Sendable () -> [UInt8])? = nil
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
@@ -59,6 +64,7 @@ public final class CometRoleServer: RoleProcess {
             services: [CometRPCService(comet: comet)],
             credentials: configuration.cluster.credentials
         )
+        metrics = MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger)
         runtime = try RoleRuntime(configuration: configuration, shape: .comet, plugins: plugins, logger: logger)
     }
 
@@ -79,7 +85,8 @@ public final class CometRoleServer: RoleProcess {
         // Shutdown runs in reverse: deregister (job stops pushing here), stop the gRPC server,
         // drain the connections, stop the comet's timers.
         try await runtime.run(
-            [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)],
+            [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)]
+                + (metrics.map { [.init(service: $0)] } ?? []),
             signals: signals,
             failed: { ready.fail($0) },
             cleanUp: cleanUp

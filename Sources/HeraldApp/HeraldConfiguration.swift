@@ -39,6 +39,8 @@ public struct HeraldConfiguration: Sendable {
     public var cluster: ClusterSettings
     /// `[history]`: messages kept for clients that were away (off by default).
     public var history: HistorySettings
+    /// `[metrics]`: a `GET /metrics` listener of this process's own (off by default).
+    public var metrics: MetricsSettings
     /// The document this was read from; its ``ConfigKeyLog`` records what the process asked for
     /// (``checkKeys(logger:)``), and a reload compares documents key by key.
     public var document: ConfigTable
@@ -66,6 +68,7 @@ public struct HeraldConfiguration: Sendable {
         }
 
         history = try HistorySettings(table: root.table("history"))
+        metrics = try MetricsSettings(table: root.table("metrics"))
 
         let queue = try root.table("queue")
         _ = queue.tableNames  // [queue.<plugin>]: read by the plugins in use

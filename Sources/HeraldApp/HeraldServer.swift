@@ -160,7 +160,8 @@ public final class HeraldServer: RoleProcess {
         // taking pushes, the job delivers what was accepted, then the connections are closed over
         // the drain window, then the comet's timers stop.
         try await runtime.run(
-            [.init(service: comet), .init(service: front)] + (configuration.job.enabled ? [.init(service: job)] : []) + [.init(service: api)],
+            [.init(service: comet), .init(service: front)] + (configuration.job.enabled ? [.init(service: job)] : []) + [.init(service: api)]
+                + (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? []),
             signals: signals,
             failed: { ready.fail($0) },
             cleanUp: cleanUp

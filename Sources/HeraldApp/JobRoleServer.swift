@@ -2,6 +2,7 @@ public import HeraldCore
 import HeraldJob
 public import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import ServiceLifecycle
 public import UnixSignals
 
@@ -15,20 +16,30 @@ public final class JobRoleServer: RoleProcess {
     let job: Job
     let logger: Logger
     private let runtime: RoleRuntime
+    /// `GET /metrics` on `[metrics] listen` (nil: not configured).
+    let metrics: (any Service)?
 
-    public init(configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger) throws {
+    public init(
+        configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger,
+        metricsText: (@Sendable () -> [UInt8])? = nil
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
+        // The job has no event loops of its own: the listener runs on NIO's shared ones.
+        metrics = MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         runtime = try RoleRuntime(configuration: configuration, shape: .job, plugins: plugins, logger: logger)
     }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
         // Shutdown runs in reverse: the job finishes what it consumed, then the comet clients close.
-        try await runtime.run([.init(service: watcher), .init(service: job)], signals: signals, cleanUp: cleanUp)
+        try await runtime.run(
+            (metrics.map { [.init(service: $0)] } ?? []) + [.init(service: watcher), .init(service: job)],
+            signals: signals, cleanUp: cleanUp
+        )
     }
 
     /// Applies a re-read configuration (SIGHUP): the queue's reloadable settings (a migration's

@@ -173,7 +173,7 @@ public enum LogicHTTPAPI {
 
     /// `GET /metrics`: the Prometheus text exposition of every swift-metrics value, behind `token`
     /// when one is configured.
-    static func addMetrics(to router: Router<BasicRequestContext>, text: @escaping @Sendable () -> [UInt8], token: String?) {
+    public static func addMetrics(to router: Router<BasicRequestContext>, text: @escaping @Sendable () -> [UInt8], token: String?) {
         let metrics = router.group("metrics")
         if let token { metrics.add(middleware: APITokenMiddleware(token: token)) }
         metrics.get { _, _ in

@@ -12,8 +12,8 @@ struct CometCommand: AsyncParsableCommand {
     @OptionGroup var options: RoleOptions
 
     func run() async throws {
-        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.comet") { configuration, _ in
-            try CometRoleServer(configuration: configuration, logger: Logger(label: "herald.comet"))
+        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.comet") { configuration, metrics in
+            try CometRoleServer(configuration: configuration, logger: Logger(label: "herald.comet"), metricsText: { metrics.emitToBuffer() })
         }
     }
 }
@@ -44,8 +44,8 @@ struct JobCommand: AsyncParsableCommand {
     @OptionGroup var options: RoleOptions
 
     func run() async throws {
-        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.job") { configuration, _ in
-            try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"))
+        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.job") { configuration, metrics in
+            try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"), metricsText: { metrics.emitToBuffer() })
         }
     }
 }

@@ -41,4 +41,74 @@ struct MetricsEndpointTests {
         #expect(text.contains(#"herald_room_batch_bytes_count 1"#), "room batch sizes")
         await good.close()
     }
+
+    @Test("herald comet and herald job serve /metrics on [metrics] listen: the comet's connections and deliveries, the job's consumption and its view of the registry; with a token, a scrape without it is refused")
+    func splitRolesServeMetrics() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let layout = ClusterTests.Layout(redis: redis.addresses)
+        let b = layout.base
+        let (cometMetrics, jobMetrics) = (b + 8, b + 58)
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
+        defer { logic.stop() }
+        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in
+            layout.job + "\n[metrics]\nlisten = \"127.0.0.1:\(jobMetrics)\"\ntoken = \"scrape-me\"\n"
+        }, ready: { _ in true })
+        defer { job.stop() }
+        let comet = try await HeraldChild(role: "comet", base: b, config: {
+            layout.comet("comet-a", at: $0) + "\n[metrics]\nlisten = \"127.0.0.1:\(cometMetrics)\"\n"
+        }, ready: { _ in await ClusterTests.registered(logic).contains("comet-a") })
+        defer { comet.stop() }
+
+        let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await client.authenticate(AuthToken(mid: 1, key: "scraped", roomID: "live://scraped", accepts: [1000])))
+        var delivered = false
+        for i in 0..<40 where !delivered {
+            _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=scraped", body: "m\(i)")
+            delivered = await client.inbox.next(timeout: .milliseconds(250)) != nil
+        }
+        #expect(delivered)
+
+        func scrape(_ port: Int, token: String? = nil) async throws -> (status: Int, text: String) {
+            let reply = try await HTTP1Client.request(
+                host: "127.0.0.1", port: port, method: .GET, path: "/metrics",
+                headers: token.map { [("Authorization", "Bearer \($0)")] } ?? []
+            )
+            return (reply.status, String(buffer: reply.body))
+        }
+        let cometText = try await scrape(cometMetrics).text
+        #expect(cometText.contains("herald_connections 1"), "\(cometText.prefix(400))")
+        #expect(cometText.contains("# TYPE herald_push_delivered_total counter"))
+        let refused = try await scrape(jobMetrics)
+        #expect(refused.status == 401, "no token: \(refused.status)")
+        var jobText = ""
+        let sawComet = await eventually(timeout: .seconds(10)) {
+            jobText = (try? await scrape(jobMetrics, token: "scrape-me").text) ?? ""
+            return jobText.contains("herald_registry_comets 1")
+        }
+        #expect(sawComet, "\(jobText.prefix(400))")
+        #expect(jobText.contains("# TYPE herald_queue_consumed_total counter"))
+        await client.close()
+    }
+
+    @Test("[metrics] listen on an address other machines reach, without a token, is refused naming metrics.token")
+    func wideMetricsListenNeedsToken() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let layout = ClusterTests.Layout(redis: redis.addresses)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("herald-wide-metrics-\(layout.base).toml")
+        try (layout.job + "\n[metrics]\nlisten = \"0.0.0.0:\(layout.base + 58)\"\n").write(to: config, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let process = Process()
+        process.executableURL = HeraldChild.root.appendingPathComponent(".build/debug/herald")
+        process.arguments = ["job", "--config", config.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(printed.contains("metrics.token"), "\(printed.suffix(600))")
+    }
 }
