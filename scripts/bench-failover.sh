@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 transport=${1:-tcp} n=${2:-10000} messages=${3:-400} rate=${4:-20} kill_after=${5:-150}
-ulimit -n 20000
+# N clients plus their reconnections in the load tool: as many files as this shell may open.
+ulimit -n "$(ulimit -Hn)"
 source scripts/cluster-common.sh
 shared="[router]
 plugin = \"redis\"
@@ -77,12 +78,16 @@ comet_config comet-b 20 >"$dir/comet-b.toml"
 "$bin" job --config "$dir/job.toml" & pids+=($!)
 "$bin" comet --config "$dir/comet-a.toml" & comet_a=$!; pids+=($comet_a)
 "$bin" comet --config "$dir/comet-b.toml" & comet_b=$!; pids+=($comet_b)
-wait_port $((base + 11)); wait_port $((base + 1)); wait_port $((base + 21))
-for _ in $(seq 100); do  # both comets registered with logic
+for port in $((base + 11)) $((base + 1)) $((base + 2)) $((base + 21)) $((base + 22)); do
+  wait_port "$port" || { echo "nothing listens on port $port" >&2; exit 1; }
+done
+registered=
+for _ in $(seq 150); do  # both comets registered with logic
   nodes=$(curl -s "http://127.0.0.1:$((base + 11))/goim/nodes/instances" || true)
-  [[ $nodes == *'"comet-a"'* && $nodes == *'"comet-b"'* ]] && break
+  [[ $nodes == *'"comet-a"'* && $nodes == *'"comet-b"'* ]] && { registered=yes; break; }
   sleep 0.2
 done
+[ -n "$registered" ] || { echo "the comets did not register within 30 s: $nodes" >&2; exit 1; }
 port_a=$((base + 1)) port_b=$((base + 21))
 [ "$transport" = websocket ] && port_a=$((base + 2)) port_b=$((base + 22))
 echo "== $n $transport clients on comet A ($comet_a), killed before message $kill_after of $messages at $rate/s; reconnect to comet B ($comet_b)"

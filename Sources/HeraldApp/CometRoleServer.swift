@@ -85,8 +85,9 @@ public final class CometRoleServer: RoleProcess {
         // Shutdown runs in reverse: deregister (job stops pushing here), stop the gRPC server,
         // drain the connections, stop the comet's timers.
         try await runtime.run(
-            [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)]
-                + (metrics.map { [.init(service: $0)] } ?? []),
+            // The metrics listener first: it stops last, so a draining comet can still be scraped.
+            (metrics.map { [.init(service: $0)] } ?? [])
+                + [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)],
             signals: signals,
             failed: { ready.fail($0) },
             cleanUp: cleanUp

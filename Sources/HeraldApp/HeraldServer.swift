@@ -160,8 +160,9 @@ public final class HeraldServer: RoleProcess {
         // taking pushes, the job delivers what was accepted, then the connections are closed over
         // the drain window, then the comet's timers stop.
         try await runtime.run(
-            [.init(service: comet), .init(service: front)] + (configuration.job.enabled ? [.init(service: job)] : []) + [.init(service: api)]
-                + (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? []),
+            // The metrics listener first: it stops last, so a draining process can still be scraped.
+            (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? [])
+                + [.init(service: comet), .init(service: front)] + (configuration.job.enabled ? [.init(service: job)] : []) + [.init(service: api)],
             signals: signals,
             failed: { ready.fail($0) },
             cleanUp: cleanUp

@@ -78,8 +78,9 @@ public final class LogicRoleServer: RoleProcess {
         )
         let announce = Announce(rpc: rpc, apiBound: apiBound, ready: ready, logger: logger)
         try await runtime.run(
-            [.init(service: watcher), .init(service: rpc), .init(service: api), .init(service: announce)]
-                + (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? []),
+            // The metrics listener first: it stops last.
+            (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? [])
+                + [.init(service: watcher), .init(service: rpc), .init(service: api), .init(service: announce)],
             signals: signals,
             failed: { ready.fail($0) },
             cleanUp: cleanUp

@@ -126,7 +126,10 @@ public struct FailoverRunner: Sendable {
             await withTaskGroup(of: Void.self) { tasks in
                 var inFlight = 0
                 for await track in shared.closed {
-                    if track.connections >= Self.connectionsPerClient { continue }
+                    // Attempts, not authenticated connections: a connection closed before its auth
+                    // reply counts too, so no client reconnects forever.
+                    track.reconnectAttempts += 1
+                    if track.reconnectAttempts > Self.connectionsPerClient { continue }
                     if inFlight >= o.connectConcurrency {
                         await tasks.next()
                         inFlight -= 1
@@ -141,6 +144,8 @@ public struct FailoverRunner: Sendable {
                                 }
                                 shared.live.withLockedValue { $0[track.index] = ch }
                                 shared.reconnects.wrappingIncrement(ordering: .relaxed)
+                                // Connected after the run began closing (its list was taken): close it here.
+                                if shared.finishing.load(ordering: .relaxed) { try? await ch.close() }
                                 return
                             } catch {
                                 try? await Task.sleep(for: .milliseconds(100))

@@ -16,10 +16,10 @@ final class RecoveryTrack: @unchecked Sendable {
     private(set) var fresh = 0
     /// Room pushes at or below an offset already received: a duplicate (or out of order).
     private(set) var repeated = 0
-    /// Offsets skipped over when a newer one arrived.
-    private(set) var skipped = 0
     /// Authenticated connections so far.
     private(set) var connections = 0
+    /// Reconnections started (the failover runner's bound).
+    var reconnectAttempts = 0
     /// The outcome of the latest reconnect's recovery, and when its auth reply came (monotonic ns).
     private(set) var recovered: Bool?
     private(set) var recoveredAtNanos: UInt64 = 0
@@ -51,7 +51,6 @@ final class RecoveryTrack: @unchecked Sendable {
         if offset <= newest {
             repeated += 1
         } else {
-            skipped += Int(offset - newest - 1)
             newest = offset
             fresh += 1
         }

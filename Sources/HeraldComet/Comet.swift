@@ -146,7 +146,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
             grouped[ObjectIdentifier(session.shard), default: (session.shard, [])].1.append(session)
         }
         let byShard = grouped
-        try await onEachShard(byShard.values.map { $0.0 }) { shard in
+        try await onEachShard(byShard.values.map { $0.0 }, messages: payload.count) { shard in
             let targets = byShard[ObjectIdentifier(shard)]!.1
             return shard.deliverInSlices(to: targets, operation: operation, payload: payload, allocator: self.allocator)
         }
@@ -157,7 +157,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         let payload = PushPayload(unit, kind: .broadcast)
         let shards = allShards
         guard speed > 0 else {
-            try await onEachShard(shards) { shard in
+            try await onEachShard(shards, messages: payload.count) { shard in
                 shard.deliverInSlices(to: shard.sessions, operation: operation, payload: payload, allocator: self.allocator)
             }
             return
@@ -165,7 +165,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         // Paced: each loop delivers its share of `speed` connections per second, in 100 ms slices;
         // the call returns when every loop is through.
         let perSlice = max(1, Int(speed) / shards.count / 10)
-        try await onEachShard(shards) { shard in
+        try await onEachShard(shards, messages: payload.count) { shard in
             let promise = shard.eventLoop.makePromise(of: (Int, Int).self)
             self.pacedBroadcast(shard: shard, targets: shard.sessions[...], perSlice: perSlice, operation: operation, payload: payload, done: (0, 0, promise))
             return promise.futureResult
@@ -194,7 +194,7 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     public func broadcastRoom(_ room: String, unit: PushUnit) async throws {
         guard let unit = deduplicator.admit(unit) else { return }
         let payload = PushPayload(unit, kind: .room)
-        try await onEachShard(allShards) { shard in
+        try await onEachShard(allShards, messages: payload.count) { shard in
             shard.deliverToRoom(room, payload: payload, allocator: self.allocator)
         }
     }
@@ -204,13 +204,16 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     }
 
     /// Runs `body` on each shard's event loop (where it may finish later, in slices) and waits for
-    /// all; counts deliveries and drops.
-    private func onEachShard(_ shards: [LoopShard], _ body: @escaping @Sendable (LoopShard) -> EventLoopFuture<(Int, Int)>) async throws {
+    /// all; counts deliveries and drops in messages: `body` answers in connections, each written
+    /// (or dropped) the unit's `messages` packets at once.
+    private func onEachShard(
+        _ shards: [LoopShard], messages: Int, _ body: @escaping @Sendable (LoopShard) -> EventLoopFuture<(Int, Int)>
+    ) async throws {
         let futures = shards.map { shard in shard.eventLoop.flatSubmit { body(shard) } }
         for f in futures {
             let (d, x) = try await f.get()
-            metrics.delivered(d)
-            metrics.dropped(x)
+            metrics.delivered(d * max(1, messages))
+            metrics.dropped(x * max(1, messages))
         }
     }
 

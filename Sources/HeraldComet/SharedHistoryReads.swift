@@ -7,6 +7,9 @@ import NIOConcurrencyHelpers
 /// of it in flight). Here, while one read of (stream, after, limit) is in flight, the recoveries
 /// that ask for the same wait, and one read started when it returns serves them all.
 ///
+/// A shared read that fails is read again by each of its waiters on its own, so one error does not
+/// fail them all.
+///
 /// A request never joins a read that started before it asked: the comet holds a recovering
 /// connection's live pushes from the moment it asks, so its read must not end before that moment,
 /// or what was published in between would be in neither.
@@ -82,13 +85,22 @@ final class SharedHistoryReads: HistoryStore {
         }
         guard !waiters.isEmpty else { return }
         Task {
-            let result: Result<HistoryPage, any Error>
             do {
-                result = .success(try await store.read(key.stream, after: key.after, limit: key.limit))
+                let page = try await store.read(key.stream, after: key.after, limit: key.limit)
+                for waiter in waiters { waiter.resume(returning: page) }
             } catch {
-                result = .failure(error)
+                // One failed read must not fail them all (a redis hiccup would turn a comet's
+                // whole reconnecting crowd into recovered: false): each reads on its own instead.
+                for waiter in waiters {
+                    Task {
+                        do {
+                            waiter.resume(returning: try await store.read(key.stream, after: key.after, limit: key.limit))
+                        } catch {
+                            waiter.resume(throwing: error)
+                        }
+                    }
+                }
             }
-            for waiter in waiters { waiter.resume(with: result) }
             serveNext(key)
         }
     }

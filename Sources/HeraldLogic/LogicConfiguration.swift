@@ -37,6 +37,8 @@ public struct LogicConfiguration: Sendable {
     /// When set, `GET /metrics` must carry `Authorization: Bearer <metrics_token>` (otherwise the
     /// `api_token`, when that is set).
     public var metricsToken: String?
+    /// When set, the console is on: `/admin`, its data behind `Authorization: Bearer <admin_token>`.
+    public var adminToken: String?
     /// Sites (`https://app.example.com`) whose pages may call the API from a browser; a request
     /// with any other `Origin` than the API's own is refused.
     public var allowedOrigins: [String] = []
@@ -73,6 +75,7 @@ public struct LogicConfiguration: Sendable {
         tls = try table.bool("tls", default: tls)
         demo = try table.bool("demo", default: demo)
         metricsToken = try table.string("metrics_token").flatMap { $0.isEmpty ? nil : $0 }
+        adminToken = try table.string("admin_token").flatMap { $0.isEmpty ? nil : $0 }
         allowedOrigins = try table.stringArray("allowed_origins", default: [])
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ConfigError(key: table.keyPath("allowed_origins"), message: "\"\(origin)\" is not an origin such as \"https://app.example.com\"")

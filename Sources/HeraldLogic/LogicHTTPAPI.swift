@@ -31,6 +31,7 @@ public enum LogicHTTPAPI {
         addRoutes(to: router, logic: logic)
         if logic.configuration.demo { addDemo(to: router) }
         if let metricsText { addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken) }
+        if let adminToken = logic.configuration.adminToken { AdminConsole.add(to: router, logic: logic, token: adminToken, metricsText: metricsText) }
         return Application(
             router: router,
             server: .http1(security: security),

@@ -41,7 +41,16 @@ public final class LogicRPCClient: LogicService {
         request.token = Data(token)
         let reply: Goim_Logic_ConnectReply
         do {
-            reply = try await call("logic.Connect") { try await stub.connect(request, options: $0) }
+            reply = try await call("logic.Connect") { options in
+                // A client waits for its auth reply anyway: the call waits for a connection to
+                // logic within its deadline rather than failing at once while the channel is
+                // between connection attempts, so a comet that started before its logic, or
+                // outlived a logic restart, admits clients as soon as logic is back. Background
+                // calls (heartbeats, disconnects, room counts) fail fast and are retried.
+                var options = options
+                options.waitForReady = true
+                return try await stub.connect(request, options: options)
+            }
         } catch let error as RPCError where error.code == .unauthenticated {
             throw AuthError(error.message)
         }
@@ -87,17 +96,8 @@ public final class LogicRPCClient: LogicService {
     }
 
     /// One call: waits for a permit, then runs under the policy (deadline, retries, counters).
-    /// Calls wait for a connection to logic within their deadline (`waitForReady`) rather than
-    /// failing at once while the channel is between connection attempts: a comet that started
-    /// before its logic, or outlived a logic restart, authenticates clients as soon as logic is back.
     private func call<Reply: Sendable>(_ method: String, _ body: (CallOptions) async throws -> Reply) async throws -> Reply {
-        try await permits.with {
-            try await policy.run(method) { options in
-                var options = options
-                options.waitForReady = true
-                return try await body(options)
-            }
-        }
+        try await permits.with { try await policy.run(method, body) }
     }
 
     /// Closes the connections once calls in flight have finished.

@@ -69,8 +69,9 @@ public struct RPCCredentials: Sendable, Equatable {
         // default backs off to two minutes, so a restarted logic or comet stayed unreachable long
         // after it was back).
         config.backoff = .init(initial: .milliseconds(100), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
-        // Herald sends uncompressed, and reads replies a goim peer compressed.
-        config.compression = .init(algorithm: .none, enabledAlgorithms: [.gzip, .deflate])
+        // Compression stays off on the client side: a client that advertises gzip gets every reply
+        // gzipped (a zlib stream per call on the push and connect paths). goim's Go servers answer
+        // in the request's encoding, so uncompressed requests get uncompressed replies.
         if tls != nil { config.http2.authority = "herald-rpc" }
         return config
     }

@@ -22,26 +22,31 @@ struct DeployKitTests {
         return panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
     }
 
-    /// Every `expr:` of the alert rules (one line, or a `|` block of indented lines).
+    /// Every `expr:` of the alert rules: one line, or a `|` block (the lines indented deeper than
+    /// the `expr:` key).
     static func ruleExpressions() throws -> [String] {
         let text = try String(contentsOf: rulesDirectory.appendingPathComponent("herald-alerts.yml"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func indent(_ line: String) -> Int { line.prefix { $0 == " " }.count }
         var expressions: [String] = []
-        var block: [String]?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if var lines = block {
-                if line.hasPrefix("            ") {
-                    lines.append(trimmed)
-                    block = lines
-                    continue
-                }
-                expressions.append(lines.joined(separator: " "))
-                block = nil
-            }
+        var i = 0
+        while i < lines.count {
+            let trimmed = lines[i].trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("expr:") {
                 let rest = trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces)
-                if rest == "|" { block = [] } else { expressions.append(rest) }
+                if rest == "|" {
+                    let keyIndent = indent(lines[i])
+                    var block: [String] = []
+                    while i + 1 < lines.count, indent(lines[i + 1]) > keyIndent, !lines[i + 1].trimmingCharacters(in: .whitespaces).isEmpty {
+                        i += 1
+                        block.append(lines[i].trimmingCharacters(in: .whitespaces))
+                    }
+                    expressions.append(block.joined(separator: " "))
+                } else {
+                    expressions.append(rest)
+                }
             }
+            i += 1
         }
         return expressions
     }
@@ -111,7 +116,9 @@ struct DeployKitTests {
 
     @Test("every metric the dashboard and the alert rules use is exposed by the executables: herald serve (migration queue in dual-read, history on, a client) and herald logic of a split deployment (the comet registry)")
     func metricsExist() async throws {
-        let used = try (Self.dashboardExpressions() + Self.ruleExpressions()).reduce(into: Set<String>()) { $0.formUnion(Self.metricNames(in: $1)) }
+        let rules = try Self.ruleExpressions()
+        #expect(rules.count == 7 && rules.allSatisfy { !Self.metricNames(in: $0).isEmpty }, "every rule's expression is read: \(rules)")
+        let used = try (Self.dashboardExpressions() + rules).reduce(into: Set<String>()) { $0.formUnion(Self.metricNames(in: $1)) }
         #expect(used.count >= 20)
 
         // herald serve on the migration queue (kafka's development broker and zeromq, both consumed

@@ -11,7 +11,7 @@ import Testing
 /// client like a goim component would, against the real `herald logic` and `herald comet`.
 @Suite("gRPC: gzip-compressed calls to logic and comet", .serialized)
 struct GRPCCompressionTests {
-    @Test("every goim.logic.Logic and goim.comet.Comet method called with gzip gets its correct reply (RenewOnline, Connect, Heartbeat, Disconnect, Nodes; BroadcastRoom, PushMsg, Broadcast, Rooms)")
+    @Test("every goim.logic.Logic and goim.comet.Comet method called with gzip gets its correct reply (RenewOnline, Connect, Heartbeat, Receive, Disconnect, Nodes; BroadcastRoom, PushMsg, Broadcast, Rooms)")
     func gzipCalls() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -63,6 +63,12 @@ struct GRPCCompressionTests {
             disconnect.key = "gzip-key"
             disconnect.server = "comet-a"
             #expect(try await logic.disconnect(disconnect, options: gzip).has)
+
+            var receive = Goim_Logic_ReceiveReq()
+            receive.mid = 41
+            receive.proto.op = 4
+            receive.proto.body = Data("upstream".utf8)
+            _ = try await logic.receive(receive, options: gzip)
 
             var nodes = Goim_Logic_NodesReq()
             nodes.platform = "web"

@@ -106,8 +106,19 @@ struct MetricsEndpointTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        // A job that wrongly starts would run until stopped: give it 30 s.
+        let killer = Task {
+            try await Task.sleep(for: .seconds(30))
+            if process.isRunning { process.terminate() }
+        }
+        let printed = await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
+            DispatchQueue.global().async {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                c.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+        killer.cancel()
         #expect(process.terminationStatus != 0)
         #expect(printed.contains("metrics.token"), "\(printed.suffix(600))")
     }

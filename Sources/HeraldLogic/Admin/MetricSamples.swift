@@ -1,0 +1,36 @@
+/// The `herald_*` samples of a Prometheus text exposition, by series (`name` or `name{labels}`),
+/// histogram buckets left out. What the console shows is read from the process's own metrics, so
+/// the figures it prints are the ones a Prometheus scrape would get.
+public struct MetricSamples: Sendable, Equatable {
+    public private(set) var values: [String: Double] = [:]
+
+    public init(text: [UInt8]) {
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+            guard line.hasPrefix("herald_"), !line.contains("_bucket{"), let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...])
+            else { continue }
+            values[String(line[..<space])] = value
+        }
+    }
+
+    /// The sum of every series of `name` (all label values), or nil when none exists.
+    public func total(_ name: String) -> Double? {
+        var sum: Double?
+        for (series, value) in values where series == name || series.hasPrefix(name + "{") {
+            sum = (sum ?? 0) + value
+        }
+        return sum
+    }
+
+    /// The series of `name` by the value of its one label (`reason`, `kind`, …).
+    public func byLabel(_ name: String) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (series, value) in values where series.hasPrefix(name + "{") {
+            // name{label="value"} (one label); anything else keeps its whole label text.
+            let labels = series.dropFirst(name.count + 1).dropLast()
+            let key = labels.split(separator: "=", maxSplits: 1).last.map { $0.trimmingCharacters(in: ["\""]) } ?? String(labels)
+            out[key, default: 0] += value
+        }
+        return out
+    }
+}

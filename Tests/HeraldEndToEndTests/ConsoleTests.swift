@@ -1,0 +1,92 @@
+import Foundation
+import HeraldProtocol
+import HeraldTesting
+import Testing
+
+/// The operator's console (`/admin`) in headless Chromium against the real executable: what the
+/// page shows is compared with what the API and `/metrics` say. Requires the Debian `chromium`
+/// package (scripts/install-deps.sh test installs it).
+@Suite("console: /admin in a browser", .serialized)
+struct ConsoleTests {
+    static let token = "console-secret-0123456789"
+
+    static func config(_ base: Int) -> String {
+        MigrationEndToEndTests.config(base: base, phase: "dual-write")
+            .replacingOccurrences(of: "[logic]\n", with: "[logic]\nadmin_token = \"\(token)\"\n")
+            + "\n[comet]\nonline_report_interval = \"500ms\"\n"
+    }
+
+    /// The text of the element with `data-figure="name"` in a dumped DOM.
+    static func figure(_ name: String, in dom: String) -> String? {
+        guard let start = dom.range(of: "data-figure=\"\(name)\">") else { return nil }
+        let rest = dom[start.upperBound...]
+        return rest.range(of: "<").map { String(rest[..<$0.lowerBound]) }
+    }
+
+    @Test("on herald serve in the migration's dual-write with clients and pushes, the console shows the connections, the comet, the deliveries, the close reasons, the rooms and the migration's phase and verdict as the API and /metrics give them; its data needs the admin token")
+    func consoleShowsWhatTheAPISays() async throws {
+        let chromium = try #require(BrowserDemoTests.chromium, "chromium is not installed (scripts/install-deps.sh test installs it)")
+        let child = try await HeraldChild { Self.config($0) }
+        defer { child.stop() }
+        let base = child.base
+
+        var members: [GoimTCPClient] = []
+        for mid in 1...3 {
+            let c = try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)
+            #expect(try await c.authenticate(AuthToken(mid: Int64(mid), key: "console-\(mid)", roomID: "live://console", accepts: [1000])))
+            members.append(c)
+        }
+        let leaver = try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)
+        #expect(try await leaver.authenticate(AuthToken(mid: 9, key: "console-leaver", accepts: [1000])))
+        await leaver.close()
+        for i in 0..<5 {
+            #expect(try await child.api.post("/goim/push/room?operation=1000&type=live&room=console", body: "m\(i)").code == 0)
+        }
+        for member in members {
+            var got = 0
+            while got < 5, let packet = await member.inbox.next(timeout: .seconds(10)) {
+                if packet.operation.rawValue == 1000 { got += 1 }
+            }
+            #expect(got == 5)
+        }
+        // Room counts reach logic with the comet's next report (every 500 ms here).
+        let roomsReported = await eventually(timeout: .seconds(15)) {
+            (try? await child.api.get("/goim/online/top?type=live&limit=20"))?.data?.contains(#""count":3"#) == true
+        }
+        #expect(roomsReported)
+
+        // The page holds no data; the data needs the token.
+        let page = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin")
+        #expect(page.status == 200)
+        let anonymous = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot")
+        #expect(anonymous.status == 401)
+        let wrong = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot", headers: [("Authorization", "Bearer not-it")])
+        #expect(wrong.status == 401)
+
+        let dom = try await BrowserDemoTests.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
+        let metrics = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")
+        let samples = String(buffer: metrics.body)
+        func sample(_ series: String) -> Int? {
+            samples.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }.map { Int($0) }
+        }
+
+        let total = try await child.api.get("/goim/online/total")
+        #expect(total.data?.contains(#""conn_count":3"#) == true, "\(total.data ?? "")")
+        #expect(Self.figure("connections", in: dom) == "3", "connections shown: \(Self.figure("connections", in: dom) ?? "none")")
+        #expect(Self.figure("comets", in: dom) == "1")
+        #expect(dom.contains("<td>migrating</td>"), "the comet's row")
+        let delivered = try #require(sample("herald_push_delivered_total"))
+        #expect(delivered == 15)
+        #expect(Self.figure("delivered_total", in: dom) == "\(delivered)")
+        #expect(dom.contains("<td>client_closed</td>"), "the leaver's close reason")
+        #expect(dom.contains("<td>live://console</td><td>3</td>"), "the room and its online count, as /goim/online/top has them")
+        #expect(Self.figure("phase", in: dom) == "dual-write")
+        #expect(Self.figure("missing", in: dom) == "0")
+        let verdict = Self.figure("verdict", in: dom) ?? ""
+        #expect(verdict.hasPrefix("not yet safe to go to dual-read"), "a process that just started has not watched for 10 minutes: \(verdict)")
+        let seen = try #require(sample(#"herald_migration_seen_total{backend="primary"}"#))
+        #expect(seen >= 5)
+        #expect(Self.figure("seen_primary", in: dom) == "\(seen)")
+        for member in members { await member.close() }
+    }
+}
