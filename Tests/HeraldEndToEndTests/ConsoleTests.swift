@@ -10,8 +10,8 @@ import Testing
 struct ConsoleTests {
     static let token = "console-secret-0123456789"
 
-    static func config(_ base: Int) -> String {
-        MigrationEndToEndTests.config(base: base, phase: "dual-write")
+    static func config(_ base: Int, phase: String = "dual-write") -> String {
+        MigrationEndToEndTests.config(base: base, phase: phase)
             .replacingOccurrences(of: "[logic]\n", with: "[logic]\nadmin_token = \"\(token)\"\n")
             + "\n[comet]\nonline_report_interval = \"500ms\"\n"
     }
@@ -23,7 +23,7 @@ struct ConsoleTests {
         return rest.range(of: "<").map { String(rest[..<$0.lowerBound]) }
     }
 
-    @Test("on herald serve in the migration's dual-write with clients and pushes, the console shows the connections, the comet, the deliveries, the close reasons, the rooms and the migration's phase and verdict as the API and /metrics give them; its data needs the admin token")
+    @Test("on herald serve in the migration's dual-write with clients and pushes, the console shows the connections, the comet, the deliveries, the close reasons, the rooms and the migration's phase and verdict as the API and /metrics give them, and follows the walk to dual-read and secondary-only; its data needs the admin token")
     func consoleShowsWhatTheAPISays() async throws {
         let chromium = try #require(BrowserDemoTests.chromium, "chromium is not installed (scripts/install-deps.sh test installs it)")
         let child = try await HeraldChild { Self.config($0) }
@@ -87,6 +87,39 @@ struct ConsoleTests {
         let seen = try #require(sample(#"herald_migration_seen_total{backend="primary"}"#))
         #expect(seen >= 5)
         #expect(Self.figure("seen_primary", in: dom) == "\(seen)")
+
+        // The migration walked on by SIGHUP: after each step the console shows the new phase,
+        // what the comparator saw on each backend as /metrics has it, and the next step's check.
+        for (number, phase, next) in [(2, "dual-read", "secondary-only"), (3, "secondary-only", nil as String?)] {
+            try child.rewrite { Self.config($0, phase: phase) }
+            child.signal(SIGHUP)
+            let moved = await eventually(timeout: .seconds(15)) {
+                let text = (try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")).map { String(buffer: $0.body) } ?? ""
+                return text.split(separator: "\n").contains { $0.hasPrefix("herald_migration_phase ") && Double($0.split(separator: " ").last!) == Double(number) }
+            }
+            try #require(moved, "phase \(phase) applied")
+            #expect(try await child.api.post("/goim/push/room?operation=1000&type=live&room=console", body: "after-\(phase)").code == 0)
+            for member in members {
+                var got = false
+                while !got, let packet = await member.inbox.next(timeout: .seconds(10)) { got = packet.operation.rawValue == 1000 }
+                #expect(got, "a push in \(phase) arrives")
+            }
+            let stepDOM = try await BrowserDemoTests.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
+            let stepMetrics = String(buffer: try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics").body)
+            func stepSample(_ series: String) -> Int? {
+                stepMetrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }.map { Int($0) }
+            }
+            #expect(Self.figure("phase", in: stepDOM) == phase)
+            #expect(Self.figure("missing", in: stepDOM) == "0")
+            #expect(Self.figure("migration_delivered", in: stepDOM) == stepSample("herald_migration_delivered_total").map(String.init))
+            #expect(Self.figure("seen_secondary", in: stepDOM) == (stepSample(#"herald_migration_seen_total{backend="secondary"}"#) ?? 0).description)
+            let stepVerdict = Self.figure("verdict", in: stepDOM) ?? ""
+            if let next {
+                #expect(stepVerdict.hasPrefix("not yet safe to go to \(next)"), "\(phase): \(stepVerdict)")
+            } else {
+                #expect(stepVerdict.hasPrefix("migration done"), "\(phase): \(stepVerdict)")
+            }
+        }
         for member in members { await member.close() }
     }
 }
