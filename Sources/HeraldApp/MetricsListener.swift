@@ -10,15 +10,9 @@ import ServiceLifecycle
 /// and `herald logic` it keeps scrapes off an API port that faces the internet — they also serve
 /// `/metrics` on the API port). Off unless `listen` is set; an address other machines can reach
 /// needs `token` (the scraper then sends `Authorization: Bearer <token>`).
-public struct MetricsSettings: Sendable, Equatable {
-    public var listen: (host: String, port: Int)? { address.map { ($0.host, $0.port) } }
+public struct MetricsSettings: Sendable {
+    public var listen: (host: String, port: Int)?
     public var token: String?
-    private var address: Address?
-
-    private struct Address: Sendable, Equatable {
-        var host: String
-        var port: Int
-    }
 
     public init(table: ConfigTable) throws(ConfigError) {
         let listen = try table.string("listen", default: "")
@@ -32,7 +26,7 @@ public struct MetricsSettings: Sendable, Equatable {
                 message: "\(listen) is reachable from other machines: set [metrics] token (the scraper sends Authorization: Bearer <token>) or listen on 127.0.0.1"
             )
         }
-        address = Address(host: host, port: port)
+        self.listen = (host, port)
     }
 }
 

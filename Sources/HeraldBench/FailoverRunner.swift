@@ -160,7 +160,6 @@ public struct FailoverRunner: Sendable {
         // 3. Push at the fixed rate; the comet dies just before message `killAfter`.
         let pusher = PushClient(host: o.apiHost, port: o.apiPort, connections: o.pushConcurrency)
         let padding = String(repeating: "x", count: max(0, o.size - 21))
-        let refused = ManagedAtomic<Int>(0)
         let pushStart = ContinuousClock.now
         let reporter = Task {
             while !Task.isCancelled {
@@ -172,35 +171,20 @@ public struct FailoverRunner: Sendable {
         }
         let cometPID = failover.cometPID
         let killAfter = failover.killAfter
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            let workers = max(1, o.pushConcurrency)
-            for w in 0..<workers {
-                tasks.addTask {
-                    var j = w
-                    while j < o.messages {
-                        let wait = pushStart + .nanoseconds(Int64(Double(j) / o.rate * 1e9)) - ContinuousClock.now
-                        if wait > .zero { try await Task.sleep(for: wait) }
-                        if j == killAfter {
-                            shared.killed.store(true, ordering: .relaxed)
-                            shared.killNanos.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
-                            kill(cometPID, SIGKILL)
-                            progress("comet \(cometPID) killed before message \(j)")
-                        }
-                        let body = "\(MonotonicClock.nanoseconds())|" + padding
-                        if !(try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body)) {
-                            refused.wrappingIncrement(ordering: .relaxed)
-                        }
-                        j += workers
-                    }
-                }
+        let refused = try await PushSchedule.run(messages: o.messages, rate: o.rate, workers: o.pushConcurrency, start: pushStart) { j in
+            if j == killAfter {
+                shared.killed.store(true, ordering: .relaxed)
+                shared.killNanos.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
+                kill(cometPID, SIGKILL)
+                progress("comet \(cometPID) killed before message \(j)")
             }
-            try await tasks.waitForAll()
+            return try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: "\(MonotonicClock.nanoseconds())|" + padding)
         }
         await pusher.shutdown()
 
         // 4. Until every client has every accepted message (then a second for late copies), or
         //    nothing arrived for `drainTimeout`.
-        let accepted = o.messages - refused.load(ordering: .relaxed)
+        let accepted = o.messages - refused
         let expected = accepted * o.connections
         var last = -1
         var lastChange = ContinuousClock.now

@@ -223,31 +223,11 @@ public struct LoadRunner: Sendable {
                 progress("received \(r)/\(expected) (\(Int(Double(r) / max(elapsed, 0.001)))/s) closed \(recorder.closed.load(ordering: .relaxed))")
             }
         }
-        let failures = NIOLockedValueBox(0)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            let workers = max(1, o.pushConcurrency)
-            for w in 0..<workers {
-                tasks.addTask {
-                    var j = w
-                    while j < o.messages {
-                        if o.rate > 0 {
-                            let due = pushStart + .nanoseconds(Int64(Double(j) / o.rate * 1e9))
-                            let wait = due - ContinuousClock.now
-                            if wait > .zero { try await Task.sleep(for: wait) }
-                        }
-                        let body = "\(MonotonicClock.nanoseconds())|" + padding
-                        let accepted =
-                            unicast
-                            ? try await pusher.pushMid(operation: o.operation, mid: o.firstID + j % max(1, authed) + 1, body: body)
-                            : try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body)
-                        if !accepted {
-                            failures.withLockedValue { $0 += 1 }
-                        }
-                        j += workers
-                    }
-                }
-            }
-            try await tasks.waitForAll()
+        let failedPushes = try await PushSchedule.run(messages: o.messages, rate: o.rate, workers: o.pushConcurrency, start: pushStart) { j in
+            let body = "\(MonotonicClock.nanoseconds())|" + padding
+            return unicast
+                ? try await pusher.pushMid(operation: o.operation, mid: o.firstID + j % max(1, authed) + 1, body: body)
+                : try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body)
         }
         let lastPush = ContinuousClock.now
         while recorder.received.load(ordering: .relaxed) < ownExpected, ContinuousClock.now - lastPush < o.drainTimeout {
@@ -267,7 +247,6 @@ public struct LoadRunner: Sendable {
 
         let (ownReceived, latency) = try await finish(channels: channels, recorder: recorder)
         let received = ownReceived + helperResults.reduce(0) { $0 + $1.received }
-        let failedPushes = failures.withLockedValue { $0 }
         if failedPushes > 0 { progress("\(failedPushes) pushes were refused by the API") }
         return BenchReport(
             transport: o.transport.rawValue + (unicast ? ", unicast" : ""),

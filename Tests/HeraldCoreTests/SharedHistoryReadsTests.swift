@@ -67,6 +67,12 @@ struct SharedHistoryReadsTests {
         func shutdown() async {}
     }
 
+    static func storeWithThreeEntries() async throws -> GatedStore {
+        let store = GatedStore()
+        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        return store
+    }
+
     /// Yields until `condition` holds; false after 10 s (a failsafe so a broken sharing fails the
     /// test instead of hanging it).
     private func until(_ condition: () -> Bool) async -> Bool {
@@ -80,8 +86,7 @@ struct SharedHistoryReadsTests {
 
     @Test("recoveries that ask while a read is in flight share one read started after they asked: they see what was appended before, and the store is read twice, not 51 times")
     func askersShareTheNextRead() async throws {
-        let store = GatedStore()
-        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        let store = try await Self.storeWithThreeEntries()
         let shared = SharedHistoryReads(store)
 
         let first = Task { try await shared.read("room:x", after: 0, limit: 100) }
@@ -103,8 +108,7 @@ struct SharedHistoryReadsTests {
 
     @Test("reads of another stream or from another offset are not held up by a read in flight")
     func otherKeysReadAtOnce() async throws {
-        let store = GatedStore()
-        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        let store = try await Self.storeWithThreeEntries()
         let shared = SharedHistoryReads(store)
         let first = Task { try await shared.read("room:x", after: 0, limit: 100) }
         try #require(await until { store.readsStarted >= 1 })
@@ -119,8 +123,7 @@ struct SharedHistoryReadsTests {
 
     @Test("a request made while the shared read is in flight waits for the next one, which sees what was appended before it asked")
     func secondGeneration() async throws {
-        let store = GatedStore()
-        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        let store = try await Self.storeWithThreeEntries()
         let shared = SharedHistoryReads(store)
         let first = Task { try await shared.read("room:x", after: 0, limit: 100) }
         try #require(await until { store.readsStarted >= 1 })
@@ -141,8 +144,7 @@ struct SharedHistoryReadsTests {
 
     @Test("a shared read that fails is read again by each waiter on its own: one error does not fail them all")
     func failedSharedRead() async throws {
-        let store = GatedStore()
-        for i in 1...3 { _ = try await store.append(to: "room:x", operation: 1000, body: [UInt8(i)]) }
+        let store = try await Self.storeWithThreeEntries()
         store.state.withLockedValue { $0.failing = [2] }
         let shared = SharedHistoryReads(store)
         let first = Task { try await shared.read("room:x", after: 0, limit: 100) }

@@ -16,6 +16,11 @@ struct ConsoleTests {
             + "\n[comet]\nonline_report_interval = \"500ms\"\n"
     }
 
+    /// The value of one series (`name` or `name{labels}`) in a Prometheus exposition.
+    static func sample(_ series: String, in text: String) -> Int? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }.map { Int($0) }
+    }
+
     /// The text of the element with `data-figure="name"` in a dumped DOM.
     static func figure(_ name: String, in dom: String) -> String? {
         guard let start = dom.range(of: "data-figure=\"\(name)\">") else { return nil }
@@ -66,9 +71,7 @@ struct ConsoleTests {
         let dom = try await BrowserDemoTests.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
         let metrics = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")
         let samples = String(buffer: metrics.body)
-        func sample(_ series: String) -> Int? {
-            samples.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }.map { Int($0) }
-        }
+        func sample(_ series: String) -> Int? { Self.sample(series, in: samples) }
 
         let total = try await child.api.get("/goim/online/total")
         #expect(total.data?.contains(#""conn_count":3"#) == true, "\(total.data ?? "")")
@@ -95,7 +98,7 @@ struct ConsoleTests {
             child.signal(SIGHUP)
             let moved = await eventually(timeout: .seconds(15)) {
                 let text = (try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")).map { String(buffer: $0.body) } ?? ""
-                return text.split(separator: "\n").contains { $0.hasPrefix("herald_migration_phase ") && Double($0.split(separator: " ").last!) == Double(number) }
+                return Self.sample("herald_migration_phase", in: text) == number
             }
             try #require(moved, "phase \(phase) applied")
             #expect(try await child.api.post("/goim/push/room?operation=1000&type=live&room=console", body: "after-\(phase)").code == 0)
@@ -106,9 +109,7 @@ struct ConsoleTests {
             }
             let stepDOM = try await BrowserDemoTests.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
             let stepMetrics = String(buffer: try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics").body)
-            func stepSample(_ series: String) -> Int? {
-                stepMetrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }.map { Int($0) }
-            }
+            func stepSample(_ series: String) -> Int? { Self.sample(series, in: stepMetrics) }
             #expect(Self.figure("phase", in: stepDOM) == phase)
             #expect(Self.figure("missing", in: stepDOM) == "0")
             #expect(Self.figure("migration_delivered", in: stepDOM) == stepSample("herald_migration_delivered_total").map(String.init))

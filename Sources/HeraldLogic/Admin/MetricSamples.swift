@@ -21,16 +21,4 @@ public struct MetricSamples: Sendable, Equatable {
         }
         return sum
     }
-
-    /// The series of `name` by the value of its one label (`reason`, `kind`, …).
-    public func byLabel(_ name: String) -> [String: Double] {
-        var out: [String: Double] = [:]
-        for (series, value) in values where series.hasPrefix(name + "{") {
-            // name{label="value"} (one label); anything else keeps its whole label text.
-            let labels = series.dropFirst(name.count + 1).dropLast()
-            let key = labels.split(separator: "=", maxSplits: 1).last.map { $0.trimmingCharacters(in: ["\""]) } ?? String(labels)
-            out[key, default: 0] += value
-        }
-        return out
-    }
 }
