@@ -23,7 +23,7 @@ let package = Package(
             targets: [
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
-                "HeraldHistoryMemory", "HeraldHistoryRedis",
+                "HeraldHistoryMemory", "HeraldHistoryRedis", "HeraldPluginSupport",
             ]
         ),
     ],
@@ -65,7 +65,6 @@ let package = Package(
             dependencies: [
                 "HeraldProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -126,10 +125,24 @@ let package = Package(
         ),
 
         // MARK: - Plugins
+        // Helpers the plugins share (listener set-up, delivery buffers, poll threads): not part of
+        // the seams, so the core stays free of NIOPosix.
+        .target(
+            name: "HeraldPluginSupport",
+            dependencies: [
+                "HeraldCore", "HeraldProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Plugins/Support",
+            swiftSettings: strict
+        ),
         .target(
             name: "HeraldTransportTCP",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -139,7 +152,7 @@ let package = Package(
         .target(
             name: "HeraldTransportWebSocket",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -150,9 +163,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "HeraldHTTPTransport",
+            name: "HeraldHTTPSupport",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldTLS",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol", "HeraldTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -168,7 +181,7 @@ let package = Package(
         .target(
             name: "HeraldTransportLongPoll",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldHTTPTransport",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol", "HeraldHTTPSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -181,7 +194,7 @@ let package = Package(
         .target(
             name: "HeraldTransportSSE",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldHTTPTransport",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol", "HeraldHTTPSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -209,7 +222,7 @@ let package = Package(
         .target(
             name: "HeraldQueueKafka",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "CRdKafka",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol", "CRdKafka",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -228,7 +241,7 @@ let package = Package(
         .target(
             name: "HeraldQueueZeroMQ",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "CZeroMQ",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol", "CZeroMQ",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -240,7 +253,7 @@ let package = Package(
         .target(
             name: "HeraldQueueMigration",
             dependencies: [
-                "HeraldCore", "HeraldProtocol",
+                "HeraldCore", "HeraldPluginSupport", "HeraldProtocol",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -258,7 +271,7 @@ let package = Package(
         .target(
             name: "HeraldRedis",
             dependencies: [
-                "HeraldCore", "CHiredis",
+                "HeraldCore", "HeraldPluginSupport", "CHiredis",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Plugins/Redis/Connection",
@@ -350,7 +363,7 @@ let package = Package(
         .target(
             name: "HeraldApp",
             dependencies: [
-                "HeraldCore", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob", "HeraldTLS", "HeraldRPC",
+                "HeraldCore", "HeraldPluginSupport", "HeraldRing", "HeraldProtocol", "HeraldComet", "HeraldLogic", "HeraldJob", "HeraldTLS", "HeraldRPC",
                 "HeraldTransportTCP", "HeraldTransportWebSocket", "HeraldTransportLongPoll", "HeraldTransportSSE",
                 "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration", "HeraldRouterMemory", "HeraldRouterRedis",
                 "HeraldHistoryMemory", "HeraldHistoryRedis",
@@ -405,7 +418,7 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: [
-                "HeraldCore", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC",
+                "HeraldCore", "HeraldPluginSupport", "HeraldComet", "HeraldJob", "HeraldProtocol", "HeraldRing", "HeraldRPC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -414,7 +427,7 @@ let package = Package(
         .testTarget(
             name: "HeraldQueueTests",
             dependencies: [
-                "HeraldCore", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration",
+                "HeraldCore", "HeraldApp", "HeraldPluginSupport", "HeraldProtocol", "HeraldTesting", "HeraldQueueMemory", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMigration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]

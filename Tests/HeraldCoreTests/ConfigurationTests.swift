@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldPluginSupport
 import Testing
 
 @Suite("configuration")

@@ -1,5 +1,7 @@
+import HeraldApp
 import Foundation
 import HeraldCore
+import HeraldPluginSupport
 import HeraldProtocol
 @testable import HeraldQueueMigration
 import HeraldQueueMemory

@@ -1,7 +1,7 @@
 import Foundation
 public import HeraldCore
 import HeraldRedis
-public import Logging
+import Logging
 import Metrics
 
 /// `redis`: history in Redis, shared by every logic and comet of a split deployment. A stream

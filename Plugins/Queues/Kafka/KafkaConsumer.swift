@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import HeraldCore
+import HeraldPluginSupport
 import HeraldProtocol
 import Logging
 import Metrics

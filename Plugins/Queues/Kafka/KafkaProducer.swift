@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import HeraldCore
+import HeraldPluginSupport
 import Logging
 
 /// Produces to one topic and resumes each publisher when the broker acknowledged its message

@@ -1,4 +1,5 @@
 public import HeraldCore
+import HeraldPluginSupport
 public import HeraldProtocol
 public import Logging
 import Metrics

@@ -1,5 +1,5 @@
 import CZeroMQ
-public import HeraldCore
+import HeraldCore
 
 /// CURVE, libzmq's encryption and authentication (`[queue.zeromq] curve_*`): the job side's PULL
 /// socket is a CURVE server that admits only the logic processes whose public keys it lists

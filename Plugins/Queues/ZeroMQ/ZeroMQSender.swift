@@ -1,5 +1,6 @@
 import CZeroMQ
 import HeraldCore
+import HeraldPluginSupport
 import HeraldProtocol
 
 /// The logic side towards one job endpoint: a PUSH socket used only on its own thread. A publish

@@ -1,6 +1,7 @@
 import CHiredis
 import Foundation
 package import HeraldCore
+import HeraldPluginSupport
 import NIOConcurrencyHelpers
 
 /// One connection to one Redis server through hiredis's blocking API, driven by its own thread.

@@ -1,4 +1,5 @@
 public import HeraldCore
+import HeraldPluginSupport
 public import Hummingbird
 import Logging
 public import NIOCore

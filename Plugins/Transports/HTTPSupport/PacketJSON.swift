@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import HeraldCore
 public import HeraldProtocol
 public import Hummingbird

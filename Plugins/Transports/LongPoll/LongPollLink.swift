@@ -1,6 +1,7 @@
 import DequeModule
 import HeraldCore
-import HeraldHTTPTransport
+import HeraldPluginSupport
+import HeraldHTTPSupport
 import HeraldProtocol
 import NIOCore
 

@@ -1,5 +1,6 @@
 import HeraldCore
-import HeraldHTTPTransport
+import HeraldPluginSupport
+import HeraldHTTPSupport
 import HeraldProtocol
 import NIOCore
 

@@ -1,6 +1,6 @@
 import Foundation
 public import HeraldCore
-import HeraldHTTPTransport
+import HeraldHTTPSupport
 import HeraldProtocol
 import Hummingbird
 import Logging

@@ -1,4 +1,5 @@
 public import HeraldCore
+import HeraldPluginSupport
 import HeraldProtocol
 public import NIOCore
 import NIOPosix

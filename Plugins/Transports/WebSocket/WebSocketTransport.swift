@@ -1,4 +1,5 @@
 public import HeraldCore
+import HeraldPluginSupport
 import HeraldProtocol
 public import Logging
 public import NIOCore

@@ -3,7 +3,7 @@ public import NIOCore
 
 /// The transport side of one client connection, as the comet core sees it.
 ///
-/// A transport implements this for each connection (``SessionChannelHandler`` does it for any
+/// A transport implements this for each connection (`SessionChannelHandler` of HeraldPluginSupport does it for any
 /// NIO channel). Every method is called on ``eventLoop`` only.
 public protocol ClientLink: AnyObject {
     /// The event loop this connection lives on; the core runs all of its work for the connection there.

@@ -13,18 +13,3 @@ public protocol PacketFraming: AnyObject, Sendable {
     /// Bytes for a push: `batch` holds one or more complete packets back to back (goim's op-9 body).
     func frame(batch: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer
 }
-
-/// Plain goim packets on a byte stream (TCP): a batch is written as its inner packets.
-public final class StreamPacketFraming: PacketFraming {
-    public static let shared = StreamPacketFraming()
-
-    public init() {}
-
-    public func frame(_ packet: Packet, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var out = allocator.buffer(capacity: packet.packetLength)
-        out.writePacket(packet)
-        return out
-    }
-
-    public func frame(batch: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer { batch }
-}

@@ -1,3 +1,4 @@
+public import HeraldCore
 import NIOConcurrencyHelpers
 
 /// Consumes several queue consumers as one: a task per source pulls its deliveries into one

@@ -1,3 +1,4 @@
+public import HeraldCore
 public import NIOCore
 import NIOConcurrencyHelpers
 

@@ -1,3 +1,4 @@
+public import HeraldCore
 public import HeraldProtocol
 public import NIOCore
 

@@ -1,3 +1,4 @@
+public import HeraldCore
 import DequeModule
 import NIOConcurrencyHelpers
 

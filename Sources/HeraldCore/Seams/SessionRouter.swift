@@ -1,5 +1,3 @@
-public import Foundation
-public import Logging
 
 /// A router plugin: the session directory behind logic (goim keeps it in Redis).
 ///

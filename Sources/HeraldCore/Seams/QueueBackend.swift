@@ -1,5 +1,4 @@
 public import HeraldProtocol
-public import Logging
 
 /// A queue backend plugin: carries ``PushMsg`` from logic (publish) to job (consume).
 public protocol QueueBackend: Sendable {
