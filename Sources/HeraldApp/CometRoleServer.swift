@@ -40,10 +40,9 @@ public final class CometRoleServer: RoleProcess {
         configuration: HeraldConfiguration, registry plugins: PluginRegistry = BuiltInPlugins.registry(), logger: Logger,
         metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
+        eventLoopGroup = RoleSupport.eventLoopGroup(configuration)
         self.configuration = configuration
         self.logger = logger
-        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
-        eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         registry = router as! any CometRegistry
         logic = try ReloadableLogicClient(
@@ -65,7 +64,10 @@ public final class CometRoleServer: RoleProcess {
             credentials: configuration.cluster.credentials
         )
         metrics = MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger)
-        runtime = try RoleRuntime(configuration: configuration, shape: .comet, plugins: plugins, logger: logger)
+        runtime = try RoleRuntime(
+            configuration: configuration, shape: .comet, plugins: plugins,
+            resources: .init(router: router, history: history, eventLoopGroup: eventLoopGroup), logger: logger
+        )
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
@@ -85,12 +87,11 @@ public final class CometRoleServer: RoleProcess {
         // Shutdown runs in reverse: deregister (job stops pushing here), stop the gRPC server,
         // drain the connections, stop the comet's timers.
         try await runtime.run(
-            // The metrics listener first: it stops last, so a draining comet can still be scraped.
-            (metrics.map { [.init(service: $0)] } ?? [])
-                + [.init(service: comet), .init(service: front), .init(service: rpc), .init(service: registration)],
-            signals: signals,
-            failed: { ready.fail($0) },
-            cleanUp: cleanUp
+            [comet, front, rpc, registration], metrics: metrics, signals: signals, failed: { ready.fail($0) },
+            cleanUp: { [comet, logic] in
+                await comet.logicCallsFinished(timeout: .seconds(5))
+                await logic.close()
+            }
         )
     }
 
@@ -113,14 +114,6 @@ public final class CometRoleServer: RoleProcess {
 
     public func shutdown() async {
         await runtime.shutdown()
-    }
-
-    private func cleanUp() async {
-        await comet.logicCallsFinished(timeout: .seconds(5))
-        await logic.close()
-        await router.shutdown()
-        await history?.shutdown()
-        try? await eventLoopGroup.shutdownGracefully()
     }
 
     /// This comet's registry entry now.

@@ -61,8 +61,7 @@ public final class HeraldServer: RoleProcess {
             self.eventLoopGroup = eventLoopGroup
             self.ownsEventLoopGroup = false
         } else {
-            let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
-            self.eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            self.eventLoopGroup = RoleSupport.eventLoopGroup(configuration)
             self.ownsEventLoopGroup = true
         }
         let queue = try Self.makeQueue(configuration, registry: registry, logger: logger)
@@ -88,19 +87,11 @@ public final class HeraldServer: RoleProcess {
         self.comet = comet
         self.job = Job(configuration: configuration.job, queue: queue, comets: directory, logger: logger)
         self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
-        do {
-            runtime = try RoleRuntime(configuration: configuration, shape: .allInOne, plugins: registry, logger: logger)
-        } catch {
-            // Nothing runs yet: what this server started (its threads, the queue's and router's
-            // connections) is released before the error.
-            if ownsEventLoopGroup { try? self.eventLoopGroup.syncShutdownGracefully() }
-            Task {
-                await queue.shutdown()
-                await router.shutdown()
-                await history?.shutdown()
-            }
-            throw error
-        }
+        runtime = try RoleRuntime(
+            configuration: configuration, shape: .allInOne, plugins: registry,
+            resources: .init(queue: queue, router: router, history: history, eventLoopGroup: ownsEventLoopGroup ? self.eventLoopGroup : nil),
+            logger: logger
+        )
         logger.info(
             "herald configured",
             metadata: [
@@ -133,16 +124,9 @@ public final class HeraldServer: RoleProcess {
 
     /// Runs until cancelled or, with `signals`, until one arrives; then stops accepting and closes cleanly.
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
-        let apiBound = ReadyLatch<SocketAddress?>()
         let metricsText = self.metricsText
-        let api = LogicHTTPAPI.makeApplication(
-            logic: logic,
-            eventLoopGroup: eventLoopGroup,
-            logger: logger,
-            security: configuration.logic.tls ? tls : nil,
-            metricsText: metricsText,
-            onBound: { address in apiBound.publish(address) }
-        )
+        let api = RoleSupport.api(logic, configuration, eventLoopGroup: eventLoopGroup, tls: tls, metricsText: metricsText, logger: logger)
+        let apiBound = api.bound
         let ready = self.ready
         let logger = self.logger
         let front = TransportService(
@@ -160,12 +144,9 @@ public final class HeraldServer: RoleProcess {
         // taking pushes, the job delivers what was accepted, then the connections are closed over
         // the drain window, then the comet's timers stop.
         try await runtime.run(
-            // The metrics listener first: it stops last, so a draining process can still be scraped.
-            (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? [])
-                + [.init(service: comet), .init(service: front)] + (configuration.job.enabled ? [.init(service: job)] : []) + [.init(service: api)],
-            signals: signals,
-            failed: { ready.fail($0) },
-            cleanUp: cleanUp
+            [comet, front] + (configuration.job.enabled ? [job] : []) + [api.service],
+            metrics: MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger),
+            signals: signals, failed: { ready.fail($0) }
         )
     }
 
@@ -186,12 +167,5 @@ public final class HeraldServer: RoleProcess {
     /// Stops the server as SIGTERM would: stop accepting, close connections, drain, exit `run`.
     public func shutdown() async {
         await runtime.shutdown()
-    }
-
-    private func cleanUp() async {
-        await queue.shutdown()
-        await router.shutdown()
-        await history?.shutdown()
-        if ownsEventLoopGroup { try? await eventLoopGroup.shutdownGracefully() }
     }
 }

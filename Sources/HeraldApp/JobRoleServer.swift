@@ -31,15 +31,14 @@ public final class JobRoleServer: RoleProcess {
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
         // The job has no event loops of its own: the listener runs on NIO's shared ones.
         metrics = MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        runtime = try RoleRuntime(configuration: configuration, shape: .job, plugins: plugins, logger: logger)
+        runtime = try RoleRuntime(
+            configuration: configuration, shape: .job, plugins: plugins, resources: .init(queue: queue, router: router), logger: logger
+        )
     }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
         // Shutdown runs in reverse: the job finishes what it consumed, then the comet clients close.
-        try await runtime.run(
-            (metrics.map { [.init(service: $0)] } ?? []) + [.init(service: watcher), .init(service: job)],
-            signals: signals, cleanUp: cleanUp
-        )
+        try await runtime.run([watcher, job], metrics: metrics, signals: signals)
     }
 
     /// Applies a re-read configuration (SIGHUP): the queue's reloadable settings (a migration's
@@ -56,10 +55,5 @@ public final class JobRoleServer: RoleProcess {
 
     public func shutdown() async {
         await runtime.shutdown()
-    }
-
-    private func cleanUp() async {
-        await queue.shutdown()
-        await router.shutdown()
     }
 }

@@ -45,8 +45,7 @@ public final class LogicRoleServer: RoleProcess {
         self.configuration = configuration
         self.logger = logger
         self.metricsText = metricsText
-        let threads = configuration.threads > 0 ? configuration.threads : System.coreCount
-        eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        eventLoopGroup = RoleSupport.eventLoopGroup(configuration)
         router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
@@ -61,29 +60,21 @@ public final class LogicRoleServer: RoleProcess {
             services: [LogicRPCService(logic: logic)],
             credentials: configuration.cluster.credentials
         )
-        runtime = try RoleRuntime(configuration: configuration, shape: .logic, plugins: plugins, logger: logger)
+        runtime = try RoleRuntime(
+            configuration: configuration, shape: .logic, plugins: plugins,
+            resources: .init(queue: queue, router: router, history: history, eventLoopGroup: eventLoopGroup), logger: logger
+        )
     }
 
     public func addresses() async throws -> Addresses { try await ready.wait() }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
-        let apiBound = ReadyLatch<SocketAddress?>()
-        let api = LogicHTTPAPI.makeApplication(
-            logic: logic,
-            eventLoopGroup: eventLoopGroup,
-            logger: logger,
-            security: configuration.logic.tls ? tls : nil,
-            metricsText: metricsText,
-            onBound: { apiBound.publish($0) }
-        )
-        let announce = Announce(rpc: rpc, apiBound: apiBound, ready: ready, logger: logger)
+        let api = RoleSupport.api(logic, configuration, eventLoopGroup: eventLoopGroup, tls: tls, metricsText: metricsText, logger: logger)
+        let announce = Announce(rpc: rpc, apiBound: api.bound, ready: ready, logger: logger)
         try await runtime.run(
-            // The metrics listener first: it stops last.
-            (MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger).map { [.init(service: $0)] } ?? [])
-                + [.init(service: watcher), .init(service: rpc), .init(service: api), .init(service: announce)],
-            signals: signals,
-            failed: { ready.fail($0) },
-            cleanUp: cleanUp
+            [watcher, rpc, api.service, announce],
+            metrics: MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger),
+            signals: signals, failed: { ready.fail($0) }
         )
     }
 
@@ -100,13 +91,6 @@ public final class LogicRoleServer: RoleProcess {
 
     public func shutdown() async {
         await runtime.shutdown()
-    }
-
-    private func cleanUp() async {
-        await queue.shutdown()
-        await router.shutdown()
-        await history?.shutdown()
-        try? await eventLoopGroup.shutdownGracefully()
     }
 
     /// Publishes the bound addresses once the API and the gRPC server listen.

@@ -1,7 +1,8 @@
 public import HeraldCore
-public import Logging
+import Logging
 import NIOConcurrencyHelpers
-public import ServiceLifecycle
+import NIOCore
+import ServiceLifecycle
 public import UnixSignals
 
 /// A Herald process as its subcommand drives it: `herald serve`, `comet`, `logic` and `job` each
@@ -16,10 +17,27 @@ public protocol RoleProcess: Sendable {
     func shutdown() async
 }
 
+/// What a role process releases once its services stopped: the plugins' connections, then the
+/// event loops it owns.
+struct RoleResources: Sendable {
+    var queue: (any QueueBackend)? = nil
+    var router: (any SessionRouter)? = nil
+    var history: (any HistoryStore)? = nil
+    /// Shut down last (nil: the role does not own its event loops).
+    var eventLoopGroup: (any EventLoopGroup)? = nil
+
+    func release() async {
+        await queue?.shutdown()
+        await router?.shutdown()
+        await history?.shutdown()
+        try? await eventLoopGroup?.shutdownGracefully()
+    }
+}
+
 /// What every role process shares, so each role states only its services, its clean-up and its
 /// live settings: the service group (shut down in reverse order of `services`), the
-/// configuration as last applied, and the reload that refuses unknown keys, applies the role's
-/// live settings and reports every changed key.
+/// configuration as last applied, the reload that refuses unknown keys, applies the role's
+/// live settings and reports every changed key, and the release of its resources.
 final class RoleRuntime: Sendable {
     let logger: Logger
     /// The running group, and whether a shutdown was asked for (also before `run` began: the
@@ -32,6 +50,8 @@ final class RoleRuntime: Sendable {
     private let shape: Shape
     /// The plugins a section may be named after.
     private let plugins: PluginRegistry
+    /// Released after the services stopped (or when the role's initializer fails here).
+    private let resources: RoleResources
 
     /// Which parts of a configuration a role uses.
     struct Shape: Sendable {
@@ -51,15 +71,24 @@ final class RoleRuntime: Sendable {
     }
 
     /// Call it last in a role's initializer, once every plugin has read its settings: it refuses
-    /// the keys of `configuration` that nobody asked for.
-    init(configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, logger: Logger) throws(ConfigError) {
+    /// the keys of `configuration` that nobody asked for. Nothing runs yet, so when it refuses,
+    /// `resources` are released before the error.
+    init(configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, resources: RoleResources, logger: Logger) throws(ConfigError) {
         self.logger = logger
         self.shape = shape
         self.plugins = plugins
+        self.resources = resources
         self.applied = NIOLockedValueBox(configuration)
         Self.prepare(configuration, shape)
-        try configuration.refuseUnknownPluginSections(plugins)
-        self.knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+        do {
+            try configuration.refuseUnknownPluginSections(plugins)
+            self.knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+        } catch {
+            try? resources.eventLoopGroup?.syncShutdownGracefully()
+            let plugins = RoleResources(queue: resources.queue, router: resources.router, history: resources.history)
+            Task { await plugins.release() }
+            throw error
+        }
     }
 
     /// A role without transports accepts the transport sections unread.
@@ -68,15 +97,21 @@ final class RoleRuntime: Sendable {
         for entry in configuration.transports { entry.table.acceptUnread() }
     }
 
-    /// Runs `services` as one group; `cleanUp` runs after it ended, `failed` first when it threw.
+    /// Runs `services` as one group, shut down in reverse order. The metrics listener, if any,
+    /// runs first so it stops last: a draining process can still be scraped. Once the group
+    /// ended — `failed` first when it threw — `cleanUp` runs, then the resources are released.
     func run(
-        _ services: [ServiceGroupConfiguration.ServiceConfiguration],
+        _ services: [any Service],
+        metrics: (any Service)?,
         signals: [UnixSignal],
         failed: (any Error) -> Void = { _ in },
-        cleanUp: () async -> Void
+        cleanUp: () async -> Void = {}
     ) async throws {
+        let all = (metrics.map { [$0] } ?? []) + services
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: signals, cancellationSignals: [], logger: logger)
+            configuration: .init(
+                services: all.map { .init(service: $0) }, gracefulShutdownSignals: signals, cancellationSignals: [], logger: logger
+            )
         )
         let stopping = self.group.withLockedValue { state in
             state.running = group
@@ -88,9 +123,11 @@ final class RoleRuntime: Sendable {
         } catch {
             failed(error)
             await cleanUp()
+            await resources.release()
             throw error
         }
         await cleanUp()
+        await resources.release()
     }
 
     func shutdown() async {

@@ -1,5 +1,10 @@
 import HeraldCore
+import HeraldLogic
+import HeraldTLS
 import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
 
 /// What the separate-process roles share.
 enum RoleSupport {
@@ -15,6 +20,29 @@ enum RoleSupport {
             )
         }
         return try configuration.makeHistoryStore(registry: plugins, logger: logger)
+    }
+
+    /// The process's event loops: `[server] threads`, or one per core.
+    static func eventLoopGroup(_ configuration: HeraldConfiguration) -> MultiThreadedEventLoopGroup {
+        MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
+    }
+
+    /// The HTTP push API of a process that runs logic, and the latch its bound address is
+    /// published on.
+    static func api(
+        _ logic: Logic, _ configuration: HeraldConfiguration, eventLoopGroup: any EventLoopGroup, tls: TLSContextSource?,
+        metricsText: (@Sendable () -> [UInt8])?, logger: Logger
+    ) -> (service: any Service, bound: ReadyLatch<SocketAddress?>) {
+        let bound = ReadyLatch<SocketAddress?>()
+        let service = LogicHTTPAPI.makeApplication(
+            logic: logic,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            security: configuration.logic.tls ? tls : nil,
+            metricsText: metricsText,
+            onBound: { bound.publish($0) }
+        )
+        return (service, bound)
     }
 
     static func registryRouter(_ configuration: HeraldConfiguration, plugins: PluginRegistry, logger: Logger) throws -> any SessionRouter {

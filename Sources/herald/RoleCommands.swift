@@ -2,59 +2,53 @@ import ArgumentParser
 import HeraldApp
 import Logging
 
-/// `herald comet --config configs/cluster/comet.toml`
-struct CometCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "comet",
-        abstract: "Run the comet role alone: client connections, gRPC goim.comet.Comet for job, registered in the redis registry."
-    )
-
-    @OptionGroup var options: RoleOptions
-
-    func run() async throws {
-        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.comet") { configuration, metrics in
-            try CometRoleServer(configuration: configuration, logger: Logger(label: "herald.comet"), metricsText: { metrics.emitToBuffer() })
-        }
-    }
+/// A role that runs as its own process: `herald comet`, `herald logic`, `herald job`.
+protocol SplitRole: RoleProcess {
+    static var commandName: String { get }
+    static var abstract: String { get }
+    static func make(_ configuration: HeraldConfiguration, logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]) throws -> Self
 }
 
-/// `herald logic --config configs/cluster/logic.toml`
-struct LogicCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "logic",
-        abstract: "Run the logic role alone: the HTTP push API, gRPC goim.logic.Logic for comets, sessions in redis."
-    )
-
-    @OptionGroup var options: RoleOptions
-
-    func run() async throws {
-        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.logic") { configuration, metrics in
-            try LogicRoleServer(configuration: configuration, logger: Logger(label: "herald.logic"), metricsText: { metrics.emitToBuffer() })
-        }
+/// `herald <role> --config configs/cluster/<role>.toml`
+struct RoleCommand<Role: SplitRole>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: Role.commandName, abstract: Role.abstract)
     }
-}
 
-/// `herald job --config configs/cluster/job.toml`
-struct JobCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "job",
-        abstract: "Run the job role alone: consume the queue and push to the registered comets over gRPC."
-    )
-
-    @OptionGroup var options: RoleOptions
-
-    func run() async throws {
-        try await ProcessSetUp.runRole(config: options.config, logLevel: options.logLevel, label: "herald.job") { configuration, metrics in
-            try JobRoleServer(configuration: configuration, logger: Logger(label: "herald.job"), metricsText: { metrics.emitToBuffer() })
-        }
-    }
-}
-
-/// The options of the separate-process roles.
-struct RoleOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Configuration file (TOML), e.g. configs/cluster/comet.toml, logic.toml or job.toml.")
     var config: String
 
     @Option(name: .long, help: "Log level; overrides [log] level.")
     var logLevel: Logger.Level?
+
+    func run() async throws {
+        let label = "herald.\(Role.commandName)"
+        try await ProcessSetUp.runRole(config: config, logLevel: logLevel, label: label) { configuration, metrics in
+            try Role.make(configuration, logger: Logger(label: label), metricsText: { metrics.emitToBuffer() })
+        }
+    }
+}
+
+extension CometRoleServer: SplitRole {
+    static let commandName = "comet"
+    static let abstract = "Run the comet role alone: client connections, gRPC goim.comet.Comet for job, registered in the redis registry."
+    static func make(_ configuration: HeraldConfiguration, logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]) throws -> Self {
+        try Self(configuration: configuration, logger: logger, metricsText: metricsText)
+    }
+}
+
+extension LogicRoleServer: SplitRole {
+    static let commandName = "logic"
+    static let abstract = "Run the logic role alone: the HTTP push API, gRPC goim.logic.Logic for comets, sessions in redis."
+    static func make(_ configuration: HeraldConfiguration, logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]) throws -> Self {
+        try Self(configuration: configuration, logger: logger, metricsText: metricsText)
+    }
+}
+
+extension JobRoleServer: SplitRole {
+    static let commandName = "job"
+    static let abstract = "Run the job role alone: consume the queue and push to the registered comets over gRPC."
+    static func make(_ configuration: HeraldConfiguration, logger: Logger, metricsText: @escaping @Sendable () -> [UInt8]) throws -> Self {
+        try Self(configuration: configuration, logger: logger, metricsText: metricsText)
+    }
 }

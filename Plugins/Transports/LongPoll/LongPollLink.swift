@@ -10,50 +10,27 @@ import NIOCore
 /// Confined to `eventLoop`. Pushes are kept in a bounded queue, numbered; a poll returns every
 /// message after the client's acknowledged number, so a poll that was lost in transit is answered
 /// again by the next one: nothing is lost between polls and nothing is repeated once acknowledged.
-final class LongPollLink: ClientLink, @unchecked Sendable {
+final class LongPollLink: HTTPSessionLink, @unchecked Sendable {
     struct Message {
         var seq: UInt64
         var packet: Packet
     }
 
-    let id: String
-    let eventLoop: any EventLoop
-    let framing: any PacketFraming = StreamPacketFraming.shared
-    let transportName: String
-    let remoteAddress: SocketAddress?
     private let maxQueuedBytes: Int
-    private let onClose: @Sendable (String) -> Void
-
-    private let handle = SessionHandle()
-    var session: (any ClientSession)? {
-        get { handle.session }
-        set { handle.session = newValue }
-    }
     private var queue = Deque<Message>()
     private var queuedBytes = 0
     private var nextSeq: UInt64 = 1
     private var waiter: EventLoopPromise<Void>?
-    private(set) var closeReason: CloseReason?
 
     init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxQueuedBytes: Int,
          onClose: @escaping @Sendable (String) -> Void) {
-        self.id = id
-        self.eventLoop = eventLoop
-        self.transportName = transportName
-        self.remoteAddress = remoteAddress
         self.maxQueuedBytes = maxQueuedBytes
-        self.onClose = onClose
+        super.init(id: id, eventLoop: eventLoop, transportName: transportName, remoteAddress: remoteAddress, onClose: onClose)
     }
 
-    var isClosed: Bool { closeReason != nil }
+    override var isWritable: Bool { queuedBytes < maxQueuedBytes }
 
-    // MARK: ClientLink
-
-    var isWritable: Bool { queuedBytes < maxQueuedBytes }
-
-    func send(_ bytes: ByteBuffer) {
-        guard !isClosed, let packets = try? PacketBatch.split(bytes) else { return }
-        if handle.capture(packets) { return }
+    override func deliver(_ packets: [Packet]) {
         for packet in packets {
             queue.append(Message(seq: nextSeq, packet: packet))
             nextSeq += 1
@@ -62,18 +39,10 @@ final class LongPollLink: ClientLink, @unchecked Sendable {
         wake()
     }
 
-    func close(_ reason: CloseReason) {
-        guard !isClosed else { return }
-        closeReason = reason
-        wake()
-        onClose(id)
-        handle.linkClosed(reason)
-    }
+    /// A waiting poll returns what is queued (the session's last messages, then nothing more).
+    override func closed() { wake() }
 
     // MARK: Requests (on eventLoop)
-
-    /// Hands the session a client packet and returns the replies it produced synchronously.
-    func submit(_ packet: Packet) -> [Packet] { handle.submit(packet) }
 
     /// Drops acknowledged messages; returns what is queued after `ack`, or nil when the caller should wait.
     func take(after ack: UInt64) -> [Message]? {

@@ -10,44 +10,25 @@ import NIOCore
 /// Confined to `eventLoop`. Pushes become `data:` events carrying `{"op":..,"body":..}`; the bytes
 /// not yet written to the socket are counted, so a stalled reader makes the link unwritable and the
 /// core's slow-consumer policy applies.
-final class SSELink: ClientLink, @unchecked Sendable {
-    let id: String
-    let eventLoop: any EventLoop
-    let framing: any PacketFraming = StreamPacketFraming.shared
-    let transportName: String
-    let remoteAddress: SocketAddress?
+final class SSELink: HTTPSessionLink, @unchecked Sendable {
     private let maxPendingBytes: Int
     private let emit: @Sendable (ByteBuffer) -> Void
     private let finish: @Sendable () -> Void
-    private let onClose: @Sendable (String) -> Void
-
-    private let handle = SessionHandle()
-    var session: (any ClientSession)? {
-        get { handle.session }
-        set { handle.session = newValue }
-    }
     private var pendingBytes = 0
     private var nextID: UInt64 = 1
-    private(set) var closeReason: CloseReason?
 
     init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxPendingBytes: Int,
          emit: @escaping @Sendable (ByteBuffer) -> Void, finish: @escaping @Sendable () -> Void,
          onClose: @escaping @Sendable (String) -> Void) {
-        self.id = id
-        self.eventLoop = eventLoop
-        self.transportName = transportName
-        self.remoteAddress = remoteAddress
         self.maxPendingBytes = maxPendingBytes
         self.emit = emit
         self.finish = finish
-        self.onClose = onClose
+        super.init(id: id, eventLoop: eventLoop, transportName: transportName, remoteAddress: remoteAddress, onClose: onClose)
     }
 
-    var isWritable: Bool { pendingBytes < maxPendingBytes }
+    override var isWritable: Bool { pendingBytes < maxPendingBytes }
 
-    func send(_ bytes: ByteBuffer) {
-        guard closeReason == nil, let packets = try? PacketBatch.split(bytes) else { return }
-        if handle.capture(packets) { return }
+    override func deliver(_ packets: [Packet]) {
         for packet in packets {
             var event = ByteBuffer(string: "id: \(nextID)\nevent: message\ndata: ")
             event.writeString(PacketJSON.text(packet))
@@ -57,6 +38,9 @@ final class SSELink: ClientLink, @unchecked Sendable {
             emit(event)
         }
     }
+
+    /// The stream ends.
+    override func closed() { finish() }
 
     /// Writes a raw event (the session id, keep-alive comments).
     func sendRaw(_ text: String) {
@@ -68,15 +52,4 @@ final class SSELink: ClientLink, @unchecked Sendable {
 
     /// The response writer reports bytes it has written to the socket.
     func written(_ count: Int) { pendingBytes -= count }
-
-    func close(_ reason: CloseReason) {
-        guard closeReason == nil else { return }
-        closeReason = reason
-        finish()
-        onClose(id)
-        handle.linkClosed(reason)
-    }
-
-    /// Hands the session a client packet and returns the replies it produced synchronously.
-    func submit(_ packet: Packet) -> [Packet] { handle.submit(packet) }
 }
