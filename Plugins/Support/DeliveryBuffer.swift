@@ -1,5 +1,5 @@
-public import HeraldCore
 import DequeModule
+public import HeraldCore
 import NIOConcurrencyHelpers
 
 /// The hand-over between a queue plugin's polling thread and the job: a bounded buffer of

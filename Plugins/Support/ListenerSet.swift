@@ -1,6 +1,6 @@
 public import HeraldCore
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// The listening channels of a transport, closed together when it stops accepting.
 public final class ListenerSet: Sendable {

@@ -1,5 +1,5 @@
-import HeraldPluginSupport
 public import HeraldCore
+import HeraldPluginSupport
 public import HeraldProtocol
 
 /// Sends each class of message — pushes to keys or users, room messages, broadcasts — through

@@ -49,29 +49,40 @@ public struct ClusterSettings: Sendable {
         if let secret, secret.utf8.count < 16 {
             // An empty secret would turn the check off without a word: refused like a short one.
             let key = rpc.contains("secret_file") ? "secret_file" : "secret"
-            throw ConfigError(key: rpc.keyPath(key), message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
+            throw ConfigError(
+                key: rpc.keyPath(key),
+                message: "is \(secret.utf8.count) bytes; use at least 16 (for example the output of `openssl rand -hex 32`)")
         }
         var mutualTLS: RPCCredentials.MutualTLS?
         let trustedFile = try rpc.string("ca_file")
         if try rpc.bool("tls", default: false) {
             guard let tls else {
-                throw ConfigError(key: rpc.keyPath("tls"), message: "mutual TLS between the roles presents the [tls] certificate: set [tls] certificate_file and private_key_file")
+                throw ConfigError(
+                    key: rpc.keyPath("tls"),
+                    message: "mutual TLS between the roles presents the [tls] certificate: set [tls] certificate_file and private_key_file")
             }
             guard let trusted = trustedFile, !trusted.isEmpty else {
-                throw ConfigError(key: rpc.keyPath("ca_file"), message: "mutual TLS needs the PEM file of the certificates that sign the roles' certificates")
+                throw ConfigError(
+                    key: rpc.keyPath("ca_file"),
+                    message: "mutual TLS needs the PEM file of the certificates that sign the roles' certificates")
             }
-            for (key, path) in [("tls.certificate_file", tls.certificateFile), ("tls.private_key_file", tls.privateKeyFile), (rpc.keyPath("ca_file"), trusted)]
+            for (key, path) in [
+                ("tls.certificate_file", tls.certificateFile), ("tls.private_key_file", tls.privateKeyFile),
+                (rpc.keyPath("ca_file"), trusted),
+            ]
             where !FileManager.default.isReadableFile(atPath: path) {
                 throw ConfigError(key: key, message: "cannot read \(path)")
             }
-            mutualTLS = RPCCredentials.MutualTLS(certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, trustedFile: trusted)
+            mutualTLS = RPCCredentials.MutualTLS(
+                certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile, trustedFile: trusted)
         }
         let insecure = try rpc.bool("insecure", default: false)
         credentials = RPCCredentials(secret: secret, admitWithoutSecret: insecure, tls: mutualTLS)
         registryTTL = try registry.duration("ttl", default: .seconds(10))
         registryInterval = try registry.duration("interval", default: .seconds(3))
         guard registryInterval < registryTTL else {
-            throw ConfigError(key: registry.keyPath("interval"), message: "must be shorter than ttl, or registrations lapse between renewals")
+            throw ConfigError(
+                key: registry.keyPath("interval"), message: "must be shorter than ttl, or registrations lapse between renewals")
         }
     }
 }

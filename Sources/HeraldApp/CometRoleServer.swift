@@ -3,8 +3,8 @@ public import HeraldCore
 import HeraldRPC
 import HeraldTLS
 public import Logging
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOPosix
 import ServiceLifecycle
 public import UnixSignals
@@ -57,7 +57,8 @@ public final class CometRoleServer: RoleProcess {
         )
         let tls = try TLSContextSource.make(configuration.tls)
         self.tls = tls
-        transports = try TransportService.makeTransports(configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
+        transports = try TransportService.makeTransports(
+            configuration, registry: plugins, eventLoopGroup: eventLoopGroup, security: tls, logger: logger)
         rpc = try RPCServerService(
             listen: configuration.cluster.listen ?? "127.0.0.1:3109",
             services: [CometRPCService(comet: comet)],

@@ -95,11 +95,13 @@ public struct HeraldConfiguration: Sendable {
         if root.contains("transport") {
             transportRoot = try root.table("transport")
         } else {
-            transportRoot = ConfigTable(path: "transport", values: [
-                "tcp": .table(ConfigTable(path: "transport.tcp")),
-                "websocket": .table(ConfigTable(path: "transport.websocket")),
-                "longpoll": .table(ConfigTable(path: "transport.longpoll")),
-            ])
+            transportRoot = ConfigTable(
+                path: "transport",
+                values: [
+                    "tcp": .table(ConfigTable(path: "transport.tcp")),
+                    "websocket": .table(ConfigTable(path: "transport.websocket")),
+                    "longpoll": .table(ConfigTable(path: "transport.longpoll")),
+                ])
         }
         for name in transportRoot.keys {
             let table = try transportRoot.table(name)
@@ -117,7 +119,8 @@ public struct HeraldConfiguration: Sendable {
         guard history.enabled else { return nil }
         return try registry.makeHistoryStore(
             plugin: history.store,
-            context: HistoryContext(name: history.store, config: history.storeTable, limits: history.limits, logger: logger, registry: registry)
+            context: HistoryContext(
+                name: history.store, config: history.storeTable, limits: history.limits, logger: logger, registry: registry)
         )
     }
 

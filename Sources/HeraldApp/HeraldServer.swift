@@ -1,12 +1,12 @@
 public import HeraldComet
 public import HeraldCore
 import HeraldJob
-import HeraldTLS
 public import HeraldLogic
+import HeraldTLS
 import Hummingbird
 public import Logging
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOPosix
 import ServiceLifecycle
 public import UnixSignals
@@ -86,10 +86,12 @@ public final class HeraldServer: RoleProcess {
         self.logic = logic
         self.comet = comet
         self.job = Job(configuration: configuration.job, queue: queue, comets: directory, logger: logger)
-        self.transports = try TransportService.makeTransports(configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
+        self.transports = try TransportService.makeTransports(
+            configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
         runtime = try RoleRuntime(
             configuration: configuration, shape: .allInOne, plugins: registry,
-            resources: .init(queue: queue, router: router, history: history, eventLoopGroup: ownsEventLoopGroup ? self.eventLoopGroup : nil),
+            resources: .init(
+                queue: queue, router: router, history: history, eventLoopGroup: ownsEventLoopGroup ? self.eventLoopGroup : nil),
             logger: logger
         )
         logger.info(
@@ -110,7 +112,8 @@ public final class HeraldServer: RoleProcess {
         func make(_ plugin: String) throws -> any QueueBackend {
             try registry.makeQueue(
                 plugin: plugin,
-                context: QueueContext(name: plugin, config: configuration.queueTables[plugin] ?? ConfigTable(), logger: logger, registry: registry)
+                context: QueueContext(
+                    name: plugin, config: configuration.queueTables[plugin] ?? ConfigTable(), logger: logger, registry: registry)
             )
         }
         guard plugins.count > 1 else { return try make(classes.push) }

@@ -30,7 +30,8 @@ public final class JobRoleServer: RoleProcess {
         queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
         // The job has no event loops of its own: the listener runs on NIO's shared ones.
-        metrics = MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        metrics = MetricsListener.make(
+            configuration.metrics, text: metricsText, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         runtime = try RoleRuntime(
             configuration: configuration, shape: .job, plugins: plugins, resources: .init(queue: queue, router: router), logger: logger
         )

@@ -1,6 +1,6 @@
 import HeraldComet
-import HeraldLogic
 public import HeraldCore
+import HeraldLogic
 import HeraldTLS
 public import Logging
 
@@ -91,7 +91,9 @@ enum LiveReload {
         if let sections {
             changed = changed.filter { sections.contains(String($0.prefix { $0 != "." })) }
         }
-        if rpc, next.cluster.credentials != current.cluster.credentials, !changed.contains("rpc.secret"), !changed.contains("rpc.secret_file") {
+        if rpc, next.cluster.credentials != current.cluster.credentials, !changed.contains("rpc.secret"),
+            !changed.contains("rpc.secret_file")
+        {
             changed.append("rpc.secret_file")
         }
         let isLive = { (key: String) in

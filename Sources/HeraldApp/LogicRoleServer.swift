@@ -5,8 +5,8 @@ import HeraldProtocol
 import HeraldRPC
 import HeraldTLS
 public import Logging
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOPosix
 import ServiceLifecycle
 public import UnixSignals

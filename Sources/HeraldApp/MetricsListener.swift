@@ -23,7 +23,8 @@ public struct MetricsSettings: Sendable {
         if token.isEmpty && !LoopbackAddress.contains(host: host) {
             throw ConfigError(
                 key: "metrics.token",
-                message: "\(listen) is reachable from other machines: set [metrics] token (the scraper sends Authorization: Bearer <token>) or listen on 127.0.0.1"
+                message:
+                    "\(listen) is reachable from other machines: set [metrics] token (the scraper sends Authorization: Bearer <token>) or listen on 127.0.0.1"
             )
         }
         self.listen = (host, port)

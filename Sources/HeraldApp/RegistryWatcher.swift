@@ -37,7 +37,8 @@ final class RegistryWatcher: CometDirectory, Service {
     private let changes = Counter(label: "herald_registry_changes_total")
     private let readErrors = Counter(label: "herald_registry_read_errors_total")
 
-    init(registry: any CometRegistry, interval: Duration, ttl: Duration, policy: RPCCallPolicy, credentials: RPCCredentials, logger: Logger) {
+    init(registry: any CometRegistry, interval: Duration, ttl: Duration, policy: RPCCallPolicy, credentials: RPCCredentials, logger: Logger)
+    {
         self.registry = registry
         self.interval = interval
         self.grace = max(ttl, interval * 2)
@@ -97,7 +98,9 @@ final class RegistryWatcher: CometDirectory, Service {
             for node in nodes where !node.rpcAddress.isEmpty {
                 if let existing = s.clients[node.id], existing.address == node.rpcAddress {
                     kept[node.id] = existing
-                } else if let client = try? CometRPCClient(serverID: node.id, address: node.rpcAddress, policy: policy, credentials: credentials) {
+                } else if let client = try? CometRPCClient(
+                    serverID: node.id, address: node.rpcAddress, policy: policy, credentials: credentials)
+                {
                     kept[node.id] = client
                 }
             }

@@ -19,7 +19,8 @@ final class ReloadableLogicClient: LogicService {
     init(addresses: [String], policy: RPCCallPolicy, credentials: RPCCredentials) throws {
         self.policy = policy
         self.credentials = credentials
-        current = NIOLockedValueBox(Current(addresses: addresses, client: try LogicRPCClient(addresses: addresses, policy: policy, credentials: credentials)))
+        current = NIOLockedValueBox(
+            Current(addresses: addresses, client: try LogicRPCClient(addresses: addresses, policy: policy, credentials: credentials)))
     }
 
     private var client: LogicRPCClient { current.withLockedValue { $0.client } }

@@ -64,16 +64,25 @@ final class RoleRuntime: Sendable {
         /// report (they are another process's). nil: all of them.
         var sections: Set<String>?
 
-        static let allInOne = Shape(usesRPC: false, buildsTransports: true, sections: ["server", "log", "comet", "logic", "job", "queue", "router", "tls", "transport", "history", "metrics"])
-        static let comet = Shape(usesRPC: true, buildsTransports: true, sections: ["server", "log", "comet", "rpc", "registry", "tls", "transport", "router", "history", "metrics"])
-        static let logic = Shape(usesRPC: true, buildsTransports: false, sections: ["server", "log", "logic", "queue", "rpc", "registry", "tls", "router", "history", "metrics"])
-        static let job = Shape(usesRPC: true, buildsTransports: false, sections: ["server", "log", "job", "queue", "rpc", "registry", "router", "metrics"])
+        static let allInOne = Shape(
+            usesRPC: false, buildsTransports: true,
+            sections: ["server", "log", "comet", "logic", "job", "queue", "router", "tls", "transport", "history", "metrics"])
+        static let comet = Shape(
+            usesRPC: true, buildsTransports: true,
+            sections: ["server", "log", "comet", "rpc", "registry", "tls", "transport", "router", "history", "metrics"])
+        static let logic = Shape(
+            usesRPC: true, buildsTransports: false,
+            sections: ["server", "log", "logic", "queue", "rpc", "registry", "tls", "router", "history", "metrics"])
+        static let job = Shape(
+            usesRPC: true, buildsTransports: false, sections: ["server", "log", "job", "queue", "rpc", "registry", "router", "metrics"])
     }
 
     /// Call it last in a role's initializer, once every plugin has read its settings: it refuses
     /// the keys of `configuration` that nobody asked for. Nothing runs yet, so when it refuses,
     /// `resources` are released before the error.
-    init(configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, resources: RoleResources, logger: Logger) throws(ConfigError) {
+    init(
+        configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, resources: RoleResources, logger: Logger
+    ) throws(ConfigError) {
         self.logger = logger
         self.shape = shape
         self.plugins = plugins

@@ -11,7 +11,9 @@ enum RoleSupport {
     /// The `[router]` plugin, which must also keep the comet registry (the `redis` router does).
     /// The history store of a role that shares it with other processes (logic appends, comets
     /// replay): the memory store lives in one process and is refused, naming the key.
-    static func sharedHistoryStore(_ configuration: HeraldConfiguration, plugins: PluginRegistry, logger: Logger) throws -> (any HistoryStore)? {
+    static func sharedHistoryStore(
+        _ configuration: HeraldConfiguration, plugins: PluginRegistry, logger: Logger
+    ) throws -> (any HistoryStore)? {
         guard configuration.history.enabled else { return nil }
         guard configuration.history.store != "memory" else {
             throw ConfigError(

@@ -35,7 +35,9 @@ enum SecretFile {
         var info = stat()
         guard stat(path, &info) == 0 else { throw ConfigError(key: key, message: "cannot read \(path)") }
         guard info.st_mode & 0o077 == 0 else {
-            throw ConfigError(key: key, message: "\(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            throw ConfigError(
+                key: key,
+                message: "\(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
         }
     }
 

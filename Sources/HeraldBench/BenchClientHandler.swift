@@ -43,7 +43,8 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
             upgraded = true
             sendPacket(context: context, operation: .auth, body: token)
         case .websocket(let path, let host):
-            let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            let request =
+                "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
         }
@@ -148,9 +149,9 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func readPacket(_ b: inout ByteBuffer) -> Packet? {
         guard let length = b.getInteger(at: b.readerIndex, as: Int32.self), length >= 16, b.readableBytes >= Int(length),
-              let ver = b.getInteger(at: b.readerIndex + 6, as: Int16.self),
-              let op = b.getInteger(at: b.readerIndex + 8, as: Int32.self),
-              let seq = b.getInteger(at: b.readerIndex + 12, as: Int32.self)
+            let ver = b.getInteger(at: b.readerIndex + 6, as: Int16.self),
+            let op = b.getInteger(at: b.readerIndex + 8, as: Int32.self),
+            let seq = b.getInteger(at: b.readerIndex + 12, as: Int32.self)
         else { return nil }
         let body = b.getSlice(at: b.readerIndex + 16, length: Int(length) - 16)!
         b.moveReaderIndex(forwardBy: Int(length))

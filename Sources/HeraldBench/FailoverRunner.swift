@@ -89,9 +89,12 @@ public struct FailoverRunner: Sendable {
                 tasks.addTask {
                     let token = identity(track.index).dropLast() + Array(#","recover":true}"#.utf8)
                     do {
-                        let ch = try await LoadRunner.open(group: group, source: o.sources[track.index % o.sources.count], target: (o.host, o.port)) {
-                            BenchClientHandler(wire: wire, token: Array(token), pushOperation: o.operation, recorder: recorder,
-                                               samplesLatency: false, track: track, onClosed: onClosed)
+                        let ch = try await LoadRunner.open(
+                            group: group, source: o.sources[track.index % o.sources.count], target: (o.host, o.port)
+                        ) {
+                            BenchClientHandler(
+                                wire: wire, token: Array(token), pushOperation: o.operation, recorder: recorder,
+                                samplesLatency: false, track: track, onClosed: onClosed)
                         }
                         shared.live.withLockedValue { $0[track.index] = ch }
                     } catch {
@@ -138,9 +141,12 @@ public struct FailoverRunner: Sendable {
                     tasks.addTask {
                         for _ in 0..<50 where !shared.finishing.load(ordering: .relaxed) {
                             do {
-                                let ch = try await LoadRunner.open(group: group, source: o.sources[track.index % o.sources.count], target: target) {
-                                    BenchClientHandler(wire: wire, token: track.reconnectToken(identity(track.index)), pushOperation: o.operation,
-                                                       recorder: recorder, samplesLatency: false, track: track, onClosed: onClosed)
+                                let ch = try await LoadRunner.open(
+                                    group: group, source: o.sources[track.index % o.sources.count], target: target
+                                ) {
+                                    BenchClientHandler(
+                                        wire: wire, token: track.reconnectToken(identity(track.index)), pushOperation: o.operation,
+                                        recorder: recorder, samplesLatency: false, track: track, onClosed: onClosed)
                                 }
                                 shared.live.withLockedValue { $0[track.index] = ch }
                                 shared.reconnects.wrappingIncrement(ordering: .relaxed)
@@ -178,7 +184,8 @@ public struct FailoverRunner: Sendable {
                 kill(cometPID, SIGKILL)
                 progress("comet \(cometPID) killed before message \(j)")
             }
-            return try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: "\(MonotonicClock.nanoseconds())|" + padding)
+            return try await pusher.pushRoom(
+                operation: o.operation, type: "bench", room: "1", body: "\(MonotonicClock.nanoseconds())|" + padding)
         }
         await pusher.shutdown()
 

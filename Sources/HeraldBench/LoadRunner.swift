@@ -98,7 +98,9 @@ public struct LoadRunner: Sendable {
     private func connect(group: MultiThreadedEventLoopGroup, recorder: BenchRecorder) async throws -> ([any Channel], Int) {
         let o = options
         let token: @Sendable (Int) -> [UInt8] = { i in
-            let json = AuthToken(mid: Int64(o.firstID + i + 1), key: "bench-\(o.firstID + i)", roomID: "bench://1", platform: "bench", accepts: [o.operation]).jsonBytes()
+            let json = AuthToken(
+                mid: Int64(o.firstID + i + 1), key: "bench-\(o.firstID + i)", roomID: "bench://1", platform: "bench", accepts: [o.operation]
+            ).jsonBytes()
             // `{…}` becomes `{…,"recover":true}`.
             return o.recover ? json.dropLast() + Array(#","recover":true}"#.utf8) : json
         }
@@ -118,7 +120,8 @@ public struct LoadRunner: Sendable {
                     let tokenBytes = token(i)
                     do {
                         return try await Self.open(group: group, source: source, target: target) {
-                            BenchClientHandler(wire: wire, token: tokenBytes, pushOperation: o.operation, recorder: recorder, samplesLatency: samples)
+                            BenchClientHandler(
+                                wire: wire, token: tokenBytes, pushOperation: o.operation, recorder: recorder, samplesLatency: samples)
                         }
                     } catch {
                         recorder.failedConnects.wrappingIncrement(ordering: .relaxed)
@@ -158,7 +161,9 @@ public struct LoadRunner: Sendable {
 
     /// Collects the latency samples and closes every connection (with RST, so runs leave no
     /// TIME_WAIT behind to slow the next one down).
-    private func finish(channels: [any Channel], recorder: BenchRecorder) async throws -> (received: Int, latency: (p50: Double, p90: Double, p99: Double, p999: Double, max: Double, count: UInt64)) {
+    private func finish(
+        channels: [any Channel], recorder: BenchRecorder
+    ) async throws -> (received: Int, latency: (p50: Double, p90: Double, p99: Double, p999: Double, max: Double, count: UInt64)) {
         for ch in channels {
             try? await ch.eventLoop.submit {
                 try ch.pipeline.syncOperations.handler(type: BenchClientHandler.self).flushLatencies()
@@ -220,10 +225,13 @@ public struct LoadRunner: Sendable {
                 try? await Task.sleep(for: .seconds(1))
                 let r = recorder.received.load(ordering: .relaxed)
                 let elapsed = (ContinuousClock.now - pushStart).seconds
-                progress("received \(r)/\(expected) (\(Int(Double(r) / max(elapsed, 0.001)))/s) closed \(recorder.closed.load(ordering: .relaxed))")
+                progress(
+                    "received \(r)/\(expected) (\(Int(Double(r) / max(elapsed, 0.001)))/s) closed \(recorder.closed.load(ordering: .relaxed))"
+                )
             }
         }
-        let failedPushes = try await PushSchedule.run(messages: o.messages, rate: o.rate, workers: o.pushConcurrency, start: pushStart) { j in
+        let failedPushes = try await PushSchedule.run(messages: o.messages, rate: o.rate, workers: o.pushConcurrency, start: pushStart) {
+            j in
             let body = "\(MonotonicClock.nanoseconds())|" + padding
             return unicast
                 ? try await pusher.pushMid(operation: o.operation, mid: o.firstID + j % max(1, authed) + 1, body: body)
@@ -264,7 +272,6 @@ public struct LoadRunner: Sendable {
         )
     }
 }
-
 
 public struct BenchError: Error, CustomStringConvertible {
     public var description: String

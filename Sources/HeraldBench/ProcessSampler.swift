@@ -8,7 +8,7 @@ struct ProcessSample: Sendable {
 
     static func read(pid: Int32) -> ProcessSample? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         else { return nil }
         // Fields after the command name (which is in parentheses and may contain spaces).
         guard let close = stat.lastIndex(of: ")") else { return nil }

@@ -1,10 +1,10 @@
+import Atomics
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
-public import NIOCore
-import Atomics
 import Metrics
 import NIOConcurrencyHelpers
+public import NIOCore
 public import ServiceLifecycle
 
 /// The comet role: holds client connections from every transport, authenticates them through
@@ -167,7 +167,9 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         let perSlice = max(1, Int(speed) / shards.count / 10)
         try await onEachShard(shards, messages: payload.count) { shard in
             let promise = shard.eventLoop.makePromise(of: (Int, Int).self)
-            self.pacedBroadcast(shard: shard, targets: shard.sessions[...], perSlice: perSlice, operation: operation, payload: payload, done: (0, 0, promise))
+            self.pacedBroadcast(
+                shard: shard, targets: shard.sessions[...], perSlice: perSlice, operation: operation, payload: payload,
+                done: (0, 0, promise))
             return promise.futureResult
         }
     }
@@ -294,13 +296,14 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
             let remaining = slices - slice
             var stillOpen = 0
             for shard in shards {
-                stillOpen += (try? await shard.eventLoop.submit {
-                    if slice == 0 { shard.stopSweeping() }
-                    let open = shard.sessions.filter { !$0.isClosing }
-                    let share = (open.count + remaining - 1) / remaining
-                    for session in open.prefix(share) { session.closeForShutdown() }
-                    return open.count - share
-                }.get()) ?? 0
+                stillOpen +=
+                    (try? await shard.eventLoop.submit {
+                        if slice == 0 { shard.stopSweeping() }
+                        let open = shard.sessions.filter { !$0.isClosing }
+                        let share = (open.count + remaining - 1) / remaining
+                        for session in open.prefix(share) { session.closeForShutdown() }
+                        return open.count - share
+                    }.get()) ?? 0
             }
             if stillOpen == 0 { break }
             if remaining > 1 { try? await Task.sleep(for: window / slices) }

@@ -1,8 +1,8 @@
 import Atomics
+public import HeraldCore
 import Logging
 import Metrics
 import NIOConcurrencyHelpers
-public import HeraldCore
 
 /// The comet's counters, exported through swift-metrics and readable in-process (`snapshot()`).
 public final class CometMetrics: Sendable {

@@ -307,7 +307,8 @@ final class CometSession: ClientSession, @unchecked Sendable {
         if let failure = outcome.reads.compactMap(\.failure).first {
             comet.logger.warning("history read for a recovery failed", metadata: ["connection.key": "\(key)", "error": "\(failure)"])
         }
-        link.send(framing.frame(authRequest.reply(.authReply, body: outcome.replyBody(allocator: comet.allocator)), allocator: comet.allocator))
+        link.send(
+            framing.frame(authRequest.reply(.authReply, body: outcome.replyBody(allocator: comet.allocator)), allocator: comet.allocator))
         var replay = comet.allocator.buffer(capacity: 0)
         for read in outcome.reads {
             guard let page = read.page else { continue }
@@ -315,12 +316,13 @@ final class CometSession: ClientSession, @unchecked Sendable {
                 // Room pushes reach every member, as live; pushes to users and broadcasts only
                 // connections that accept their operation.
                 for entry in page.entries where read.kind == .room || acceptedOps.contains(entry.operation) {
-                    replay.writePacket(Packet(
-                        version: read.kind.rawValue,
-                        operation: Operation(entry.operation),
-                        sequence: Int32(bitPattern: UInt32(truncatingIfNeeded: entry.offset)),
-                        body: ByteBuffer(bytes: entry.body)
-                    ))
+                    replay.writePacket(
+                        Packet(
+                            version: read.kind.rawValue,
+                            operation: Operation(entry.operation),
+                            sequence: Int32(bitPattern: UInt32(truncatingIfNeeded: entry.offset)),
+                            body: ByteBuffer(bytes: entry.body)
+                        ))
                 }
                 cursor.set(read.kind, offset: max(read.since?.offset ?? 0, page.entries.last?.offset ?? 0), epoch: page.epoch)
             } else {

@@ -1,5 +1,5 @@
-public import HeraldCore
 import Atomics
+public import HeraldCore
 public import Logging
 import Metrics
 import NIOConcurrencyHelpers
@@ -83,12 +83,16 @@ public final class DeliveryDeduplicator: Sendable {
         if old > 0 {
             outOfWindow.wrappingIncrement(by: old, ordering: .relaxed)
             outOfWindowCounter.increment(by: Int64(old))
-            log.log(logger, "pushes older than the deduplication window were delivered (they may repeat an earlier delivery)", metadata: ["dedup.window": "\(window)"])
+            log.log(
+                logger, "pushes older than the deduplication window were delivered (they may repeat an earlier delivery)",
+                metadata: ["dedup.window": "\(window)"])
         }
         guard !drop.isEmpty else { return unit }
         duplicates.wrappingIncrement(by: drop.count, ordering: .relaxed)
         duplicateCounter.increment(by: Int64(drop.count))
-        log.log(logger, "already delivered pushes dropped (redelivered by the queue or sent twice)", metadata: ["dedup.dropped": "\(drop.count)"])
+        log.log(
+            logger, "already delivered pushes dropped (redelivered by the queue or sent twice)",
+            metadata: ["dedup.dropped": "\(drop.count)"])
         return unit.removing(drop)
     }
 }

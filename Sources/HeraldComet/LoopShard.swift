@@ -81,7 +81,9 @@ final class LoopShard: @unchecked Sendable {
     }
 
     /// Delivers to the given sessions that accept `operation`, in slices; completes with (delivered, dropped).
-    func deliverInSlices(to targets: [CometSession], operation: Int32, payload: PushPayload, allocator: ByteBufferAllocator) -> EventLoopFuture<(Int, Int)> {
+    func deliverInSlices(
+        to targets: [CometSession], operation: Int32, payload: PushPayload, allocator: ByteBufferAllocator
+    ) -> EventLoopFuture<(Int, Int)> {
         FanOut(shard: self, targets: targets, operation: operation, payload: payload, allocator: allocator).start()
     }
 

@@ -44,7 +44,10 @@ actor CometLane {
     private(set) var retired = false
     private var abandoned = false
 
-    init(server: String, pusher: any CometPusher, configuration: JobConfiguration, lookup: @escaping Lookup, metrics: JobMetrics, logger: Logger) {
+    init(
+        server: String, pusher: any CometPusher, configuration: JobConfiguration, lookup: @escaping Lookup, metrics: JobMetrics,
+        logger: Logger
+    ) {
         self.server = server
         self.pusher = pusher
         self.configuration = configuration
@@ -149,7 +152,8 @@ actor CometLane {
                 // Retrying cannot change this answer: drop it for this comet rather than hold
                 // everything behind it forever.
                 metrics.refused.increment(by: Int64(item.progress.count))
-                metrics.failureLog.log(logger, "a comet refused a push for good; dropped for that comet (counted)", metadata: ["error": "\(refusal)"])
+                metrics.failureLog.log(
+                    logger, "a comet refused a push for good; dropped for that comet (counted)", metadata: ["error": "\(refusal)"])
                 delivered = true
                 break
             } catch {

@@ -65,7 +65,9 @@ public final class Job: Service {
                         if all[msg.server] == nil { all = await directory.refreshedComets() }  // it may have just registered
                         guard all[msg.server] != nil else {
                             metrics.unknownServer.increment()
-                            metrics.failureLog.log(logger, "push for a comet that is not registered acknowledged (its clients are gone)", metadata: ["comet.server": "\(msg.server)"])
+                            metrics.failureLog.log(
+                                logger, "push for a comet that is not registered acknowledged (its clients are gone)",
+                                metadata: ["comet.server": "\(msg.server)"])
                             await completed(delivery)
                             continue
                         }
@@ -87,7 +89,10 @@ public final class Job: Service {
                         // registered again since gets a new one.
                         while true {
                             if let lane = lanes[id], await lane.enqueue(item) { break }
-                            lanes.install(CometLane(server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics, logger: logger), for: id)
+                            lanes.install(
+                                CometLane(
+                                    server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics,
+                                    logger: logger), for: id)
                         }
                     }
                 }
@@ -136,7 +141,8 @@ public final class Job: Service {
         for lane in lanes { left += await lane.abandon() }
         if left > 0 {
             metrics.abandoned.increment(by: Int64(left))
-            logger.warning("shutdown: deliveries not finished within drain_timeout were left unacknowledged", metadata: ["job.abandoned": "\(left)"])
+            logger.warning(
+                "shutdown: deliveries not finished within drain_timeout were left unacknowledged", metadata: ["job.abandoned": "\(left)"])
         }
     }
 

@@ -25,7 +25,8 @@ enum PushTarget: Hashable, Sendable {
         switch self {
         case .keys(let keys, _): "k:" + (keys.first ?? "")
         case .room(let room): "r:" + room
-        case .broadcast(let operation, let speed): speed > 0 ? "bp:\(operation)" : "b:\(operation)"  // a paced one takes its time: it does not hold the others
+        // A paced broadcast takes its time: it does not hold the others.
+        case .broadcast(let operation, let speed): speed > 0 ? "bp:\(operation)" : "b:\(operation)"
         }
     }
 

@@ -28,6 +28,8 @@ struct HistoryAnswer: Encodable, Sendable {
         let sameEpoch = epoch.isEmpty || epoch == page.epoch
         unread = sameEpoch ? page.top - min(since, page.top) : page.top
         complete = page.covers(after: since, epoch: epoch)
-        messages = page.entries.map { Message(offset: $0.offset, op: $0.operation, body: Data($0.body).base64EncodedString(), time: $0.time) }
+        messages = page.entries.map {
+            Message(offset: $0.offset, op: $0.operation, body: Data($0.body).base64EncodedString(), time: $0.time)
+        }
     }
 }

@@ -194,7 +194,9 @@ public final class Logic: LocalLogicService {
     /// Stores a message in `stream`, then runs `publish` with its offset, one message of the
     /// stream at a time (see ``StreamOrder``). A message that cannot be stored is not published:
     /// the push is refused (-500), so an accepted push is one a recovering client can get.
-    private func publishStored(_ stream: String, operation: Int32, message: [UInt8], _ publish: (StreamPosition) async throws -> Void) async throws {
+    private func publishStored(
+        _ stream: String, operation: Int32, message: [UInt8], _ publish: (StreamPosition) async throws -> Void
+    ) async throws {
         guard let history else { return try await publish(StreamPosition(offset: 0, epoch: "")) }
         try await streamOrder.run(stream) {
             let position: StreamPosition
@@ -254,7 +256,9 @@ public final class Logic: LocalLogicService {
         }
     }
 
-    private func publishPushes(operation: Int32, byServer: [String: [String]], message: [UInt8], position: StreamPosition? = nil) async throws {
+    private func publishPushes(
+        operation: Int32, byServer: [String: [String]], message: [UInt8], position: StreamPosition? = nil
+    ) async throws {
         let data = Data(message)
         for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
             var msg = PushMsg()

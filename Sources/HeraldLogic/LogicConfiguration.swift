@@ -78,14 +78,16 @@ public struct LogicConfiguration: Sendable {
         adminToken = try table.string("admin_token").flatMap { $0.isEmpty ? nil : $0 }
         allowedOrigins = try table.stringArray("allowed_origins", default: [])
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
-            throw ConfigError(key: table.keyPath("allowed_origins"), message: "\"\(origin)\" is not an origin such as \"https://app.example.com\"")
+            throw ConfigError(
+                key: table.keyPath("allowed_origins"), message: "\"\(origin)\" is not an origin such as \"https://app.example.com\"")
         }
         allowedHosts = try table.stringArray("allowed_hosts", default: [])
         insecure = try table.bool("insecure", default: insecure)
         if apiToken == nil && !insecure && !LoopbackAddress.contains(host: httpHost) {
             throw ConfigError(
                 key: table.keyPath("listen"),
-                message: "\(httpHost):\(httpPort) is reachable from other machines, and anyone who reaches it can push to every client: set api_token, bind to 127.0.0.1, or set insecure = true"
+                message:
+                    "\(httpHost):\(httpPort) is reachable from other machines, and anyone who reaches it can push to every client: set api_token, bind to 127.0.0.1, or set insecure = true"
             )
         }
     }

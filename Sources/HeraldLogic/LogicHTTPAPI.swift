@@ -23,15 +23,20 @@ public enum LogicHTTPAPI {
     ) -> some ApplicationProtocol {
         let router = Router()
         let c = logic.configuration
-        router.add(middleware: OriginCheckMiddleware(
-            allowed: c.allowedOrigins,
-            checkHost: c.apiToken == nil && LoopbackAddress.contains(host: c.httpHost),
-            allowedHosts: c.allowedHosts
-        ))
+        router.add(
+            middleware: OriginCheckMiddleware(
+                allowed: c.allowedOrigins,
+                checkHost: c.apiToken == nil && LoopbackAddress.contains(host: c.httpHost),
+                allowedHosts: c.allowedHosts
+            ))
         addRoutes(to: router, logic: logic)
         if logic.configuration.demo { addDemo(to: router) }
-        if let metricsText { addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken) }
-        if let adminToken = logic.configuration.adminToken { AdminConsole.add(to: router, logic: logic, token: adminToken, metricsText: metricsText) }
+        if let metricsText {
+            addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken)
+        }
+        if let adminToken = logic.configuration.adminToken {
+            AdminConsole.add(to: router, logic: logic, token: adminToken, metricsText: metricsText)
+        }
         return Application(
             router: router,
             server: .http1(security: security),
@@ -50,7 +55,9 @@ public enum LogicHTTPAPI {
         let goim = router.group("goim")
         if let token = logic.configuration.apiToken { goim.add(middleware: APITokenMiddleware(token: token)) }
         if logic.configuration.pushRateLimit > 0 {
-            goim.add(middleware: PushRateLimiter(rate: logic.configuration.pushRateLimit, burst: logic.configuration.pushBurst, logger: logic.logger))
+            goim.add(
+                middleware: PushRateLimiter(
+                    rate: logic.configuration.pushRateLimit, burst: logic.configuration.pushBurst, logger: logic.logger))
         }
 
         goim.post("push/keys") { request, _ in
@@ -130,7 +137,9 @@ public enum LogicHTTPAPI {
                 let q = QueryParameters(parameters: request.uri.queryParameters)
                 let type = try q.string("type", required: true)!
                 let limitText = try q.string("limit", required: true)!
-                guard let limit = Int(limitText), limit > 0 else { throw APIError.badRequest("limit: \"\(limitText)\" is not a positive integer") }
+                guard let limit = Int(limitText), limit > 0 else {
+                    throw APIError.badRequest("limit: \"\(limitText)\" is not a positive integer")
+                }
                 return logic.onlineTop(type: type, limit: limit).map { RoomCount(room_id: $0.room, count: $0.count) }
             }
         }
@@ -189,7 +198,9 @@ public enum LogicHTTPAPI {
     /// The browser demo: `/demo` and `/demo/herald.js`.
     static func addDemo(to router: Router<BasicRequestContext>) {
         router.get("demo") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: DemoPage.html)))
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: DemoPage.html)))
         }
         router.get("demo/herald.js") { _, _ in
             Response(

@@ -23,7 +23,8 @@ public final class CometRPCClient: CometPusher {
         self.address = address
         self.policy = policy
         client = try GRPCClient(
-            transport: .http2NIOPosix(target: RPCAddress.target(address), transportSecurity: credentials.clientSecurity, config: credentials.clientConfig),
+            transport: .http2NIOPosix(
+                target: RPCAddress.target(address), transportSecurity: credentials.clientSecurity, config: credentials.clientConfig),
             interceptors: credentials.clientInterceptors
         )
         stub = Goim_Comet_Comet.Client(wrapping: client)
@@ -32,10 +33,14 @@ public final class CometRPCClient: CometPusher {
     }
 
     /// Runs a push call; an answer that retrying cannot change becomes ``PushRefused``.
-    private func call<Result: Sendable>(_ method: String, _ policy: RPCCallPolicy, _ body: (CallOptions) async throws -> Result) async throws {
+    private func call<Result: Sendable>(
+        _ method: String, _ policy: RPCCallPolicy, _ body: (CallOptions) async throws -> Result
+    ) async throws {
         do {
             _ = try await policy.run(method, body)
-        } catch let error as RPCError where [.invalidArgument, .resourceExhausted, .unimplemented, .outOfRange, .failedPrecondition].contains(error.code) {
+        } catch let error as RPCError
+            where [.invalidArgument, .resourceExhausted, .unimplemented, .outOfRange, .failedPrecondition].contains(error.code)
+        {
             throw PushRefused("\(method) answered \(error.code): \(error.message)")
         }
     }

@@ -15,7 +15,8 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
 
     public func pushMsg(request: Goim_Comet_PushMsgReq, context: ServerContext) async throws -> Goim_Comet_PushMsgReply {
         guard !request.keys.isEmpty, request.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc pushmsg arg error") }
-        try await comet.push(keys: request.keys, operation: request.protoOp, unit: Self.unit(request.proto, request.heraldIds, "rpc pushmsg arg error"))
+        try await comet.push(
+            keys: request.keys, operation: request.protoOp, unit: Self.unit(request.proto, request.heraldIds, "rpc pushmsg arg error"))
         return Goim_Comet_PushMsgReply()
     }
 
@@ -27,7 +28,9 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
     }
 
     public func broadcastRoom(request: Goim_Comet_BroadcastRoomReq, context: ServerContext) async throws -> Goim_Comet_BroadcastRoomReply {
-        guard request.hasProto, !request.roomID.isEmpty else { throw RPCError(code: .invalidArgument, message: "rpc broadcast room arg error") }
+        guard request.hasProto, !request.roomID.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "rpc broadcast room arg error")
+        }
         try await comet.broadcastRoom(request.roomID, unit: Self.unit(request.proto, request.heraldIds, "rpc broadcast room arg error"))
         return Goim_Comet_BroadcastRoomReply()
     }
@@ -44,12 +47,16 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
         do { parsed = try PushUnit.parse(Packet(proto)) } catch {
             throw RPCError(code: .invalidArgument, message: "\(refusal): \(error)")
         }
-        let identities = ids.map { $0.origin.isEmpty || $0.seq == 0 ? nil : MessageIdentity(origin: $0.origin, seq: $0.seq, offset: $0.offset, epoch: $0.epoch) }
+        let identities = ids.map {
+            $0.origin.isEmpty || $0.seq == 0 ? nil : MessageIdentity(origin: $0.origin, seq: $0.seq, offset: $0.offset, epoch: $0.epoch)
+        }
         // A batch comes from few logic processes; many origins in one request would make the comet
         // set up a window for each (its memory is bounded, but the work is not worth doing).
         let origins = Set(identities.compactMap { $0?.origin })
         guard origins.count <= Self.maxOriginsPerRequest else {
-            throw RPCError(code: .invalidArgument, message: "\(refusal): \(origins.count) message origins in one request (at most \(Self.maxOriginsPerRequest))")
+            throw RPCError(
+                code: .invalidArgument,
+                message: "\(refusal): \(origins.count) message origins in one request (at most \(Self.maxOriginsPerRequest))")
         }
         guard let unit = parsed.identified(by: identities) else {
             throw RPCError(code: .invalidArgument, message: "\(refusal): \(ids.count) herald_ids for \(parsed.count) packets")

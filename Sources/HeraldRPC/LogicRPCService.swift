@@ -31,7 +31,9 @@ public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
     }
 
     public func connect(request: Goim_Logic_ConnectReq, context: ServerContext) async throws -> Goim_Logic_ConnectReply {
-        let reply = try await answer { try await logic.connect(server: request.server, cookie: request.cookie, token: Array(request.token)) }
+        let reply = try await answer {
+            try await logic.connect(server: request.server, cookie: request.cookie, token: Array(request.token))
+        }
         var out = Goim_Logic_ConnectReply()
         out.mid = reply.mid
         out.key = reply.key

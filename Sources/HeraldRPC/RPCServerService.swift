@@ -17,7 +17,8 @@ public final class RPCServerService: Service {
         if !LoopbackAddress.contains(host: host) && credentials.secret == nil && credentials.tls == nil && !credentials.admitWithoutSecret {
             throw ConfigError(
                 key: "rpc.listen",
-                message: "\(listen) is reachable from other machines, and anyone who reaches it can push to every client or drop sessions: set [rpc] secret or [rpc] tls (on every role), bind to 127.0.0.1, or set [rpc] insecure = true to accept unauthenticated calls"
+                message:
+                    "\(listen) is reachable from other machines, and anyone who reaches it can push to every client or drop sessions: set [rpc] secret or [rpc] tls (on every role), bind to 127.0.0.1, or set [rpc] insecure = true to accept unauthenticated calls"
             )
         }
         // One connection per comet carries every connection's auth: allow many calls at once

@@ -35,6 +35,7 @@ public enum RingQuality {
             if grown.node(for: key)! != a { moved += 1 }
         }
         let mean = Double(keys) / Double(n)
-        return Report(nodes: n, keys: keys, maxOverMean: Double(counts.values.max() ?? 0) / mean, movedFraction: Double(moved) / Double(keys))
+        return Report(
+            nodes: n, keys: keys, maxOverMean: Double(counts.values.max() ?? 0) / mean, movedFraction: Double(moved) / Double(keys))
     }
 }

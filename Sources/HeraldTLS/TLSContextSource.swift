@@ -1,6 +1,6 @@
 public import HeraldCore
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOSSL
 
 /// The server TLS context, read from the `[tls]` files, that every TLS listener uses for its new
@@ -24,7 +24,8 @@ public final class TLSContextSource: ChannelSecurity {
 
     public func secure(_ channel: any Channel) throws {
         let current = context.withLockedValue { $0 }
-        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: current), name: ChannelSecurityHandler.name, position: .first)
+        try channel.pipeline.syncOperations.addHandler(
+            NIOSSLServerHandler(context: current), name: ChannelSecurityHandler.name, position: .first)
     }
 
     /// Re-reads the certificate and key files. Throws (keeping the current context) when they cannot be used.
@@ -38,7 +39,8 @@ public final class TLSContextSource: ChannelSecurity {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(settings.certificateFile)
         } catch {
-            throw ConfigError(key: "tls.certificate_file", message: "\(settings.certificateFile) is not a readable PEM certificate: \(error)")
+            throw ConfigError(
+                key: "tls.certificate_file", message: "\(settings.certificateFile) is not a readable PEM certificate: \(error)")
         }
         guard !chain.isEmpty else {
             throw ConfigError(key: "tls.certificate_file", message: "\(settings.certificateFile) holds no certificate")
@@ -47,7 +49,8 @@ public final class TLSContextSource: ChannelSecurity {
         do {
             key = try NIOSSLPrivateKey(file: settings.privateKeyFile, format: .pem)
         } catch {
-            throw ConfigError(key: "tls.private_key_file", message: "\(settings.privateKeyFile) is not a readable PEM private key: \(error)")
+            throw ConfigError(
+                key: "tls.private_key_file", message: "\(settings.privateKeyFile) is not a readable PEM private key: \(error)")
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) },

@@ -1,5 +1,6 @@
 public import HeraldProtocol
 public import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,8 +1,8 @@
 import Atomics
 import Foundation
 public import HeraldProtocol
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// A goim client over Herald's long-poll transport: auth and ops by POST, pushes by polling with
 /// acknowledgements. Packets land in the same inbox as the socket clients'.

@@ -1,7 +1,7 @@
 import Foundation
 public import HeraldProtocol
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOHTTP1
 import NIOPosix
 

@@ -156,4 +156,3 @@ private final class WebSocketPacketUnwrapper: ChannelInboundHandler, Sendable {
         }
     }
 }
-

@@ -10,6 +10,7 @@ enum PacketJSON {
         let body = m["base64"] as? Bool == true ? ByteBuffer(bytes: Data(base64Encoded: text) ?? Data()) : ByteBuffer(string: text)
         // A push kept in history carries its offset, which the binary transports put in `seq`.
         let offset = (m["offset"] as? NSNumber).map { Int32(bitPattern: $0.uint32Value) }
-        return Packet(version: Int16((m["ver"] as? NSNumber)?.intValue ?? 1), operation: Operation(op), sequence: offset ?? sequence, body: body)
+        return Packet(
+            version: Int16((m["ver"] as? NSNumber)?.intValue ?? 1), operation: Operation(op), sequence: offset ?? sequence, body: body)
     }
 }

@@ -69,7 +69,11 @@ public enum QueueConformance {
         }
         let distinct = Set(got.map(\.message.msg)).count
         if distinct < got.count { problems.append("\(got.count - distinct) messages delivered twice among the first \(got.count)") }
-        if !extra.isEmpty { problems.append("a message was delivered again after all \(sent.count) had arrived: \(String(decoding: extra[0].message.msg, as: UTF8.self))") }
+        if !extra.isEmpty {
+            problems.append(
+                "a message was delivered again after all \(sent.count) had arrived: \(String(decoding: extra[0].message.msg, as: UTF8.self))"
+            )
+        }
         return problems
     }
 
@@ -161,7 +165,9 @@ public enum QueueConformance {
         let bodies = again.map(\.message.msg)
         return bodies == Array(expected)
             ? []
-            : ["after acknowledging 10 of 30, the next consumer got \(bodies.map { String(decoding: $0, as: UTF8.self) }), expected r 10…r 29"]
+            : [
+                "after acknowledging 10 of 30, the next consumer got \(bodies.map { String(decoding: $0, as: UTF8.self) }), expected r 10…r 29"
+            ]
     }
 
     // MARK: Helpers

@@ -43,7 +43,9 @@ public enum TransportConformance {
 
     /// Runs `body` with an authenticated client and closes the client before returning, so no case
     /// leaves a close behind that a later case could count.
-    static func withClient(_ t: any ConformanceTarget, _ token: AuthToken, _ body: (any GoimClient) async throws -> [String]) async throws -> [String] {
+    static func withClient(
+        _ t: any ConformanceTarget, _ token: AuthToken, _ body: (any GoimClient) async throws -> [String]
+    ) async throws -> [String] {
         guard let c = try await connect(t, token) else { return ["auth was not answered with op 8"] }
         do {
             let problems = try await body(c)
@@ -65,22 +67,22 @@ public enum TransportConformance {
     public static func pushKinds(_ t: any ConformanceTarget, _ tag: String) async throws -> [String] {
         let mid = Int64.random(in: 1_000_000...9_000_000)
         return try await withClient(t, AuthToken(mid: mid, key: "\(tag)-k", roomID: "conf://\(tag)", accepts: [1000])) { c in
-        var problems: [String] = []
-        let pushes = [
-            ("/goim/push/keys?operation=1000&keys=\(tag)-k", "by key"),
-            ("/goim/push/mids?operation=1000&mids=\(mid)", "by user"),
-            ("/goim/push/room?operation=1000&type=conf&room=\(tag)", "by room"),
-            ("/goim/push/all?operation=1000", "to all"),
-        ]
-        for (path, text) in pushes {
-            let r = try await t.api.post(path, body: text)
-            if r.code != 0 { problems.append("push \(text) refused: \(r.message)") }
-            let p = await c.inbox.next()
-            if p?.operation != Operation(1000) || p.map({ String(buffer: $0.body) }) != text {
-                problems.append("push \(text): got \(p.map { "op \($0.operation) \(String(buffer: $0.body))" } ?? "nothing")")
+            var problems: [String] = []
+            let pushes = [
+                ("/goim/push/keys?operation=1000&keys=\(tag)-k", "by key"),
+                ("/goim/push/mids?operation=1000&mids=\(mid)", "by user"),
+                ("/goim/push/room?operation=1000&type=conf&room=\(tag)", "by room"),
+                ("/goim/push/all?operation=1000", "to all"),
+            ]
+            for (path, text) in pushes {
+                let r = try await t.api.post(path, body: text)
+                if r.code != 0 { problems.append("push \(text) refused: \(r.message)") }
+                let p = await c.inbox.next()
+                if p?.operation != Operation(1000) || p.map({ String(buffer: $0.body) }) != text {
+                    problems.append("push \(text): got \(p.map { "op \($0.operation) \(String(buffer: $0.body))" } ?? "nothing")")
+                }
             }
-        }
-        return problems
+            return problems
         }
     }
 
@@ -92,7 +94,9 @@ public enum TransportConformance {
             // Rooms are not filtered by op: the room push arrives, and the key push before it must not.
             let first = await c.inbox.next().map { String(buffer: $0.body) }
             if first != "room" {
-                problems.append(first == nil ? "the room push (rooms are not filtered by op) did not arrive" : "expected the room push first, got \(first!)")
+                problems.append(
+                    first == nil
+                        ? "the room push (rooms are not filtered by op) did not arrive" : "expected the room push first, got \(first!)")
             }
             let sub = try await c.request(.sub, "1001")
             if sub?.operation != .subReply { problems.append("op 14 was not answered with op 15") }
@@ -120,7 +124,8 @@ public enum TransportConformance {
             for _ in 0..<1500 where t.droppedCount() == before {
                 _ = try await t.api.post("/goim/push/room?operation=1000&type=conf&room=\(tag)", body: body)
             }
-            return t.droppedCount() > before ? [] : ["1,500 pushes of 4 KB to a client that does not read dropped nothing: its queue is unbounded"]
+            return t.droppedCount() > before
+                ? [] : ["1,500 pushes of 4 KB to a client that does not read dropped nothing: its queue is unbounded"]
         }
     }
 

@@ -17,7 +17,10 @@ struct Bench: AsyncParsableCommand {
     )
 
     @Option(help: "tcp or websocket.") var transport: String = "tcp"
-    @Option(help: "room (every message to every connection, in room bench://1) or unicast (each connection its own user; message j to user j mod N).") var workload: String = "room"
+    @Option(
+        help:
+            "room (every message to every connection, in room bench://1) or unicast (each connection its own user; message j to user j mod N)."
+    ) var workload: String = "room"
     @Option(help: "Comet client address (host:port). Default: 127.0.0.1:3101 for tcp, :3102 for websocket.") var target: String?
     @Option(help: "Several comet client addresses, comma-separated; connections are spread over them round-robin.") var targets: String?
     @Option(help: "WebSocket path.") var path: String = "/sub"
@@ -36,9 +39,13 @@ struct Bench: AsyncParsableCommand {
     @Option(help: .hidden) var firstId: Int = 0
     @Flag(help: .hidden) var subscriber = false
     @Flag(help: "Exit with status 1 if any message was lost or any connection failed.") var requireNoLoss = false
-    @Flag(help: "Connections opt into recovery (\"recover\": true): with [history] on, pushes carry their stream and offset.") var recover = false
+    @Flag(help: "Connections opt into recovery (\"recover\": true): with [history] on, pushes carry their stream and offset.") var recover =
+        false
 
-    @Option(help: "Failover bench: SIGKILL this comet (the one at --target) before message --kill-after; its clients reconnect to --failover-to and recover.") var killComet: Int32?
+    @Option(
+        help:
+            "Failover bench: SIGKILL this comet (the one at --target) before message --kill-after; its clients reconnect to --failover-to and recover."
+    ) var killComet: Int32?
     @Option(help: "Failover bench: the comet the clients reconnect to (host:port).") var failoverTo: String?
     @Option(help: "Failover bench: the kill comes before this message (default: a third of --messages).") var killAfter: Int?
 
@@ -83,18 +90,23 @@ struct Bench: AsyncParsableCommand {
 
         if subscriber {
             // A helper of a multi-process run: report readiness and the result on standard output.
-            let result = try await runner.subscribe(deadline: .seconds(600), ready: { n in FileHandle.standardOutput.write(Data("READY \(n)\n".utf8)) }, progress: log)
-            FileHandle.standardOutput.write(Data(("RESULT " + String(decoding: try JSONEncoder().encode(result), as: UTF8.self) + "\n").utf8))
+            let result = try await runner.subscribe(
+                deadline: .seconds(600), ready: { n in FileHandle.standardOutput.write(Data("READY \(n)\n".utf8)) }, progress: log)
+            FileHandle.standardOutput.write(
+                Data(("RESULT " + String(decoding: try JSONEncoder().encode(result), as: UTF8.self) + "\n").utf8))
             return
         }
         let helpers = try (1..<max(1, processes)).map { k in
             try HelperProcess(arguments: helperArguments(connections: share, firstID: o.connections + (k - 1) * share))
         }
         defer { for h in helpers { h.stop() } }
-        let hooks = helpers.isEmpty ? nil : LoadRunner.Helpers(
-            ready: { try await helpers.asyncReduce(0) { $0 + (try await $1.ready()) } },
-            results: { try await helpers.asyncMap { try await $0.result() } }
-        )
+        let hooks =
+            helpers.isEmpty
+            ? nil
+            : LoadRunner.Helpers(
+                ready: { try await helpers.asyncReduce(0) { $0 + (try await $1.ready()) } },
+                results: { try await helpers.asyncMap { try await $0.result() } }
+            )
         let report = try await runner.run(helpers: hooks, progress: log)
         print(report.summary)
         if requireNoLoss, report.lost > 0 || report.failedConnections > 0 {
@@ -104,10 +116,12 @@ struct Bench: AsyncParsableCommand {
 
     /// The command line of a helper process: the same load, its share of the connections, receive only.
     private func helperArguments(connections share: Int, firstID: Int) -> [String] {
-        var args = ["bench", "--subscriber", "--transport", transport, "--path", path, "--api", api,
-                    "--connections", String(share), "--first-id", String(firstID), "--sources", String(sources),
-                    "--connect-concurrency", String(connectConcurrency), "--messages", String(messages),
-                    "--drain-timeout", String(drainTimeout), "--threads", String(threads)]
+        var args = [
+            "bench", "--subscriber", "--transport", transport, "--path", path, "--api", api,
+            "--connections", String(share), "--first-id", String(firstID), "--sources", String(sources),
+            "--connect-concurrency", String(connectConcurrency), "--messages", String(messages),
+            "--drain-timeout", String(drainTimeout), "--threads", String(threads),
+        ]
         if recover { args.append("--recover") }
         if let targets { args += ["--targets", targets] }
         if let target { args += ["--target", target] }

@@ -11,7 +11,10 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: a push gateway that speaks goim's protocol.",
-        subcommands: [Serve.self, RoleCommand<CometRoleServer>.self, RoleCommand<LogicRoleServer>.self, RoleCommand<JobRoleServer>.self, Bench.self, RingBench.self, KafkaDevBrokerCommand.self, ZeroMQKeygenCommand.self],
+        subcommands: [
+            Serve.self, RoleCommand<CometRoleServer>.self, RoleCommand<LogicRoleServer>.self, RoleCommand<JobRoleServer>.self, Bench.self,
+            RingBench.self, KafkaDevBrokerCommand.self, ZeroMQKeygenCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }

@@ -23,7 +23,10 @@ struct RingBench: ParsableCommand {
                 let r = RingQuality.measure(make, nodes: n, keys: keys)
                 let elapsed = ContinuousClock.now - start
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                print(String(format: "| %@ | %d | %.3f | %.4f | %.4f | %.0f |", name, n, r.maxOverMean, r.movedFraction, r.idealMoved, Double(2 * keys) / seconds))
+                print(
+                    String(
+                        format: "| %@ | %d | %.3f | %.4f | %.4f | %.0f |", name, n, r.maxOverMean, r.movedFraction, r.idealMoved,
+                        Double(2 * keys) / seconds))
             }
         }
     }

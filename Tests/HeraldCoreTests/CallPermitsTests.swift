@@ -1,6 +1,7 @@
-@testable import HeraldRPC
 import NIOConcurrencyHelpers
 import Testing
+
+@testable import HeraldRPC
 
 @Suite("gRPC call permits")
 struct CallPermitsTests {
@@ -12,9 +13,13 @@ struct CallPermitsTests {
             for _ in 0..<200 {
                 group.addTask {
                     try await permits.with {
-                        running.withLockedValue { $0.now += 1; $0.most = max($0.most, $0.now) }
+                        running.withLockedValue {
+                            $0.now += 1; $0.most = max($0.most, $0.now)
+                        }
                         try await Task.sleep(for: .milliseconds(1))
-                        running.withLockedValue { $0.now -= 1; $0.done += 1 }
+                        running.withLockedValue {
+                            $0.now -= 1; $0.done += 1
+                        }
                     }
                 }
             }

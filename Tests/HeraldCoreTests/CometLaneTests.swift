@@ -1,10 +1,11 @@
-@testable import HeraldJob
 import HeraldCore
 import HeraldProtocol
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
+
+@testable import HeraldJob
 
 /// The job's per-comet lanes. The comet here is a recording stand-in (not a real comet) because
 /// these cases need a comet that refuses a chosen number of calls, or holds a call until released,
@@ -25,19 +26,27 @@ struct CometLaneTests {
         init(_ id: String) { serverID = id }
 
         private func record(_ target: String, _ unit: PushUnit) async throws {
-            maxConcurrent.withLockedValue { $0.now += 1; $0.max = max($0.max, $0.now) }
+            maxConcurrent.withLockedValue {
+                $0.now += 1; $0.max = max($0.max, $0.now)
+            }
             defer { maxConcurrent.withLockedValue { $0.now -= 1 } }
             while held.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
             let bodies = try PacketBatch.split(unit.packets).map { String(buffer: $0.body) }
             if !refusedBodies.withLockedValue({ $0 }).isDisjoint(with: bodies) { throw PushRefused("refused for good by the test") }
             let applies = failing.withLockedValue { $0 }.map { $0 == target } ?? true
-            if applies, failuresLeft.withLockedValue({ n in defer { n = max(0, n - 1) }; return n > 0 }) {
+            if applies,
+                failuresLeft.withLockedValue({ n in
+                    defer { n = max(0, n - 1) }; return n > 0
+                })
+            {
                 throw QueueError("refused by the test")
             }
             calls.withLockedValue { $0.append((target, bodies)) }
         }
 
-        func push(keys: [String], operation: Int32, unit: PushUnit) async throws { try await record("k:\(keys.joined(separator: ","))", unit) }
+        func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
+            try await record("k:\(keys.joined(separator: ","))", unit)
+        }
         func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws { try await record("b", unit) }
         func broadcastRoom(_ room: String, unit: PushUnit) async throws { try await record("r:\(room)", unit) }
         func rooms() async throws -> [String] { [] }
@@ -66,7 +75,9 @@ struct CometLaneTests {
         return c
     }
 
-    static func lane(_ comet: Recorder, configuration: JobConfiguration = configuration(), present: NIOLockedValueBox<Bool> = .init(true)) -> CometLane {
+    static func lane(
+        _ comet: Recorder, configuration: JobConfiguration = configuration(), present: NIOLockedValueBox<Bool> = .init(true)
+    ) -> CometLane {
         CometLane(
             server: comet.serverID, pusher: comet, configuration: configuration,
             lookup: { _ in present.withLockedValue { $0 } ? comet : nil },
@@ -155,7 +166,9 @@ struct CometLaneTests {
         await lane.waitUntilIdle()
         #expect(Set(acks.positions.withLockedValue { $0 }) == [0, 1])
         #expect(comet.calls.withLockedValue { $0 }.isEmpty)
-        #expect(await lane.enqueue(Self.item(.room("r"), "m2", acks.progress(2))) == false, "a retired lane takes nothing: the job makes a new one")
+        #expect(
+            await lane.enqueue(Self.item(.room("r"), "m2", acks.progress(2))) == false,
+            "a retired lane takes nothing: the job makes a new one")
         #expect(Set(acks.positions.withLockedValue { $0 }) == [0, 1], "the refused item was not acknowledged")
     }
 
@@ -169,7 +182,9 @@ struct CometLaneTests {
         comet.held.withLockedValue { $0 = true }
         for i in 0..<10 { _ = await lane.enqueue(Self.item(.keys(["u\(i % 5)"], operation: 1000), "m\(i)", acks.progress(UInt64(i)))) }
         let deadline = ContinuousClock.now + .seconds(10)
-        while comet.maxConcurrent.withLockedValue({ $0.now }) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while comet.maxConcurrent.withLockedValue({ $0.now }) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         #expect(comet.maxConcurrent.withLockedValue { $0.now } == 3, "three calls in flight while the comet holds them")
         comet.held.withLockedValue { $0 = false }
         await lane.waitUntilIdle()

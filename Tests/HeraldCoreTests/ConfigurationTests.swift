@@ -4,10 +4,12 @@ import Testing
 
 @Suite("configuration")
 struct ConfigurationTests {
-    @Test("durations parse goim's notation", arguments: [
-        ("5s", Duration.seconds(5)), ("250ms", .milliseconds(250)), ("4m", .seconds(240)),
-        ("1h30m", .seconds(5400)), ("1.5s", .milliseconds(1500)), ("0", .zero), ("10us", .microseconds(10)),
-    ])
+    @Test(
+        "durations parse goim's notation",
+        arguments: [
+            ("5s", Duration.seconds(5)), ("250ms", .milliseconds(250)), ("4m", .seconds(240)),
+            ("1h30m", .seconds(5400)), ("1.5s", .milliseconds(1500)), ("0", .zero), ("10us", .microseconds(10)),
+        ])
     func durations(text: String, expected: Duration) {
         #expect(DurationParser.parse(text) == expected)
     }
@@ -19,7 +21,8 @@ struct ConfigurationTests {
 
     @Test("TOML reads into typed values with key paths in errors")
     func typedAccess() throws {
-        let table = try ConfigLoader.parse("""
+        let table = try ConfigLoader.parse(
+            """
             [comet]
             buckets = 16
             handshake_timeout = "8s"

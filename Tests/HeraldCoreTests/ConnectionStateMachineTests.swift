@@ -1,7 +1,8 @@
-@testable import HeraldComet
 import HeraldCore
 import HeraldProtocol
 import Testing
+
+@testable import HeraldComet
 
 @Suite("connection state machine")
 struct ConnectionStateMachineTests {

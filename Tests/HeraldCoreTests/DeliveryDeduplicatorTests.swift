@@ -1,9 +1,10 @@
-@testable import HeraldComet
 import HeraldCore
 import HeraldProtocol
 import Logging
 import NIOCore
 import Testing
+
+@testable import HeraldComet
 
 @Suite("comet deduplication")
 struct DeliveryDeduplicatorTests {

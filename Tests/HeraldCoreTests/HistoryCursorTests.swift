@@ -1,6 +1,7 @@
-@testable import HeraldComet
 import HeraldCore
 import Testing
+
+@testable import HeraldComet
 
 @Suite("HistoryCursor")
 struct HistoryCursorTests {

@@ -9,7 +9,9 @@ struct JSONLogHandlerTests {
     @Test("one JSON object per event with level, label, message and metadata as fields")
     func line() throws {
         let lines = NIOLockedValueBox<[String]>([])
-        var logger = Logger(label: "herald.test") { label in JSONLogHandler(label: label) { line in lines.withLockedValue { $0.append(line) } } }
+        var logger = Logger(label: "herald.test") { label in
+            JSONLogHandler(label: label) { line in lines.withLockedValue { $0.append(line) } }
+        }
         logger.logLevel = .info
         logger[metadataKey: "server.id"] = "comet-1"
         logger.debug("hidden")

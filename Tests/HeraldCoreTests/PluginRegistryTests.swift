@@ -24,7 +24,9 @@ struct PluginRegistryTests {
             #expect(error.description.contains("first, second"))
         }
         #expect(throws: PluginError.self) {
-            try registry.makeQueue(plugin: "memory", context: QueueContext(name: "memory", config: ConfigTable(), logger: Logger(label: "t"), registry: registry))
+            try registry.makeQueue(
+                plugin: "memory",
+                context: QueueContext(name: "memory", config: ConfigTable(), logger: Logger(label: "t"), registry: registry))
         }
     }
 }

@@ -1,6 +1,7 @@
 import HeraldCore
-@testable import HeraldRing
 import Testing
+
+@testable import HeraldRing
 
 @Suite("hash rings")
 struct RingTests {

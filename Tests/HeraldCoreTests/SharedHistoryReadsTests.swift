@@ -1,7 +1,8 @@
-@testable import HeraldComet
 import HeraldCore
 import NIOConcurrencyHelpers
 import Testing
+
+@testable import HeraldComet
 
 @Suite("SharedHistoryReads", .timeLimit(.minutes(1)))
 struct SharedHistoryReadsTests {
@@ -49,7 +50,8 @@ struct SharedHistoryReadsTests {
                 if go { c.resume() }
             }
             if state.withLockedValue({ $0.failing.contains(number) }) { throw Refused() }
-            return HistoryPage(epoch: "e", top: snapshot.last?.offset ?? 0, entries: Array(snapshot.filter { $0.offset > offset }.prefix(limit)))
+            return HistoryPage(
+                epoch: "e", top: snapshot.last?.offset ?? 0, entries: Array(snapshot.filter { $0.offset > offset }.prefix(limit)))
         }
 
         /// Lets `count` reads (parked now or later) finish.
@@ -84,7 +86,9 @@ struct SharedHistoryReadsTests {
         return true
     }
 
-    @Test("recoveries that ask while a read is in flight share one read started after they asked: they see what was appended before, and the store is read twice, not 51 times")
+    @Test(
+        "recoveries that ask while a read is in flight share one read started after they asked: they see what was appended before, and the store is read twice, not 51 times"
+    )
     func askersShareTheNextRead() async throws {
         let store = try await Self.storeWithThreeEntries()
         let shared = SharedHistoryReads(store)

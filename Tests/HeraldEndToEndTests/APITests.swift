@@ -7,17 +7,19 @@ import Testing
 
 @Suite("end to end: HTTP API", .serialized)
 struct APITests {
-    @Test("bad parameters give code -400 naming the parameter", arguments: [
-        ("/goim/push/keys?keys=a", "operation"),
-        ("/goim/push/keys?operation=1000", "keys"),
-        ("/goim/push/keys?operation=99999999999&keys=a", "operation"),
-        ("/goim/push/mids?operation=1000&mids=1,x", "mids"),
-        ("/goim/push/room?operation=1000&room=1", "type"),
-        ("/goim/push/room?operation=1000&type=live", "room"),
-        ("/goim/push/room?operation=0&type=live&room=1", "operation"),
-        ("/goim/push/all?operation=1000&speed=-1", "speed"),
-        ("/goim/push/all?operation=abc", "operation"),
-    ])
+    @Test(
+        "bad parameters give code -400 naming the parameter",
+        arguments: [
+            ("/goim/push/keys?keys=a", "operation"),
+            ("/goim/push/keys?operation=1000", "keys"),
+            ("/goim/push/keys?operation=99999999999&keys=a", "operation"),
+            ("/goim/push/mids?operation=1000&mids=1,x", "mids"),
+            ("/goim/push/room?operation=1000&room=1", "type"),
+            ("/goim/push/room?operation=1000&type=live", "room"),
+            ("/goim/push/room?operation=0&type=live&room=1", "operation"),
+            ("/goim/push/all?operation=1000&speed=-1", "speed"),
+            ("/goim/push/all?operation=abc", "operation"),
+        ])
     func badParameters(path: String, parameter: String) async throws {
         try await withGateway { gw in
             let r = try await gw.http.post(path, body: "m")

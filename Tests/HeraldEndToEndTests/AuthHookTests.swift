@@ -22,8 +22,10 @@ struct AuthHookTests {
                 let token = String(buffer: try await request.body.collect(upTo: 4096))
                 guard request.headers[.authorization] == "Bearer backend-secret" else { return Response(status: .unauthorized) }
                 if token.hasPrefix("good-"), let mid = Int(token.dropFirst(5)) {
-                    let body = #"{"mid":\#(mid),"room_id":"live://hook","platform":"web","accepts":[1000],"rooms":["live://hook","chat://*"]}"#
-                    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+                    let body =
+                        #"{"mid":\#(mid),"room_id":"live://hook","platform":"web","accepts":[1000],"rooms":["live://hook","chat://*"]}"#
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
                 }
                 if token == "garbage" { return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>"))) }
                 return Response(status: .forbidden)
@@ -36,7 +38,9 @@ struct AuthHookTests {
                     bound.continuation.yield(channel.localAddress?.port ?? 0)
                     bound.continuation.finish()
                 },
-                logger: { var l = Logger(label: "auth-backend"); l.logLevel = .critical; return l }()
+                logger: {
+                    var l = Logger(label: "auth-backend"); l.logLevel = .critical; return l
+                }()
             )
             task = Task { try await app.runService() }
             var iterator = bound.stream.makeAsyncIterator()
@@ -50,16 +54,19 @@ struct AuthHookTests {
     }
 
     static func toml(url: String) -> String {
-        gatewayTOML(logic: """
-            [logic.auth]
-            mode = "http"
-            http_url = "\(url)"
-            http_timeout = "4s"
-            http_authorization = "Bearer backend-secret"
-            """)
+        gatewayTOML(
+            logic: """
+                [logic.auth]
+                mode = "http"
+                http_url = "\(url)"
+                http_timeout = "4s"
+                http_authorization = "Bearer backend-secret"
+                """)
     }
 
-    @Test("the backend's answer decides the user, room and the rooms op 12 may enter; a refusal, a bad answer and a backend that is down refuse the connection")
+    @Test(
+        "the backend's answer decides the user, room and the rooms op 12 may enter; a refusal, a bad answer and a backend that is down refuse the connection"
+    )
     func hook() async throws {
         let backend = try await Backend()
         try await withGateway(Self.toml(url: "http://127.0.0.1:\(backend.port)/auth")) { g in

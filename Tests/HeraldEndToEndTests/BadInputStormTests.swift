@@ -34,7 +34,9 @@ struct BadInputStormTests {
         case 0:
             return (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         case 1:
-            for _ in 0..<Int.random(in: 1...6, using: &rng) { p[Int.random(in: 0..<16, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                p[Int.random(in: 0..<16, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
             return p
         case 2:
             let lie = UInt32.random(in: 0...UInt32.max, using: &rng)
@@ -44,7 +46,8 @@ struct BadInputStormTests {
             p[4] = 0; p[5] = UInt8.random(in: 0...255, using: &rng)  // header length
             return p
         default:
-            return Array(p.prefix(Int.random(in: 1..<p.count, using: &rng))) + [UInt8](repeating: 0xFF, count: Int.random(in: 0...64, using: &rng))
+            return Array(p.prefix(Int.random(in: 1..<p.count, using: &rng)))
+                + [UInt8](repeating: 0xFF, count: Int.random(in: 0...64, using: &rng))
         }
     }
 
@@ -73,46 +76,53 @@ struct BadInputStormTests {
         try await withGateway(gatewayTOML(handshake: "1s")) { g in
             var good: [any GoimClient] = []
             for i in 0..<4 {
-                good.append(try await Self.goodClient(g, i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: Int64(900 + i), roomID: "live://storm", accepts: [1000])))
+                good.append(
+                    try await Self.goodClient(
+                        g, i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: Int64(900 + i), roomID: "live://storm", accepts: [1000])))
             }
             let closedByServer = NIOLockedValueBox(0)
             let connectFailures = NIOLockedValueBox<[String]>([])
             // Good clients count every push of a room stream while the storm runs.
-            try await withRoomStream(g.http, room: "storm", clients: good) { try await withThrowingTaskGroup(of: Void.self) { group in
-                for batch in 0..<8 {
-                    group.addTask {
-                        var rng = SplitMix(state: UInt64(batch) &* 7919 &+ 1)
-                        for i in 0..<50 {
-                            let c: any GoimClient
-                            do {
-                                c = i % 2 == 0
-                                    ? try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort)
-                                    : try await GoimWebSocketClient.connect(host: "127.0.0.1", port: g.wsPort)
-                            } catch is WebSocketUpgradeRefused {
-                                // On a loaded machine the 1 s handshake timeout can close a WebSocket
-                                // after its TCP connection was accepted but before its upgrade
-                                // completed: a server close (counted by the server too).
-                                closedByServer.withLockedValue { $0 += 1 }
-                                continue
-                            } catch {
-                                connectFailures.withLockedValue { $0.append("\(error)") }  // never accepted: not a server close
-                                continue
-                            }
-                            for _ in 0..<5 { try? await c.sendRaw(ByteBuffer(bytes: Self.hostile(&rng))) }
-                            // The handshake timeout (1 s) also closes what the server accepted as harmless.
-                            if await c.inbox.waitForClose(timeout: .seconds(3)) {
-                                closedByServer.withLockedValue { $0 += 1 }
-                            } else {
-                                await c.close()
+            try await withRoomStream(g.http, room: "storm", clients: good) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for batch in 0..<8 {
+                        group.addTask {
+                            var rng = SplitMix(state: UInt64(batch) &* 7919 &+ 1)
+                            for i in 0..<50 {
+                                let c: any GoimClient
+                                do {
+                                    c =
+                                        i % 2 == 0
+                                        ? try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort)
+                                        : try await GoimWebSocketClient.connect(host: "127.0.0.1", port: g.wsPort)
+                                } catch is WebSocketUpgradeRefused {
+                                    // On a loaded machine the 1 s handshake timeout can close a WebSocket
+                                    // after its TCP connection was accepted but before its upgrade
+                                    // completed: a server close (counted by the server too).
+                                    closedByServer.withLockedValue { $0 += 1 }
+                                    continue
+                                } catch {
+                                    connectFailures.withLockedValue { $0.append("\(error)") }  // never accepted: not a server close
+                                    continue
+                                }
+                                for _ in 0..<5 { try? await c.sendRaw(ByteBuffer(bytes: Self.hostile(&rng))) }
+                                // The handshake timeout (1 s) also closes what the server accepted as harmless.
+                                if await c.inbox.waitForClose(timeout: .seconds(3)) {
+                                    closedByServer.withLockedValue { $0 += 1 }
+                                } else {
+                                    await c.close()
+                                }
                             }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
-            } }
+            }
             #expect(try await g.http.get("/goim/online/total").code == 0, "the server is alive")
             let serverCloses = g.closes.filter { $0.key != "client_closed" }.values.reduce(0, +)
-            #expect(connectFailures.withLockedValue { $0 }.isEmpty, "every hostile connection was accepted: \(connectFailures.withLockedValue { $0.prefix(3) })")
+            #expect(
+                connectFailures.withLockedValue { $0 }.isEmpty,
+                "every hostile connection was accepted: \(connectFailures.withLockedValue { $0.prefix(3) })")
             #expect(closedByServer.withLockedValue { $0 } == 400, "every hostile connection was closed by the server")
             #expect(serverCloses >= 400, "each server close is counted by reason: \(g.closes)")
             for c in good { await c.close() }

@@ -18,7 +18,8 @@ struct BrowserDemoTests {
         try await withGateway(gatewayTOML(logic: "demo = true")) { gw in
             // For long-poll the WebSocket URL points at a closed port, so the client must fall back.
             let ws = transport == "websocket" ? "ws://127.0.0.1:\(gw.wsPort)/sub" : "ws://127.0.0.1:9/sub"
-            let url = "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
+            let url =
+                "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
                 + "&selftest=1&wstimeout=600000"
             var dom = ""
             var marker: String?
@@ -34,7 +35,9 @@ struct BrowserDemoTests {
         }
     }
 
-    @Test("the JavaScript client drops its connection, reconnects with backoff and recovers: r0…r9 once each, in order", arguments: ["websocket", "longpoll"])
+    @Test(
+        "the JavaScript client drops its connection, reconnects with backoff and recovers: r0…r9 once each, in order",
+        arguments: ["websocket", "longpoll"])
     func clientRecovers(transport: String) async throws {
         guard let chromium = Self.chromium else {
             Issue.record("chromium is not installed (scripts/test.sh installs it)")
@@ -42,13 +45,19 @@ struct BrowserDemoTests {
         }
         try await withGateway(gatewayTOML(logic: "demo = true", extra: "[history]\nenabled = true")) { gw in
             let ws = transport == "websocket" ? "ws://127.0.0.1:\(gw.wsPort)/sub" : "ws://127.0.0.1:9/sub"
-            let url = "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
+            let url =
+                "http://127.0.0.1:\(gw.apiPort)/demo?ws=\(ws)&lp=http://127.0.0.1:\(gw.longPollPort)/sub"
                 + "&recovertest=1&wstimeout=600000"
             // The page keeps itself busy on the network (20 ms of virtual time per request) until
             // it is through; the budget lets that last up to 3,000 requests of real time.
             let dom = try await Self.dumpDOM(chromium: chromium, url: url, virtualTime: 60_000)
-            #expect(Self.span("recovertest", dom) == (0..<10).map { "r\($0)" }.joined(separator: ","), "\(Self.span("recovertest", dom) ?? "nothing")")
-            #expect(Self.span("recovered", dom) == "true", "status \(Self.span("status", dom) ?? "-"), messages \(dom.components(separatedBy: "<li>").dropFirst().map { $0.prefix(20) })")
+            #expect(
+                Self.span("recovertest", dom) == (0..<10).map { "r\($0)" }.joined(separator: ","),
+                "\(Self.span("recovertest", dom) ?? "nothing")")
+            #expect(
+                Self.span("recovered", dom) == "true",
+                "status \(Self.span("status", dom) ?? "-"), messages \(dom.components(separatedBy: "<li>").dropFirst().map { $0.prefix(20) })"
+            )
             #expect(dom.contains(#"<span id="transport">\#(transport)</span>"#), "the page used \(transport)")
         }
     }
@@ -90,7 +99,9 @@ struct BrowserDemoTests {
 
     /// The random text the page pushed in its self-test.
     static func selfTestText(_ dom: String) -> String? {
-        guard let start = dom.range(of: #"<span id="selftest">"#), let end = dom[start.upperBound...].range(of: "</span>") else { return nil }
+        guard let start = dom.range(of: #"<span id="selftest">"#), let end = dom[start.upperBound...].range(of: "</span>") else {
+            return nil
+        }
         let text = String(dom[start.upperBound..<end.lowerBound])
         return text.isEmpty ? nil : text
     }

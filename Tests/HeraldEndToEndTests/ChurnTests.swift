@@ -11,7 +11,8 @@ struct ChurnTests {
     /// Resident memory (KiB) and open file descriptors of a process.
     static func usage(_ pid: Int32) -> (rssKiB: Int, fds: Int) {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        let rss =
+            status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
             .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
         return (rss, fds)
@@ -22,10 +23,12 @@ struct ChurnTests {
         var clients: [any GoimClient] = []
         var failed = 0
         for i in 0..<count {
-            let c: any GoimClient = i % 2 == 0
+            let c: any GoimClient =
+                i % 2 == 0
                 ? try await GoimTCPClient.connect(host: "127.0.0.1", port: child.tcpPort)
                 : try await GoimWebSocketClient.connect(host: "127.0.0.1", port: wsPort)
-            if try await !c.authenticate(AuthToken(mid: Int64(round * 100_000 + i + 1), roomID: "live://churn-\(i % 20)", accepts: [1000])) {
+            if try await !c.authenticate(AuthToken(mid: Int64(round * 100_000 + i + 1), roomID: "live://churn-\(i % 20)", accepts: [1000]))
+            {
                 failed += 1
             }
             clients.append(c)
@@ -51,20 +54,28 @@ struct ChurnTests {
 
         // Warm-up storm: pools, caches and allocator arenas reach their working size.
         #expect(try await Self.storm(child, count: perStorm, wsPort: wsPort, round: 0) == 0)
-        _ = try await eventually(timeout: .seconds(10)) { try await child.api.get("/goim/online/total").data?.contains(#""conn_count":0"#) == true }
+        _ = try await eventually(timeout: .seconds(10)) {
+            try await child.api.get("/goim/online/total").data?.contains(#""conn_count":0"#) == true
+        }
         try await Task.sleep(for: .milliseconds(500))
         let baseline = Self.usage(child.pid)
 
         let storms = 5
         for round in 1...storms {
-            #expect(try await Self.storm(child, count: perStorm, wsPort: wsPort, round: round) == 0, "storm \(round): every connection authenticated")
+            #expect(
+                try await Self.storm(child, count: perStorm, wsPort: wsPort, round: round) == 0,
+                "storm \(round): every connection authenticated")
         }
         let settled = await eventually(timeout: .seconds(10)) { Self.usage(child.pid).fds <= baseline.fds }
         let after = Self.usage(child.pid)
-        print("churn: baseline rss \(baseline.rssKiB) KiB fds \(baseline.fds); after \(storms * perStorm) more connections rss \(after.rssKiB) KiB fds \(after.fds)")
+        print(
+            "churn: baseline rss \(baseline.rssKiB) KiB fds \(baseline.fds); after \(storms * perStorm) more connections rss \(after.rssKiB) KiB fds \(after.fds)"
+        )
         #expect(settled, "every descriptor is released: \(after.fds) open, \(baseline.fds) at the baseline")
         // A leak of even 2 KiB per connection would add ~10 MiB over these 5,000 connections.
-        #expect(after.rssKiB - baseline.rssKiB < 8 * 1024, "RSS grew \(after.rssKiB - baseline.rssKiB) KiB over \(storms * perStorm) connections")
+        #expect(
+            after.rssKiB - baseline.rssKiB < 8 * 1024,
+            "RSS grew \(after.rssKiB - baseline.rssKiB) KiB over \(storms * perStorm) connections")
 
         // A client that reads nothing while 3,000 pushes of 4 KiB (12 MiB) are sent to it.
         let stalled = try await GoimTCPClient.connect(host: "127.0.0.1", port: child.tcpPort, receiveBuffer: 4096)

@@ -6,7 +6,9 @@ import NIOCore
 import Testing
 
 extension ClusterTests {
-    @Test("history in redis: a client cut off (RST; long-poll: it stops polling) on one comet reconnects to the other after 2 s and recovers every message once, in order — tcp, websocket, long-poll")
+    @Test(
+        "history in redis: a client cut off (RST; long-poll: it stops polling) on one comet reconnects to the other after 2 s and recovers every message once, in order — tcp, websocket, long-poll"
+    )
     func recoverOnAnotherComet() async throws {
         let redis = try RedisServers(count: 3)
         defer { redis.stopAll() }
@@ -27,7 +29,8 @@ extension ClusterTests {
         for (index, transport) in [TransportKind.tcp, .websocket, .longpoll].enumerated() {
             // Comet A (attempt 0): tcp at base + 1, websocket at + 2, long-poll at + 4; comet B
             // (attempt 1) at + 20 more.
-            try await CutOffRecovery.run(api: logic.api, room: "moving-\(transport)", mid: 70 + Int64(index), label: "\(transport)") { comet in
+            try await CutOffRecovery.run(api: logic.api, room: "moving-\(transport)", mid: 70 + Int64(index), label: "\(transport)") {
+                comet in
                 let base = b + 20 * comet
                 switch transport {
                 case .tcp: return try await GoimTCPClient.connect(host: "127.0.0.1", port: base + 1)

@@ -139,12 +139,16 @@ struct ClusterTests {
             let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
             self.logic = logic
             job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
-            cometA = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-                await ClusterTests.registered(logic).contains("comet-a")
-            })
-            cometB = try await HeraldChild(role: "comet", base: b + 20, config: { layout.comet("comet-b", at: $0) }, ready: { _ in
-                await ClusterTests.registered(logic).contains("comet-b")
-            })
+            cometA = try await HeraldChild(
+                role: "comet", base: b, config: { layout.comet("comet-a", at: $0) },
+                ready: { _ in
+                    await ClusterTests.registered(logic).contains("comet-a")
+                })
+            cometB = try await HeraldChild(
+                role: "comet", base: b + 20, config: { layout.comet("comet-b", at: $0) },
+                ready: { _ in
+                    await ClusterTests.registered(logic).contains("comet-b")
+                })
         }
 
         func stop() {
@@ -157,7 +161,9 @@ struct ClusterTests {
         return ["comet-a", "comet-b"].filter { data.contains(#""hostname":"\#($0)""#) }
     }
 
-    @Test("pushes by key, by user with devices on two comets, to a room spanning comets, and to all; a killed comet drops out and its users read offline")
+    @Test(
+        "pushes by key, by user with devices on two comets, to a room spanning comets, and to all; a killed comet drops out and its users read offline"
+    )
     func splitDeployment() async throws {
         let redis = try RedisServers(count: 3)
         defer { redis.stopAll() }
@@ -239,19 +245,25 @@ struct ClusterTests {
         defer { first.stop() }
         // A second logic process: same sessions, its gRPC on another port.
         let secondRPC = b + 79
-        let second = try await HeraldChild(role: "logic", base: b + 60, config: {
-            layout.logic(at: $0).replacingOccurrences(of: "127.0.0.1:\(layout.logicRPC)", with: "127.0.0.1:\(secondRPC)")
-        })
+        let second = try await HeraldChild(
+            role: "logic", base: b + 60,
+            config: {
+                layout.logic(at: $0).replacingOccurrences(of: "127.0.0.1:\(layout.logicRPC)", with: "127.0.0.1:\(secondRPC)")
+            })
         defer { second.stop() }
-        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-            await Self.registered(first).contains("comet-a")
-        })
+        let comet = try await HeraldChild(
+            role: "comet", base: b, config: { layout.comet("comet-a", at: $0) },
+            ready: { _ in
+                await Self.registered(first).contains("comet-a")
+            })
         defer { comet.stop() }
 
         let before = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
         #expect(try await before.authenticate(AuthToken(mid: 1, accepts: [1000])))
 
-        try comet.rewrite { layout.comet("comet-a", at: $0).replacingOccurrences(of: "127.0.0.1:\(layout.logicRPC)", with: "127.0.0.1:\(secondRPC)") }
+        try comet.rewrite {
+            layout.comet("comet-a", at: $0).replacingOccurrences(of: "127.0.0.1:\(layout.logicRPC)", with: "127.0.0.1:\(secondRPC)")
+        }
         comet.signal(SIGHUP)
         try await Task.sleep(for: .milliseconds(500))
         first.signal(SIGKILL)
@@ -269,7 +281,9 @@ struct ClusterTests {
         await before.close()
     }
 
-    @Test("a comet that started before its logic authenticates the first client that comes once logic is up (no wait for a backed-off reconnect)")
+    @Test(
+        "a comet that started before its logic authenticates the first client that comes once logic is up (no wait for a backed-off reconnect)"
+    )
     func cometStartedBeforeLogic() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -277,13 +291,16 @@ struct ClusterTests {
         let b = layout.base
         // A call may wait 5 s for its connection: the mechanism under test is that it waits and
         // that the next attempt comes soon, not how close the two are to a 2 s deadline.
-        let comet = try await HeraldChild(role: "comet", base: b, config: {
-            layout.comet("comet-a", at: $0).replacingOccurrences(of: "[rpc]\n", with: "[rpc]\ntimeout = \"5s\"\n")
-        }, ready: { _ in
-            guard let probe = try? await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1) else { return false }
-            await probe.close()
-            return true
-        })
+        let comet = try await HeraldChild(
+            role: "comet", base: b,
+            config: {
+                layout.comet("comet-a", at: $0).replacingOccurrences(of: "[rpc]\n", with: "[rpc]\ntimeout = \"5s\"\n")
+            },
+            ready: { _ in
+                guard let probe = try? await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1) else { return false }
+                await probe.close()
+                return true
+            })
         defer { comet.stop() }
         // Six seconds of refused connections to logic: gRPC's default backoff would now wait
         // about four seconds before its next attempt, failing every call meanwhile.
@@ -292,7 +309,9 @@ struct ClusterTests {
         defer { logic.stop() }
 
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
-        #expect(try await client.authenticate(AuthToken(mid: 3, accepts: [1000]), timeout: .seconds(10)), "the first client after logic came up is admitted")
+        #expect(
+            try await client.authenticate(AuthToken(mid: 3, accepts: [1000]), timeout: .seconds(10)),
+            "the first client after logic came up is admitted")
         await client.close()
     }
 
@@ -304,16 +323,21 @@ struct ClusterTests {
         let b = layout.base
         let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
         defer { logic.stop() }
-        let comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-            await Self.registered(logic).contains("comet-a")
-        })
+        let comet = try await HeraldChild(
+            role: "comet", base: b, config: { layout.comet("comet-a", at: $0) },
+            ready: { _ in
+                await Self.registered(logic).contains("comet-a")
+            })
         defer { comet.stop() }
 
         let plain = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
         #expect(try await plain.authenticate(AuthToken(mid: 1, accepts: [1000])), "mode none admits a plain token")
         await plain.close()
 
-        try logic.rewrite { layout.logic(at: $0) + "\n[logic.auth]\nmode = \"jwt\"\njwt_algorithm = \"HS256\"\njwt_secret = \"a-test-secret-of-at-least-32-bytes\"\n" }
+        try logic.rewrite {
+            layout.logic(at: $0)
+                + "\n[logic.auth]\nmode = \"jwt\"\njwt_algorithm = \"HS256\"\njwt_secret = \"a-test-secret-of-at-least-32-bytes\"\n"
+        }
         logic.signal(SIGHUP)
         var refused = false
         let deadline = ContinuousClock.now + .seconds(10)
@@ -327,7 +351,10 @@ struct ClusterTests {
         // The refusal is the new verifier's, not a broken path: a signed token is admitted, and its
         // claims decide who the connection is.
         let signed = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
-        try await signed.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: try await SecurityTests.hs256(SecurityTests.valid(mid: 77)))))
+        try await signed.send(
+            Packet(
+                version: 1, operation: .auth, sequence: 1,
+                body: ByteBuffer(string: try await SecurityTests.hs256(SecurityTests.valid(mid: 77)))))
         #expect(await signed.inbox.next(timeout: .seconds(5))?.operation == .authReply, "a valid HS256 token is admitted through the comet")
         let online = try await logic.api.get("/goim/online/users?mids=77")
         #expect(online.data?.contains(#""online":true"#) == true, "the JWT's user is online: \(online.data ?? "")")

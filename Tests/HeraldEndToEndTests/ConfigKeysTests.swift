@@ -44,8 +44,14 @@ struct ConfigKeysTests {
             ("[comte]\nmax_rooms = 1", "comte", "comet"),
             ("[logic.auth]\nmod = \"jwt\"", "logic.auth.mod", "mode"),
             ("[transport.ws]\nplugin = \"websocket\"\nlisten = [\"127.0.0.1:0\"]\npaht = \"/sub\"", "transport.ws.paht", "path"),
-            ("[router]\nplugin = \"redis\"\n[router.redis]\naddresses = [\"127.0.0.1:1\"]\ntimout = \"1s\"", "router.redis.timout", "timeout"),
-            ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"inproc://herald-keys-unknown\"\nsend_hvm = 10", "queue.zeromq.send_hvm", "send_hwm"),
+            (
+                "[router]\nplugin = \"redis\"\n[router.redis]\naddresses = [\"127.0.0.1:1\"]\ntimout = \"1s\"", "router.redis.timout",
+                "timeout"
+            ),
+            (
+                "[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"inproc://herald-keys-unknown\"\nsend_hvm = 10",
+                "queue.zeromq.send_hvm", "send_hwm"
+            ),
             ("[queue.kafak]\nbrokers = [\"127.0.0.1:9\"]", "queue.kafak", "kafka"),
             ("[router.rediss]\naddresses = [\"127.0.0.1:1\"]", "router.rediss", "redis"),
         ]
@@ -63,7 +69,8 @@ struct ConfigKeysTests {
     )
     func roleProcessRefusesUnknownKey(role: String) async throws {
         let binary = HeraldChild.root.appendingPathComponent(".build/debug/herald").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
         let name = "herald-keys-\(role)-\(UUID().uuidString.prefix(8))"
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).toml")
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log")
@@ -71,18 +78,19 @@ struct ConfigKeysTests {
             try? FileManager.default.removeItem(at: config)
             try? FileManager.default.removeItem(at: log)
         }
-        try (Self.base + """
-            [transport.tcp.unused_by_logic_and_job]
-            [transport.websocket]
-            listen = ["127.0.0.1:0"]
-            path = "/sub"
-            [router]
-            plugin = "redis"
-            [router.redis]
-            addresses = ["127.0.0.1:1"]
-            [job]
-            comet_in_fligt = 8
-            """).write(to: config, atomically: true, encoding: .utf8)
+        try
+            (Self.base + """
+                [transport.tcp.unused_by_logic_and_job]
+                [transport.websocket]
+                listen = ["127.0.0.1:0"]
+                path = "/sub"
+                [router]
+                plugin = "redis"
+                [router.redis]
+                addresses = ["127.0.0.1:1"]
+                [job]
+                comet_in_fligt = 8
+                """).write(to: config, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
@@ -101,7 +109,9 @@ struct ConfigKeysTests {
         #expect(!printed.contains("unknown key in [transport"), "the transports are the comets' to judge: \(printed)")
     }
 
-    @Test("herald job reloads a file shared with the comets: a transport or comet change is not its to judge or report; its own changes are reported")
+    @Test(
+        "herald job reloads a file shared with the comets: a transport or comet change is not its to judge or report; its own changes are reported"
+    )
     func roleReloadOfSharedFile() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -122,7 +132,8 @@ struct ConfigKeysTests {
         }
         let job = try JobRoleServer(configuration: .parse(file("")), logger: logger)
         let running = Task { try await job.run(gracefulShutdownSignals: []) }
-        let shared = file("comet_in_flight = 8").replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\nnodelay = false\n")
+        let shared =
+            file("comet_in_flight = 8").replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\nnodelay = false\n")
             + "\n[comet]\nmax_rooms = 3\n"
         let report = try await job.reload(HeraldConfiguration.parse(shared))
         #expect(report == ReloadReport(applied: [], needsRestart: ["job.comet_in_flight"]), "\(report)")
@@ -137,27 +148,29 @@ struct ConfigKeysTests {
 
     @Test("sections this process does not read, disabled transports and librdkafka pass-through tables are accepted")
     func unreadSectionsAccepted() async throws {
-        let (configuration, error) = try await Self.build(Self.base + """
-            [queue.kafka]
-            brokers = ["127.0.0.1:9"]
-            a_key_only_kafka_would_judge = 1
-            [transport.sse]
-            enabled = false
-            a_key_of_a_disabled_transport = 1
-            """)
+        let (configuration, error) = try await Self.build(
+            Self.base + """
+                [queue.kafka]
+                brokers = ["127.0.0.1:9"]
+                a_key_only_kafka_would_judge = 1
+                [transport.sse]
+                enabled = false
+                a_key_of_a_disabled_transport = 1
+                """)
         #expect(error == nil, "\(String(describing: error))")
         let report = ConfigKeyCheck.check(configuration.document, known: configuration.document.log!.asked)
         #expect(report.unknown.isEmpty)
         #expect(report.unused == ["queue.kafka"], "the kafka section is not read while the queue is memory")
 
-        let (_, passThrough) = try await Self.build(Self.base + """
-            [queue]
-            plugin = "kafka"
-            [queue.kafka]
-            dev_broker = true
-            [queue.kafka.properties]
-            "socket.keepalive.enable" = true
-            """)
+        let (_, passThrough) = try await Self.build(
+            Self.base + """
+                [queue]
+                plugin = "kafka"
+                [queue.kafka]
+                dev_broker = true
+                [queue.kafka.properties]
+                "socket.keepalive.enable" = true
+                """)
         #expect(passThrough == nil, "\(String(describing: passThrough))")
     }
 
@@ -212,7 +225,8 @@ struct ConfigKeysTests {
         for file in ["herald", "kafka", "zeromq", "migration", "cluster/comet", "cluster/logic", "cluster/job"] {
             // The cluster files' secret path is relative to the working directory; point it into this test's directory.
             let text = try String(contentsOf: Self.root.appendingPathComponent("configs/\(file).toml"), encoding: .utf8)
-                .replacingOccurrences(of: #"secret_file = "configs/cluster/rpc-secret""#, with: #"secret_file = "\#(directory.path)/rpc-secret""#)
+                .replacingOccurrences(
+                    of: #"secret_file = "configs/cluster/rpc-secret""#, with: #"secret_file = "\#(directory.path)/rpc-secret""#)
             // Parsed as a process would: the plugin sections it names are accepted as sections.
             let configuration = try HeraldConfiguration.parse(text)
             let report = ConfigKeyCheck.check(configuration.document, known: known.union(configuration.document.log!.asked))
@@ -237,19 +251,25 @@ struct ConfigKeysTests {
     @Test("a reload reports each changed key as applied or needing a restart; a file with an unknown key is refused and changes nothing")
     func reloadReportsEveryKey() async throws {
         try await withGateway { g in
-            let changed = gatewayTOML(comet: """
-                max_rooms = 5
-                slow_consumer = "disconnect"
-                outbound_buffer_bytes = 131072
-                """, job: "comet_in_flight = 8", handshake: "7s")
-                .replacingOccurrences(of: "level = \"warning\"", with: "level = \"error\"")
+            let changed = gatewayTOML(
+                comet: """
+                    max_rooms = 5
+                    slow_consumer = "disconnect"
+                    outbound_buffer_bytes = 131072
+                    """, job: "comet_in_flight = 8", handshake: "7s"
+            )
+            .replacingOccurrences(of: "level = \"warning\"", with: "level = \"error\"")
             let report = try await g.server.reload(HeraldConfiguration.parse(changed))
             #expect(report.applied == ["comet.max_rooms", "log.level"], "\(report)")
-            #expect(report.needsRestart == ["comet.handshake_timeout", "comet.outbound_buffer_bytes", "comet.slow_consumer", "job.comet_in_flight"], "\(report)")
+            #expect(
+                report.needsRestart == [
+                    "comet.handshake_timeout", "comet.outbound_buffer_bytes", "comet.slow_consumer", "job.comet_in_flight",
+                ], "\(report)")
 
             // A transport added since start-up: its plugin never read its section, so its keys
             // need a restart (they are judged when it starts), not a refusal.
-            let added = try await g.server.reload(HeraldConfiguration.parse(changed + "\n[transport.tcp2]\nplugin = \"tcp\"\nlisten = [\"127.0.0.1:0\"]\n"))
+            let added = try await g.server.reload(
+                HeraldConfiguration.parse(changed + "\n[transport.tcp2]\nplugin = \"tcp\"\nlisten = [\"127.0.0.1:0\"]\n"))
             #expect(added == ReloadReport(applied: [], needsRestart: ["transport.tcp2.listen", "transport.tcp2.plugin"]), "\(added)")
 
             // A typo next to a live key: the file is refused, max_connections = 1 is not applied.

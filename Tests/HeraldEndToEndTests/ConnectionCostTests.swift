@@ -59,10 +59,13 @@ struct ConnectionCostTests {
         """
     }
 
-    @Test("clients that flood heartbeats and WebSocket pings but never read are not read either: server memory stays bounded, good clients lose nothing")
+    @Test(
+        "clients that flood heartbeats and WebSocket pings but never read are not read either: server memory stays bounded, good clients lose nothing"
+    )
     func neverReadingClients() async throws {
         // No packet-rate limit here: what bounds the replies is that an unwritable connection is not read.
-        let child = try await HeraldChild(base: TestPorts.block(), config: { Self.serveTOML($0, comet: "packet_rate = 0\noutbound_buffer_bytes = 16384") })
+        let child = try await HeraldChild(
+            base: TestPorts.block(), config: { Self.serveTOML($0, comet: "packet_rate = 0\noutbound_buffer_bytes = 16384") })
         defer { child.stop() }
         let b = child.base
         let good = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
@@ -110,7 +113,9 @@ struct ConnectionCostTests {
             withExtendedLifetime(attackers) {}
         }
         let growth = Self.residentKiB(child.pid) - before
-        print("never-reading flood: 20 clients offered 80 MiB, the server took \(String(format: "%.1f", sentMiB)) MiB; its memory grew \(growth) KiB")
+        print(
+            "never-reading flood: 20 clients offered 80 MiB, the server took \(String(format: "%.1f", sentMiB)) MiB; its memory grew \(growth) KiB"
+        )
         // Answered in full, 80 MiB of heartbeats and pings would be about 90 MiB of replies held for
         // clients that never read them.
         #expect(growth < 24 * 1024, "server memory grew \(growth) KiB")
@@ -140,7 +145,9 @@ struct ConnectionCostTests {
         }
     }
 
-    @Test("5,000 slow-loris sockets on each HTTP-based transport are closed by the request timeout, server memory stays bounded, good clients lose nothing", arguments: ["websocket", "longpoll", "sse"])
+    @Test(
+        "5,000 slow-loris sockets on each HTTP-based transport are closed by the request timeout, server memory stays bounded, good clients lose nothing",
+        arguments: ["websocket", "longpoll", "sse"])
     func slowLoris(transport: String) async throws {
         Self.raiseOpenFileLimit()
         let child = try await HeraldChild(base: TestPorts.block(), config: { Self.serveTOML($0, comet: "request_timeout = \"1s\"") })
@@ -185,13 +192,17 @@ struct ConnectionCostTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-        print("slow-loris on \(transport): \(opened) sockets opened, \(closed) closed by the server; server memory \(before) KiB before, \(peak) KiB at most (+\(peak - before) KiB)")
+        print(
+            "slow-loris on \(transport): \(opened) sockets opened, \(closed) closed by the server; server memory \(before) KiB before, \(peak) KiB at most (+\(peak - before) KiB)"
+        )
         #expect(opened == 5000, "every socket was accepted")
         #expect(closed == opened, "the server closed every slow socket (\(closed) of \(opened))")
         #expect(peak - before < 64 * 1024, "server memory grew \(peak - before) KiB for \(opened) sockets")
         let metrics = try await HTTP1Client.request(host: "127.0.0.1", port: b + 11, method: .GET, path: "/metrics")
         let text = String(buffer: metrics.body)
-        let line = text.split(separator: "\n").first { $0.hasPrefix("herald_connections_closed_total") && $0.contains(#"reason="request_timeout""#) }
+        let line = text.split(separator: "\n").first {
+            $0.hasPrefix("herald_connections_closed_total") && $0.contains(#"reason="request_timeout""#)
+        }
         let counted = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         #expect(counted >= Double(opened), "each timeout is counted: \(line.map(String.init) ?? "no request_timeout line")")
         for c in [tcp, ws] as [any GoimClient] { await c.close() }
@@ -202,12 +213,15 @@ struct ConnectionCostTests {
         try await withGateway(gatewayTOML(comet: "max_connections_per_ip = 2")) { g in
             var admitted: [any GoimClient] = []
             for mid in 1...2 {
-                admitted.append(try await g.client(transport, AuthToken(mid: Int64(mid), key: "k\(mid)", roomID: "live://ip", accepts: [1000])))
+                admitted.append(
+                    try await g.client(transport, AuthToken(mid: Int64(mid), key: "k\(mid)", roomID: "live://ip", accepts: [1000])))
             }
-            let third = transport == .longpoll
+            let third =
+                transport == .longpoll
                 ? GoimLongPollClient(host: "127.0.0.1", port: g.longPollPort) as any GoimClient
                 : GoimSSEClient(host: "127.0.0.1", port: g.ssePort)
-            let accepted = try await third.authenticate(AuthToken(mid: 3, key: "k3", roomID: "live://ip", accepts: [1000]), timeout: .seconds(3))
+            let accepted = try await third.authenticate(
+                AuthToken(mid: 3, key: "k3", roomID: "live://ip", accepts: [1000]), timeout: .seconds(3))
             #expect(!accepted, "a third session from the same address is refused")
             #expect(await eventually { (g.closes["too_many_connections_from_ip"] ?? 0) >= 1 }, "\(g.closes)")
             _ = try await g.http.post("/goim/push/room?operation=1000&type=live&room=ip", body: "to the admitted")

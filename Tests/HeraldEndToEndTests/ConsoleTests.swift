@@ -28,7 +28,9 @@ struct ConsoleTests {
         return rest.range(of: "<").map { String(rest[..<$0.lowerBound]) }
     }
 
-    @Test("on herald serve in the migration's dual-write with clients and pushes, the console shows the connections, the comet, the deliveries, the close reasons, the rooms and the migration's phase and verdict as the API and /metrics give them, and follows the walk to dual-read and secondary-only; its data needs the admin token")
+    @Test(
+        "on herald serve in the migration's dual-write with clients and pushes, the console shows the connections, the comet, the deliveries, the close reasons, the rooms and the migration's phase and verdict as the API and /metrics give them, and follows the walk to dual-read and secondary-only; its data needs the admin token"
+    )
     func consoleShowsWhatTheAPISays() async throws {
         let chromium = try #require(BrowserDemoTests.chromium, "chromium is not installed (scripts/install-deps.sh test installs it)")
         let child = try await HeraldChild { Self.config($0) }
@@ -65,10 +67,12 @@ struct ConsoleTests {
         #expect(page.status == 200)
         let anonymous = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot")
         #expect(anonymous.status == 401)
-        let wrong = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot", headers: [("Authorization", "Bearer not-it")])
+        let wrong = try await HTTP1Client.request(
+            host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot", headers: [("Authorization", "Bearer not-it")])
         #expect(wrong.status == 401)
 
-        let dom = try await BrowserDemoTests.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
+        let dom = try await BrowserDemoTests.dumpDOM(
+            chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
         let metrics = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")
         let samples = String(buffer: metrics.body)
         func sample(_ series: String) -> Int? { Self.sample(series, in: samples) }
@@ -86,7 +90,8 @@ struct ConsoleTests {
         #expect(Self.figure("phase", in: dom) == "dual-write")
         #expect(Self.figure("missing", in: dom) == "0")
         let verdict = Self.figure("verdict", in: dom) ?? ""
-        #expect(verdict.hasPrefix("not yet safe to go to dual-read"), "a process that just started has not watched for 10 minutes: \(verdict)")
+        #expect(
+            verdict.hasPrefix("not yet safe to go to dual-read"), "a process that just started has not watched for 10 minutes: \(verdict)")
         let seen = try #require(sample(#"herald_migration_seen_total{backend="primary"}"#))
         #expect(seen >= 5)
         #expect(Self.figure("seen_primary", in: dom) == "\(seen)")
@@ -97,7 +102,10 @@ struct ConsoleTests {
             try child.rewrite { Self.config($0, phase: phase) }
             child.signal(SIGHUP)
             let moved = await eventually(timeout: .seconds(15)) {
-                let text = (try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")).map { String(buffer: $0.body) } ?? ""
+                let text =
+                    (try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")).map {
+                        String(buffer: $0.body)
+                    } ?? ""
                 return Self.sample("herald_migration_phase", in: text) == number
             }
             try #require(moved, "phase \(phase) applied")
@@ -107,13 +115,17 @@ struct ConsoleTests {
                 while !got, let packet = await member.inbox.next(timeout: .seconds(10)) { got = packet.operation.rawValue == 1000 }
                 #expect(got, "a push in \(phase) arrives")
             }
-            let stepDOM = try await BrowserDemoTests.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
-            let stepMetrics = String(buffer: try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics").body)
+            let stepDOM = try await BrowserDemoTests.dumpDOM(
+                chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
+            let stepMetrics = String(
+                buffer: try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics").body)
             func stepSample(_ series: String) -> Int? { Self.sample(series, in: stepMetrics) }
             #expect(Self.figure("phase", in: stepDOM) == phase)
             #expect(Self.figure("missing", in: stepDOM) == "0")
             #expect(Self.figure("migration_delivered", in: stepDOM) == stepSample("herald_migration_delivered_total").map(String.init))
-            #expect(Self.figure("seen_secondary", in: stepDOM) == (stepSample(#"herald_migration_seen_total{backend="secondary"}"#) ?? 0).description)
+            #expect(
+                Self.figure("seen_secondary", in: stepDOM)
+                    == (stepSample(#"herald_migration_seen_total{backend="secondary"}"#) ?? 0).description)
             let stepVerdict = Self.figure("verdict", in: stepDOM) ?? ""
             if let next {
                 #expect(stepVerdict.hasPrefix("not yet safe to go to \(next)"), "\(phase): \(stepVerdict)")

@@ -37,7 +37,8 @@ struct DeployKitTests {
                 if rest == "|" {
                     let keyIndent = indent(lines[i])
                     var block: [String] = []
-                    while i + 1 < lines.count, indent(lines[i + 1]) > keyIndent, !lines[i + 1].trimmingCharacters(in: .whitespaces).isEmpty {
+                    while i + 1 < lines.count, indent(lines[i + 1]) > keyIndent, !lines[i + 1].trimmingCharacters(in: .whitespaces).isEmpty
+                    {
                         i += 1
                         block.append(lines[i].trimmingCharacters(in: .whitespaces))
                     }
@@ -55,22 +56,28 @@ struct DeployKitTests {
     static func metricNames(in expression: String) -> Set<String> {
         let regex = try! NSRegularExpression(pattern: "herald_[a-z_]+")
         let range = NSRange(expression.startIndex..., in: expression)
-        return Set(regex.matches(in: expression, range: range).compactMap { match in
-            Range(match.range, in: expression).map { String(expression[$0]) }
-        }.map { name in
-            for suffix in ["_bucket", "_count", "_sum"] where name.hasSuffix(suffix) { return String(name.dropLast(suffix.count)) }
-            return name
-        })
+        return Set(
+            regex.matches(in: expression, range: range).compactMap { match in
+                Range(match.range, in: expression).map { String(expression[$0]) }
+            }.map { name in
+                for suffix in ["_bucket", "_count", "_sum"] where name.hasSuffix(suffix) { return String(name.dropLast(suffix.count)) }
+                return name
+            })
     }
 
-    @Test("the dashboard has Grafana's dashboard shape: title, uid, schemaVersion, a datasource variable, panels with unique ids on the 24-column grid, each query a PromQL expression on that datasource")
+    @Test(
+        "the dashboard has Grafana's dashboard shape: title, uid, schemaVersion, a datasource variable, panels with unique ids on the 24-column grid, each query a PromQL expression on that datasource"
+    )
     func dashboardShape() throws {
         let d = try Self.dashboard()
         #expect((d["title"] as? String)?.isEmpty == false)
         #expect((d["uid"] as? String)?.isEmpty == false)
         #expect((d["schemaVersion"] as? Int ?? 0) >= 36, "a schema current Grafana versions load without migrating")
         let variables = (d["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
-        #expect(variables.contains { $0["name"] as? String == "datasource" && $0["type"] as? String == "datasource" && $0["query"] as? String == "prometheus" })
+        #expect(
+            variables.contains {
+                $0["name"] as? String == "datasource" && $0["type"] as? String == "datasource" && $0["query"] as? String == "prometheus"
+            })
         let panels = try #require(d["panels"] as? [[String: Any]])
         #expect(panels.count >= 10)
         var ids = Set<Int>()
@@ -85,7 +92,9 @@ struct DeployKitTests {
             let (x, w, h) = (grid["x"] ?? -1, grid["w"] ?? 0, grid["h"] ?? 0)
             #expect(x >= 0 && w > 0 && h > 0 && x + w <= 24 && grid["y"] != nil, "panel \(title) sits on the grid: \(grid)")
             guard type != "row" else { continue }
-            #expect((panel["datasource"] as? [String: Any])?["uid"] as? String == "${datasource}", "panel \(title) uses the datasource variable")
+            #expect(
+                (panel["datasource"] as? [String: Any])?["uid"] as? String == "${datasource}", "panel \(title) uses the datasource variable"
+            )
             let targets = try #require(panel["targets"] as? [[String: Any]], "panel \(title) has targets")
             #expect(!targets.isEmpty)
             for target in targets {
@@ -101,7 +110,9 @@ struct DeployKitTests {
         for arguments in [["check", "rules", "herald-alerts.yml"], ["test", "rules", "herald-alerts.test.yml"]] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-            try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"), "promtool is installed by scripts/install-deps.sh test (Debian package prometheus)")
+            try #require(
+                FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"),
+                "promtool is installed by scripts/install-deps.sh test (Debian package prometheus)")
             process.arguments = arguments
             process.currentDirectoryURL = Self.rulesDirectory
             let output = Pipe()
@@ -114,7 +125,9 @@ struct DeployKitTests {
         }
     }
 
-    @Test("every metric the dashboard and the alert rules use is exposed by the executables: herald serve (migration queue in dual-read, history on, a client) and herald logic of a split deployment (the comet registry)")
+    @Test(
+        "every metric the dashboard and the alert rules use is exposed by the executables: herald serve (migration queue in dual-read, history on, a client) and herald logic of a split deployment (the comet registry)"
+    )
     func metricsExist() async throws {
         let rules = try Self.ruleExpressions()
         #expect(rules.count == 7 && rules.allSatisfy { !Self.metricNames(in: $0).isEmpty }, "every rule's expression is read: \(rules)")
@@ -146,10 +159,11 @@ struct DeployKitTests {
 
         func families(_ child: HeraldChild) async throws -> Set<String> {
             let reply = try await HTTP1Client.request(host: "127.0.0.1", port: child.base + 11, method: .GET, path: "/metrics")
-            return Set(String(buffer: reply.body).split(separator: "\n").compactMap { line -> String? in
-                let words = line.split(separator: " ")
-                return words.count >= 3 && words[0] == "#" && words[1] == "TYPE" ? String(words[2]) : nil
-            })
+            return Set(
+                String(buffer: reply.body).split(separator: "\n").compactMap { line -> String? in
+                    let words = line.split(separator: " ")
+                    return words.count >= 3 && words[0] == "#" && words[1] == "TYPE" ? String(words[2]) : nil
+                })
         }
         var exposed = Set<String>()
         let complete = await eventually(timeout: .seconds(20)) {

@@ -12,7 +12,8 @@ struct DrainTests {
         try await withGateway(toml) { g in
             var connected: [any GoimClient] = []
             for i in 0..<20 {
-                connected.append(try await g.client(.tcp, AuthToken(mid: Int64(i + 1), key: "drain-\(i)", roomID: "live://drain", accepts: [1000])))
+                connected.append(
+                    try await g.client(.tcp, AuthToken(mid: Int64(i + 1), key: "drain-\(i)", roomID: "live://drain", accepts: [1000])))
             }
             let clients = connected
             for n in 0..<200 {
@@ -32,7 +33,11 @@ struct DrainTests {
                         var got = Set<String>()
                         var sawDisconnect = false
                         while let p = await c.inbox.next(timeout: .seconds(10)) {
-                            if p.operation == .disconnectReply { sawDisconnect = true } else if p.operation.rawValue == 1000 { got.insert(String(buffer: p.body)) }
+                            if p.operation == .disconnectReply {
+                                sawDisconnect = true
+                            } else if p.operation.rawValue == 1000 {
+                                got.insert(String(buffer: p.body))
+                            }
                         }
                         closedOrder.withLockedValue { order in
                             if order.isEmpty { openWhenFirstClosed.withLockedValue { $0 = clients.filter { !$0.inbox.isClosed }.count } }
@@ -48,7 +53,9 @@ struct DrainTests {
             }
             await shutdown.value
             #expect(closedOrder.withLockedValue { $0.count } == 20)
-            #expect((openWhenFirstClosed.withLockedValue { $0 } ?? 0) > 5, "closes are spread: most clients were still open when the first closed")
+            #expect(
+                (openWhenFirstClosed.withLockedValue { $0 } ?? 0) > 5,
+                "closes are spread: most clients were still open when the first closed")
             #expect(await eventually { (g.closes["server_shutdown"] ?? 0) == 20 }, "\(g.closes)")
         }
     }
@@ -60,7 +67,8 @@ struct DrainTests {
             var connected: [(String, any GoimClient)] = []
             for i in 0..<4 {
                 let c: any GoimClient = i % 2 == 0 ? g.longPoll() : GoimSSEClient(host: "127.0.0.1", port: g.ssePort)
-                let admitted = try await c.authenticate(AuthToken(mid: Int64(100 + i), key: "http-drain-\(i)", roomID: "live://http-drain", accepts: [1000]))
+                let admitted = try await c.authenticate(
+                    AuthToken(mid: Int64(100 + i), key: "http-drain-\(i)", roomID: "live://http-drain", accepts: [1000]))
                 #expect(admitted)
                 connected.append((i % 2 == 0 ? "long-poll" : "sse", c))
             }
@@ -76,7 +84,11 @@ struct DrainTests {
                         var got: [String] = []
                         var sawDisconnect = false
                         while let p = await c.inbox.next(timeout: .seconds(10)) {
-                            if p.operation == .disconnectReply { sawDisconnect = true } else if p.operation.rawValue == 1000 { got.append(p.text) }
+                            if p.operation == .disconnectReply {
+                                sawDisconnect = true
+                            } else if p.operation.rawValue == 1000 {
+                                got.append(p.text)
+                            }
                         }
                         #expect(got == (0..<50).map { "room \($0)" }, "\(kind) got \(got.count) of 50 in order")
                         #expect(sawDisconnect, "\(kind) was told op 6 before its session ended")
@@ -110,7 +122,9 @@ struct DrainTests {
             }
             #expect(arrived == 30)
             #expect(ackedWhenFirstArrived == 0, "not acknowledged while connections were still waiting for it")
-            #expect(await eventually(timeout: .seconds(10)) { queue.counts.acknowledged - before == 1 }, "acknowledged once every connection had it")
+            #expect(
+                await eventually(timeout: .seconds(10)) { queue.counts.acknowledged - before == 1 },
+                "acknowledged once every connection had it")
             for c in clients { await c.close() }
         }
     }

@@ -16,7 +16,8 @@ struct FanOutSliceTests {
             var stay: [any GoimClient] = []
             var leave: [any GoimClient] = []
             for i in 0..<700 {
-                let c = try await g.client(i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: Int64(5_000 + i), roomID: "live://slices", accepts: [1000]))
+                let c = try await g.client(
+                    i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: Int64(5_000 + i), roomID: "live://slices", accepts: [1000]))
                 if i % 7 == 3 { leave.append(c) } else { stay.append(c) }
             }
             let leaving = leave
@@ -38,7 +39,8 @@ struct FanOutSliceTests {
                 #expect(got == (0..<30).map { "m\($0)" })
             }
             for c in stay.prefix(20) {
-                #expect(await c.inbox.next(timeout: .milliseconds(50)).map { $0.operation.rawValue == 1000 } != true, "no copy after the last")
+                #expect(
+                    await c.inbox.next(timeout: .milliseconds(50)).map { $0.operation.rawValue == 1000 } != true, "no copy after the last")
             }
             #expect(try await g.http.get("/goim/online/total").code == 0, "the server is alive")
             for c in stay { await c.close() }

@@ -55,7 +55,8 @@ struct FaultInjectionTests {
 
                 """
             guard let phase else { return "[queue]\nplugin = \"kafka\"\n[queue.kafka]\n" + kafka }
-            let zeromq = job.map { "bind = \"\(zeromqEndpoint($0))\"\n" }
+            let zeromq =
+                job.map { "bind = \"\(zeromqEndpoint($0))\"\n" }
                 ?? "bind = \"\"\nconnect = [\"\(zeromqEndpoint(0))\", \"\(zeromqEndpoint(1))\"]\n"
             return """
                 [queue]
@@ -164,10 +165,11 @@ struct FaultInjectionTests {
         let mid: Int64
         let transport: TransportKind
         private let ports: [Ports]
-        private let state = NIOLockedValueBox((
-            received: [String: Int](), firstSeen: [String: ContinuousClock.Instant](), comet: 0, reconnects: 0, connected: false,
-            positions: [String: (offset: UInt64, epoch: String)](), notRecovered: 0
-        ))
+        private let state = NIOLockedValueBox(
+            (
+                received: [String: Int](), firstSeen: [String: ContinuousClock.Instant](), comet: 0, reconnects: 0, connected: false,
+                positions: [String: (offset: UInt64, epoch: String)](), notRecovered: 0
+            ))
         private let stopped = NIOLockedValueBox(false)
         private var task: Task<Void, Never>?
 
@@ -189,9 +191,13 @@ struct FaultInjectionTests {
         /// op 7 with goim's fields and `"recover"`: true on the first connection, the positions after.
         private func authenticate(_ client: any GoimClient) async throws -> Bool {
             let positions = state.withLockedValue { $0.positions }
-            let recover = positions.isEmpty
+            let recover =
+                positions.isEmpty
                 ? "true"
-                : "{" + positions.sorted { $0.key < $1.key }.map { #""\#($0.key)":{"offset":\#($0.value.offset),"epoch":"\#($0.value.epoch)"}"# }.joined(separator: ",") + "}"
+                : "{"
+                    + positions.sorted { $0.key < $1.key }.map {
+                        #""\#($0.key)":{"offset":\#($0.value.offset),"epoch":"\#($0.value.epoch)"}"#
+                    }.joined(separator: ",") + "}"
             let body = #"{"mid":\#(mid),"key":"chaos-\#(mid)","room_id":"live://chaos","accepts":[1000],"recover":\#(recover)}"#
             try await client.send(Packet(version: 1, operation: .auth, sequence: 1, body: ByteBuffer(string: body)))
             // The reply waits for the history reads (Redis) on a loaded machine: a generous bound.
@@ -319,7 +325,8 @@ struct FaultInjectionTests {
                 while !self.stopped.withLockedValue({ $0 }) {
                     let body = "\(tag)-\(n)"
                     let mid: Int64? = n % 2 == 0 ? nil : self.users[(n / 2) % self.users.count]
-                    let path = mid.map { "/goim/push/mids?operation=1000&mids=\($0)" } ?? "/goim/push/room?operation=1000&type=live&room=chaos"
+                    let path =
+                        mid.map { "/goim/push/mids?operation=1000&mids=\($0)" } ?? "/goim/push/room?operation=1000&type=live&room=chaos"
                     if let reply = try? await self.api.post(path, body: body), reply.code == 0 {
                         let offline = mid.map { Self.offlineMids(reply.data).contains($0) } ?? false
                         if !offline { self.accepted.withLockedValue { $0.append(Accepted(body: body, at: ContinuousClock.now, mid: mid)) } }
@@ -363,7 +370,8 @@ struct FaultInjectionTests {
 
         var description: String {
             let ms = Int(slowest.components.seconds * 1000 + slowest.components.attoseconds / 1_000_000_000_000_000)
-            return "| \(name) | \(accepted) | \(refused) | \(expected) | \(delivered) | \(missingUnaffected) | \(missingAffected) | \(duplicates) | \(ms) |"
+            return
+                "| \(name) | \(accepted) | \(refused) | \(expected) | \(delivered) | \(missingUnaffected) | \(missingAffected) | \(duplicates) | \(ms) |"
         }
     }
 
@@ -392,7 +400,11 @@ struct FaultInjectionTests {
             logic = try await HeraldChild(role: "logic", base: layout.base + 100, config: { layout.logic(at: $0, phase: phase) })
             comets = [try await startComet(0), try await startComet(1)]
             jobs = [try await startJob(0), try await startJob(1)]
-            let ports = [0, 1].map { Ports(tcp: layout.cometPort($0, 1), ws: layout.cometPort($0, 2), longPoll: layout.cometPort($0, 4), sse: layout.cometPort($0, 5)) }
+            let ports = [0, 1].map {
+                Ports(
+                    tcp: layout.cometPort($0, 1), ws: layout.cometPort($0, 2), longPoll: layout.cometPort($0, 4),
+                    sse: layout.cometPort($0, 5))
+            }
             let kinds: [TransportKind] = [.tcp, .websocket, .longpoll, .sse]
             clients = users.map { RecordingClient(mid: $0, transport: kinds[Int($0) % 4], comet: Int($0) % 2, ports: ports) }
             for c in clients { c.start() }
@@ -405,12 +417,15 @@ struct FaultInjectionTests {
 
         func startComet(_ i: Int) async throws -> HeraldChild {
             let layout = self.layout
-            return try await HeraldChild(role: "comet", base: layout.base + 120 + i, config: { _ in layout.comet(i) }, ready: { _ in await self.registered().contains("comet-\(i)") })
+            return try await HeraldChild(
+                role: "comet", base: layout.base + 120 + i, config: { _ in layout.comet(i) },
+                ready: { _ in await self.registered().contains("comet-\(i)") })
         }
 
         func startJob(_ i: Int) async throws -> HeraldChild {
             let layout = self.layout, phase = self.phase
-            return try await HeraldChild(role: "job", base: layout.base + 140 + i, config: { _ in layout.job(i, phase: phase) }, ready: { _ in true })
+            return try await HeraldChild(
+                role: "job", base: layout.base + 140 + i, config: { _ in layout.job(i, phase: phase) }, ready: { _ in true })
         }
 
         /// Waits until every client is connected and a room push reaches all of them (the
@@ -419,7 +434,9 @@ struct FaultInjectionTests {
             guard await eventually(timeout: .seconds(20), { self.clients.allSatisfy(\.connected) }) else { return false }
             return await eventually(timeout: .seconds(40)) {
                 let tag = "warm-\(UUID().uuidString.prefix(4))"
-                guard (try? await self.logic.api.post("/goim/push/room?operation=1000&type=live&room=chaos", body: tag))?.code == 0 else { return false }
+                guard (try? await self.logic.api.post("/goim/push/room?operation=1000&type=live&room=chaos", body: tag))?.code == 0 else {
+                    return false
+                }
                 try? await Task.sleep(for: .seconds(1))
                 return self.clients.allSatisfy { $0.received[tag] != nil }
             }
@@ -440,7 +457,10 @@ struct FaultInjectionTests {
         /// Runs traffic for `before`, applies `fault`, runs traffic for `after`, stops, waits for
         /// the accepted pushes, and counts them at the clients. `affected` are the comets whose
         /// clients the fault took away.
-        func scenario(_ name: String, before: Duration = .seconds(1), after: Duration = .seconds(3), affected: Set<Int> = [], _ fault: () async throws -> Void) async throws {
+        func scenario(
+            _ name: String, before: Duration = .seconds(1), after: Duration = .seconds(3), affected: Set<Int> = [],
+            _ fault: () async throws -> Void
+        ) async throws {
             let notRecoveredBefore = clients.reduce(0) { $0 + $1.notRecovered }
             let tag = "s\(outcomes.count)"
             let publisher = Publisher(api: logic.api, users: users)
@@ -467,7 +487,9 @@ struct FaultInjectionTests {
                 for a in expected {
                     o.expected += 1
                     guard let n = received[a.body] else {
-                        if affected.contains(cometOf[c.mid]!) { o.missingAffected += 1 } else {
+                        if affected.contains(cometOf[c.mid]!) {
+                            o.missingAffected += 1
+                        } else {
                             o.missingUnaffected += 1
                             if o.missingSample.count < 12 { o.missingSample.append("\(c.mid):\(a.body)\(a.mid == nil ? "(room)" : "")") }
                         }
@@ -484,15 +506,22 @@ struct FaultInjectionTests {
             }
             outcomes.append(o)
             #expect(o.accepted > 0, "\(name): pushes were accepted")
-            #expect(o.missingUnaffected == 0, "\(name): \(o.missingUnaffected) accepted pushes never reached clients whose comet stayed up, e.g. \(o.missingSample)")
+            #expect(
+                o.missingUnaffected == 0,
+                "\(name): \(o.missingUnaffected) accepted pushes never reached clients whose comet stayed up, e.g. \(o.missingSample)")
             #expect(o.duplicates == 0, "\(name): \(o.duplicates) pushes reached a client twice")
-            #expect(o.missingAffected == 0, "\(name): \(o.missingAffected) accepted pushes never reached the clients of the comet that went away, though they reconnected and recovered")
+            #expect(
+                o.missingAffected == 0,
+                "\(name): \(o.missingAffected) accepted pushes never reached the clients of the comet that went away, though they reconnected and recovered"
+            )
             let notRecovered = clients.reduce(0) { $0 + $1.notRecovered } - notRecoveredBefore
             #expect(notRecovered == 0, "\(name): \(notRecovered) reconnects were told recovered: false")
         }
 
         func printTable() {
-            print("| scenario | accepted | refused | expected deliveries | delivered | missing (comet up) | missing (comet gone) | duplicates | slowest ms |")
+            print(
+                "| scenario | accepted | refused | expected deliveries | delivered | missing (comet up) | missing (comet gone) | duplicates | slowest ms |"
+            )
             print("|---|---|---|---|---|---|---|---|---|")
             for o in outcomes { print(o) }
         }
@@ -506,7 +535,9 @@ struct FaultInjectionTests {
         }
     }
 
-    @Test("job killed, broker down, produce errors, comet killed, comet drained, registry's redis restarted: nothing accepted is lost or doubled; the clients of a comet that went away reconnect to the other and recover")
+    @Test(
+        "job killed, broker down, produce errors, comet killed, comet drained, registry's redis restarted: nothing accepted is lost or doubled; the clients of a comet that went away reconnect to the other and recover"
+    )
     func scenarios() async throws {
         let d = try await Deployment(phase: nil)
         #expect(await d.warmUp(), "pushes flow to every client before the first fault")
@@ -555,7 +586,9 @@ struct FaultInjectionTests {
         await d.stop()
     }
 
-    @Test("the kafka → zeromq migration walked forward and back by SIGHUP under traffic, a job SIGKILLed in dual-read: nothing accepted is lost or doubled")
+    @Test(
+        "the kafka → zeromq migration walked forward and back by SIGHUP under traffic, a job SIGKILLed in dual-read: nothing accepted is lost or doubled"
+    )
     func migrationWalk() async throws {
         let d = try await Deployment(phase: "primary-only")
         #expect(await d.warmUp(), "pushes flow to every client before the walk")

@@ -11,7 +11,9 @@ import Testing
 /// client like a goim component would, against the real `herald logic` and `herald comet`.
 @Suite("gRPC: gzip-compressed calls to logic and comet", .serialized)
 struct GRPCCompressionTests {
-    @Test("every goim.logic.Logic and goim.comet.Comet method called with gzip gets its correct reply (RenewOnline, Connect, Heartbeat, Receive, Disconnect, Nodes; BroadcastRoom, PushMsg, Broadcast, Rooms)")
+    @Test(
+        "every goim.logic.Logic and goim.comet.Comet method called with gzip gets its correct reply (RenewOnline, Connect, Heartbeat, Receive, Disconnect, Nodes; BroadcastRoom, PushMsg, Broadcast, Rooms)"
+    )
     func gzipCalls() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -29,7 +31,8 @@ struct GRPCCompressionTests {
         gzip.timeout = .seconds(10)
 
         try await withGRPCClient(
-            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: layout.logicRPC), transportSecurity: .plaintext, config: transportConfig)
+            transport: .http2NIOPosix(
+                target: .ipv4(address: "127.0.0.1", port: layout.logicRPC), transportSecurity: .plaintext, config: transportConfig)
         ) { client in
             let logic = Goim_Logic_Logic.Client(wrapping: client)
 
@@ -80,7 +83,8 @@ struct GRPCCompressionTests {
         defer { Task { await member.close() } }
         #expect(try await member.authenticate(AuthToken(mid: 42, key: "gzip-member", roomID: "live://gzip", accepts: [1000])))
         try await withGRPCClient(
-            transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: b + 9), transportSecurity: .plaintext, config: transportConfig)
+            transport: .http2NIOPosix(
+                target: .ipv4(address: "127.0.0.1", port: b + 9), transportSecurity: .plaintext, config: transportConfig)
         ) { client in
             let comet = Goim_Comet_Comet.Client(wrapping: client)
             func proto(_ text: String) -> Goim_Protocol_Proto {

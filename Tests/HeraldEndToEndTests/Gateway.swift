@@ -2,8 +2,8 @@ import HeraldApp
 import HeraldCore
 import HeraldProtocol
 import HeraldTesting
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
 import Testing
 
 /// A running all-in-one gateway on port 0, for one test.
@@ -97,7 +97,9 @@ func withGateway(_ toml: String = gatewayTOML(), _ body: (Gateway) async throws 
 }
 
 /// Runs `body` against a fresh gateway built from `configuration` with `registry`'s plugins.
-func withGateway(_ configuration: HeraldConfiguration, registry: PluginRegistry = BuiltInPlugins.registry(), _ body: (Gateway) async throws -> Void) async throws {
+func withGateway(
+    _ configuration: HeraldConfiguration, registry: PluginRegistry = BuiltInPlugins.registry(), _ body: (Gateway) async throws -> Void
+) async throws {
     let server = try HeraldServer(configuration: configuration, registry: registry)
     let task = Task { try await server.run() }
     do {

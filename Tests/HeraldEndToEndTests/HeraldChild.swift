@@ -45,7 +45,8 @@ final class HeraldChild {
         self.role = role
         self.base = base
         let binary = Self.root.appendingPathComponent(".build/debug/herald").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary), "build the executable first (swift build --build-tests builds it)")
         // Unique per child: a restarted child on the same ports must not share a file that its
         // predecessor removes when it is released.
         let name = "herald-child-\(role)-\(base)-\(UUID().uuidString.prefix(8))"

@@ -71,7 +71,8 @@ struct KafkaGatewayTests {
             var clients: [(mid: Int64, client: any GoimClient)] = []
             for i in 0..<100 {
                 let mid = Int64(i + 1)
-                let c = try await g.client(i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: mid, key: "kafka-\(mid)", roomID: "live://kafka", accepts: [1000]))
+                let c = try await g.client(
+                    i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: mid, key: "kafka-\(mid)", roomID: "live://kafka", accepts: [1000]))
                 clients.append((mid, c))
             }
             let perUser = 100
@@ -130,7 +131,9 @@ struct KafkaGatewayTests {
             // drops those copies by their identity.
             #expect(duplicates == 0, "\(duplicates) pushes reached a client twice")
             let seconds = Double(accepted.components.seconds) + Double(accepted.components.attoseconds) / 1e18
-            print("kafka gateway: 10000 pushes accepted in \(String(format: "%.2f", seconds)) s (\(Int(10_000 / seconds))/s through 24 HTTP workers), missing \(missing), duplicates \(duplicates) after 2 rebalances and a job restart; the comet dropped \(g.server.comet.deduplicator.counts.duplicates) redelivered copies")
+            print(
+                "kafka gateway: 10000 pushes accepted in \(String(format: "%.2f", seconds)) s (\(Int(10_000 / seconds))/s through 24 HTTP workers), missing \(missing), duplicates \(duplicates) after 2 rebalances and a job restart; the comet dropped \(g.server.comet.deduplicator.counts.duplicates) redelivered copies"
+            )
             for (_, c) in clients { await c.close() }
         }
     }
@@ -151,7 +154,9 @@ struct KafkaGatewayTests {
             ]
             for (name, key, text) in messages {
                 let file = dir.appendingPathComponent("\(name).bin")
-                try run("protoc", ["--encode=goim.logic.PushMsg", "-I", Self.protoRoot, "goim/logic/push.proto"], stdin: Data(text.utf8), stdout: file)
+                try run(
+                    "protoc", ["--encode=goim.logic.PushMsg", "-I", Self.protoRoot, "goim/logic/push.proto"], stdin: Data(text.utf8),
+                    stdout: file)
                 try run("kcat", ["-P", "-b", s.broker.bootstrapServers, "-t", s.topic, "-k", key, file.path])
             }
             func bodies(_ client: any GoimClient, _ count: Int) async -> [String] {
@@ -181,7 +186,9 @@ struct KafkaGatewayTests {
                 let waited = ContinuousClock.now - start
                 // Not a speed check: only a hang (no answer long after publish_timeout) fails here.
                 #expect(waited < .seconds(30), "the push API answered after \(waited)")
-                if reply.code == 0 { accepted.append(body) } else {
+                if reply.code == 0 {
+                    accepted.append(body)
+                } else {
                     #expect(reply.code == -500)
                     #expect(reply.message.contains("kafka"), "\(reply.message)")
                 }
@@ -204,7 +211,9 @@ struct KafkaGatewayTests {
             var received = Set<String>()
             let deadline = ContinuousClock.now + .seconds(30)
             while !Set(accepted).isSubset(of: received), ContinuousClock.now < deadline {
-                if let p = await c.inbox.next(timeout: .seconds(1)), p.operation.rawValue == 1000 { received.insert(String(buffer: p.body)) }
+                if let p = await c.inbox.next(timeout: .seconds(1)), p.operation.rawValue == 1000 {
+                    received.insert(String(buffer: p.body))
+                }
             }
             let lost = Set(accepted).subtracting(received)
             #expect(lost.isEmpty, "accepted but never delivered: \(lost.sorted())")

@@ -42,7 +42,9 @@ struct MetricsEndpointTests {
         await good.close()
     }
 
-    @Test("herald comet and herald job serve /metrics on [metrics] listen: the comet's connections and deliveries, the job's consumption and its view of the registry; with a token, a scrape without it is refused")
+    @Test(
+        "herald comet and herald job serve /metrics on [metrics] listen: the comet's connections and deliveries, the job's consumption and its view of the registry; with a token, a scrape without it is refused"
+    )
     func splitRolesServeMetrics() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -51,13 +53,17 @@ struct MetricsEndpointTests {
         let (cometMetrics, jobMetrics) = (b + 8, b + 58)
         let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
         defer { logic.stop() }
-        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in
-            layout.job + "\n[metrics]\nlisten = \"127.0.0.1:\(jobMetrics)\"\ntoken = \"scrape-me\"\n"
-        }, ready: { _ in true })
+        let job = try await HeraldChild(
+            role: "job", base: b + 50,
+            config: { _ in
+                layout.job + "\n[metrics]\nlisten = \"127.0.0.1:\(jobMetrics)\"\ntoken = \"scrape-me\"\n"
+            }, ready: { _ in true })
         defer { job.stop() }
-        let comet = try await HeraldChild(role: "comet", base: b, config: {
-            layout.comet("comet-a", at: $0) + "\n[metrics]\nlisten = \"127.0.0.1:\(cometMetrics)\"\n"
-        }, ready: { _ in await ClusterTests.registered(logic).contains("comet-a") })
+        let comet = try await HeraldChild(
+            role: "comet", base: b,
+            config: {
+                layout.comet("comet-a", at: $0) + "\n[metrics]\nlisten = \"127.0.0.1:\(cometMetrics)\"\n"
+            }, ready: { _ in await ClusterTests.registered(logic).contains("comet-a") })
         defer { comet.stop() }
 
         let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)

@@ -14,21 +14,21 @@ import Glibc
 struct MigrationEndToEndTests {
     static func config(base: Int, phase: String) -> String {
         HeraldChild.baseTOML(base, serverID: "migrating") + """
-        [queue]
-        plugin = "migration"
-        [queue.migration]
-        primary = "kafka"
-        secondary = "zeromq"
-        phase = "\(phase)"
-        twin_timeout = "5s"
-        report_interval = "1s"
-        [queue.migration.kafka]
-        dev_broker = true
-        commit_interval = "100ms"
-        session_timeout = "6s"
-        [queue.migration.zeromq]
-        bind = "tcp://127.0.0.1:\(base + 90)"
-        """
+            [queue]
+            plugin = "migration"
+            [queue.migration]
+            primary = "kafka"
+            secondary = "zeromq"
+            phase = "\(phase)"
+            twin_timeout = "5s"
+            report_interval = "1s"
+            [queue.migration.kafka]
+            dev_broker = true
+            commit_interval = "100ms"
+            session_timeout = "6s"
+            [queue.migration.zeromq]
+            bind = "tcp://127.0.0.1:\(base + 90)"
+            """
     }
 
     @Test("primary-only → dual-write → dual-read → secondary-only → dual-read under steady pushes: every message exactly once")
@@ -66,7 +66,9 @@ struct MigrationEndToEndTests {
         }
 
         func metric(_ name: String) async -> Double? {
-            guard let r = try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics") else { return nil }
+            guard let r = try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics") else {
+                return nil
+            }
             for line in String(buffer: r.body).split(separator: "\n") where line.hasPrefix(name + " ") {
                 return Double(line.split(separator: " ").last ?? "")
             }
@@ -94,12 +96,16 @@ struct MigrationEndToEndTests {
         func complete() -> Bool { users.allSatisfy { Set(received[$0, default: []]).count >= expected[$0, default: 0] } }
         while !complete(), ContinuousClock.now < deadline {
             for mid in users {
-                while let p = await clients[mid]!.inbox.next(timeout: .milliseconds(20)) { received[mid, default: []].append(String(buffer: p.body)) }
+                while let p = await clients[mid]!.inbox.next(timeout: .milliseconds(20)) {
+                    received[mid, default: []].append(String(buffer: p.body))
+                }
             }
         }
         try await Task.sleep(for: .seconds(5))  // the rolled-back kafka consumer re-reads its backlog: the comet must drop all of it
         for mid in users {
-            while let p = await clients[mid]!.inbox.next(timeout: .milliseconds(20)) { received[mid, default: []].append(String(buffer: p.body)) }
+            while let p = await clients[mid]!.inbox.next(timeout: .milliseconds(20)) {
+                received[mid, default: []].append(String(buffer: p.body))
+            }
         }
 
         var missing = 0
@@ -114,7 +120,9 @@ struct MigrationEndToEndTests {
         let delivered = await metric("herald_migration_delivered_total")
         let secondCopies = await metric("herald_migration_second_copies_total")
         let dropped = await metric("herald_push_duplicates_dropped_total")
-        print("migration: \(total) pushes accepted, missing \(missing), duplicates \(duplicates); comparator delivered \(delivered ?? -1), second copies \(secondCopies ?? -1); the comet dropped \(dropped ?? -1)")
+        print(
+            "migration: \(total) pushes accepted, missing \(missing), duplicates \(duplicates); comparator delivered \(delivered ?? -1), second copies \(secondCopies ?? -1); the comet dropped \(dropped ?? -1)"
+        )
         #expect(missing == 0)
         #expect(duplicates == 0)
         #expect(delivered == Double(total), "the comparator's delivered count agrees with the clients")

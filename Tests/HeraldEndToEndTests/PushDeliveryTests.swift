@@ -142,7 +142,9 @@ struct PushDeliveryTests {
                 #expect(await second.inbox.next()?.text == "to the new one")
                 await second.close()
             }
-            #expect(await eventually { gw.closes["replaced_by_same_key"] == TransportKind.allCases.count }, "close reason replaced_by_same_key counted")
+            #expect(
+                await eventually { gw.closes["replaced_by_same_key"] == TransportKind.allCases.count },
+                "close reason replaced_by_same_key counted")
         }
     }
 

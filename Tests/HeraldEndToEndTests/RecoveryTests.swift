@@ -13,12 +13,13 @@ import Testing
 @Suite("Recovery")
 struct RecoveryTests {
     static func toml(_ history: String = "") -> String {
-        gatewayTOML(extra: """
-            [history]
-            enabled = true
-            max_messages = 2000
-            \(history)
-            """)
+        gatewayTOML(
+            extra: """
+                [history]
+                enabled = true
+                max_messages = 2000
+                \(history)
+                """)
     }
 
     /// A gateway whose history is the memory store behind `delay` before each read (a store
@@ -27,16 +28,21 @@ struct RecoveryTests {
         try await withSlowStore({ SlowReads($0, delay: delay) }, body)
     }
 
-    static func withSlowStore(_ make: @escaping @Sendable (any HistoryStore) -> SlowReads, _ body: (Gateway) async throws -> Void) async throws {
+    static func withSlowStore(
+        _ make: @escaping @Sendable (any HistoryStore) -> SlowReads, _ body: (Gateway) async throws -> Void
+    ) async throws {
         var registry = BuiltInPlugins.registry()
         registry.registerHistoryStore("slow") { context in
             make(MemoryHistoryStore(limits: context.limits, maxBytes: 1 << 24))
         }
-        let configuration = try HeraldConfiguration.parse(toml().replacingOccurrences(of: "enabled = true", with: "enabled = true\nstore = \"slow\""))
+        let configuration = try HeraldConfiguration.parse(
+            toml().replacingOccurrences(of: "enabled = true", with: "enabled = true\nstore = \"slow\""))
         try await withGateway(configuration, registry: registry, body)
     }
 
-    @Test("a client cut off (an RST; long-poll: it stops polling) reconnects after 2 s and recovers every message once, in order", arguments: [TransportKind.tcp, .websocket, .longpoll])
+    @Test(
+        "a client cut off (an RST; long-poll: it stops polling) reconnects after 2 s and recovers every message once, in order",
+        arguments: [TransportKind.tcp, .websocket, .longpoll])
     func cutOffAndRecover(transport: TransportKind) async throws {
         try await withGateway(Self.toml()) { gw in
             try await CutOffRecovery.run(api: gw.http, room: "recover-\(transport)", mid: 7, label: "\(transport)") { _ in
@@ -45,7 +51,9 @@ struct RecoveryTests {
         }
     }
 
-    @Test("live pushes that arrive while a slow history read runs are merged with the replay: none twice, none lost", arguments: TransportKind.sockets)
+    @Test(
+        "live pushes that arrive while a slow history read runs are merged with the replay: none twice, none lost",
+        arguments: TransportKind.sockets)
     func slowReadSeam(transport: TransportKind) async throws {
         // The memory store behind a 500 ms delay before each read (a store under load): every push
         // during the delay is both held live by the recovering connection and in the page it reads.
@@ -77,7 +85,9 @@ struct RecoveryTests {
             try await Task.sleep(for: .milliseconds(300))
             let second = try await connect(gw, transport)
             #expect(published.withLockedValue { $0 } < total - 100, "pushes still flow while the slow read runs (the seam is exercised)")
-            let back = try #require(try await recoverAuth(second, mid: 5, room: "live://\(room)", recover: #"{"room":{"offset":\#(lastOffset),"epoch":"\#(epoch)"}}"#))
+            let back = try #require(
+                try await recoverAuth(
+                    second, mid: 5, room: "live://\(room)", recover: #"{"room":{"offset":\#(lastOffset),"epoch":"\#(epoch)"}}"#))
             #expect(back.recovered)
             await publisher.value
             let rest = await receiveTexts(second, count: total - seen.count, timeout: .seconds(30))
@@ -88,7 +98,9 @@ struct RecoveryTests {
         }
     }
 
-    @Test("a recovering connection: the replay of its user stream honours accepts, and a heartbeat it sends meanwhile is answered after op 8 and the replay")
+    @Test(
+        "a recovering connection: the replay of its user stream honours accepts, and a heartbeat it sends meanwhile is answered after op 8 and the replay"
+    )
     func replayOrderAndFilter() async throws {
         try await Self.withSlowStore(delay: .milliseconds(300)) { gw in
             for (op, body) in [(1000, "a"), (1001, "not accepted"), (1000, "b")] {
@@ -123,7 +135,9 @@ struct RecoveryTests {
         }
     }
 
-    @Test("a recovering connection that receives more live pushes than it may hold while its history is read is closed with recovery_overflow")
+    @Test(
+        "a recovering connection that receives more live pushes than it may hold while its history is read is closed with recovery_overflow"
+    )
     func recoveryOverflow() async throws {
         // The history read waits until the test opens the gate: what arrives meanwhile is held.
         let gate = NIOLockedValueBox(false)
@@ -148,7 +162,8 @@ struct RecoveryTests {
 
     @Test("a recovering client that stops reading is closed (it recovers), even with slow_consumer = drop")
     func slowRecoveringClientIsClosed() async throws {
-        let toml = gatewayTOML(comet: "outbound_buffer_bytes = 65536\nslow_consumer = \"drop\"", extra: "[history]\nenabled = true", sendBuffer: 4096)
+        let toml = gatewayTOML(
+            comet: "outbound_buffer_bytes = 65536\nslow_consumer = \"drop\"", extra: "[history]\nenabled = true", sendBuffer: 4096)
         try await withGateway(toml) { gw in
             let slow = try await GoimTCPClient.connect(host: "127.0.0.1", port: gw.tcpPort, receiveBuffer: 4096)
             _ = try #require(try await recoverAuth(slow, mid: 35, room: "live://slow", recover: "true"))
@@ -173,7 +188,8 @@ struct RecoveryTests {
                 for publisher in 0..<8 {
                     group.addTask {
                         for i in 0..<50 {
-                            let reply = try await api.post("/goim/push/room?operation=1000&type=live&room=order", body: "p\(publisher)-\(i)")
+                            let reply = try await api.post(
+                                "/goim/push/room?operation=1000&type=live&room=order", body: "p\(publisher)-\(i)")
                             #expect(reply.code == 0)
                         }
                     }
@@ -182,7 +198,10 @@ struct RecoveryTests {
             }
             var offsets: [UInt32] = []
             while offsets.count < 400, let p = await c.inbox.next(timeout: .seconds(10)) { offsets.append(UInt32(bitPattern: p.sequence)) }
-            #expect(offsets == Array(1...400), "offsets arrive as 1, 2, 3, …: \(offsets.count) received, first out of place at \(offsets.indices.first { offsets[$0] != UInt32($0 + 1) } ?? -1)")
+            #expect(
+                offsets == Array(1...400),
+                "offsets arrive as 1, 2, 3, …: \(offsets.count) received, first out of place at \(offsets.indices.first { offsets[$0] != UInt32($0 + 1) } ?? -1)"
+            )
             await c.close()
         }
     }
@@ -204,7 +223,9 @@ struct RecoveryTests {
         try await withGateway(Self.toml()) { gw in
             #expect(try await gw.http.post("/goim/push/room?operation=1000&type=live&room=restart", body: "after").code == 0)
             let c = try await gw.tcp()
-            let back = try #require(try await recoverAuth(c, mid: 8, room: "live://restart", recover: #"{"room":{"offset":\#(position.offset),"epoch":"\#(position.epoch)"}}"#))
+            let back = try #require(
+                try await recoverAuth(
+                    c, mid: 8, room: "live://restart", recover: #"{"room":{"offset":\#(position.offset),"epoch":"\#(position.epoch)"}}"#))
             #expect(!back.recovered, "a new epoch cannot continue the old one")
             #expect(back.streams["room"]?.epoch != position.epoch)
             // Not recovered means nothing is replayed ("after" is not): the first push the client
@@ -227,7 +248,9 @@ struct RecoveryTests {
             #expect(page.code == 0)
             let data = try #require(page.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
             let messages = try #require(data["messages"] as? [[String: Any]])
-            let bodies = messages.compactMap { ($0["body"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } }
+            let bodies = messages.compactMap {
+                ($0["body"] as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+            }
             #expect(bodies == (0..<20).map { "u\($0)" })
             #expect(data["unread"] as? Int == 20)
             #expect(data["complete"] as? Bool == true)
@@ -272,7 +295,9 @@ struct RecoveryTests {
     @Test("the history API refuses bad parameters, naming them")
     func historyAPIParameters() async throws {
         try await withGateway(Self.toml()) { gw in
-            for (query, parameter) in [("", "mid"), ("mid=x", "mid"), ("mid=1&since=-1", "since"), ("mid=1&limit=0", "limit"), ("room=1", "type")] {
+            for (query, parameter) in [
+                ("", "mid"), ("mid=x", "mid"), ("mid=1&since=-1", "since"), ("mid=1&limit=0", "limit"), ("room=1", "type"),
+            ] {
                 let reply = try await gw.http.get("/goim/history?\(query)")
                 #expect(reply.code == -400, "\(query)")
                 #expect(reply.message.hasPrefix("\(parameter):"), "\(query): \(reply.message)")
@@ -361,7 +386,8 @@ func recoverAuth(_ c: any GoimClient, mid: Int64, room: String, recover: String)
     else { return nil }
     var streams: [String: RecoveryReply.Position] = [:]
     for (name, value) in object["streams"] as? [String: [String: Any]] ?? [:] {
-        streams[name] = RecoveryReply.Position(offset: (value["offset"] as? NSNumber)?.uint64Value ?? 0, epoch: value["epoch"] as? String ?? "")
+        streams[name] = RecoveryReply.Position(
+            offset: (value["offset"] as? NSNumber)?.uint64Value ?? 0, epoch: value["epoch"] as? String ?? "")
     }
     return RecoveryReply(recovered: object["recovered"] as? Bool ?? false, streams: streams)
 }

@@ -10,13 +10,14 @@ struct RedisGatewayTests {
         let redis = try RedisServers(count: 2)
         defer { redis.stopAll() }
         let list = redis.addresses.map { "\"\($0)\"" }.joined(separator: ", ")
-        let toml = gatewayTOML(extra: """
-            [router]
-            plugin = "redis"
-            [router.redis]
-            addresses = [\(list)]
-            ring = "jump"
-            """)
+        let toml = gatewayTOML(
+            extra: """
+                [router]
+                plugin = "redis"
+                [router.redis]
+                addresses = [\(list)]
+                ring = "jump"
+                """)
         try await withGateway(toml) { g in
             let phone = try await g.client(.tcp, AuthToken(mid: 501, key: "phone", platform: "ios", accepts: [1000]))
             let web = try await g.client(.websocket, AuthToken(mid: 501, key: "web", platform: "web", accepts: [1000]))
@@ -31,11 +32,15 @@ struct RedisGatewayTests {
 
             let online = try await g.http.get("/goim/online/users?mids=501,502,503")
             #expect(online.code == 0)
-            #expect(online.data == #"{"501":{"connections":2,"online":true,"platforms":["ios","web"]},"502":{"connections":1,"online":true,"platforms":[]},"503":{"connections":0,"online":false,"platforms":[]}}"#)
+            #expect(
+                online.data
+                    == #"{"501":{"connections":2,"online":true,"platforms":["ios","web"]},"502":{"connections":1,"online":true,"platforms":[]},"503":{"connections":0,"online":false,"platforms":[]}}"#
+            )
 
             await web.close()
             let gone = await eventually {
-                (try? await g.http.get("/goim/online/users?mids=501"))?.data == #"{"501":{"connections":1,"online":true,"platforms":["ios"]}}"#
+                (try? await g.http.get("/goim/online/users?mids=501"))?.data
+                    == #"{"501":{"connections":1,"online":true,"platforms":["ios"]}}"#
             }
             #expect(gone, "the closed device left the directory")
             let bad = try await g.http.get("/goim/online/users?mids=abc")

@@ -106,9 +106,11 @@ struct RobustnessTests {
     func webSocketControlFrames() async throws {
         try await withGateway { gw in
             let c = try await gw.client(.websocket, AuthToken(mid: 1, key: "ctl", accepts: [1000]))
-            try await (c as! GoimWebSocketClient).sendFrame(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "p")))
+            try await (c as! GoimWebSocketClient).sendFrame(
+                WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "p")))
             #expect(try await c.heartbeat() != nil)
-            try await (c as! GoimWebSocketClient).sendFrame(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: ByteBuffer(bytes: [0x03, 0xE8])))
+            try await (c as! GoimWebSocketClient).sendFrame(
+                WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: ByteBuffer(bytes: [0x03, 0xE8])))
             #expect(await c.inbox.waitForClose())
         }
     }

@@ -1,4 +1,3 @@
-import _CryptoExtras
 import Foundation
 import HeraldApp
 import HeraldProtocol
@@ -6,6 +5,7 @@ import HeraldTesting
 import JWTKit
 import NIOCore
 import Testing
+import _CryptoExtras
 
 /// Token verification, the API's bearer token, and the WebSocket Origin allow-list.
 @Suite("end to end: auth and access")

@@ -46,7 +46,9 @@ struct TLSTests {
 
     /// A client TLS hook that trusts only `trusted` (self-signed: the server must present exactly
     /// that certificate, or the handshake fails) and records the certificate the server presented.
-    static func clientTLS(trusting trusted: [UInt8], seen: NIOLockedValueBox<[String]>? = nil) throws -> @Sendable (any Channel) throws -> Void {
+    static func clientTLS(
+        trusting trusted: [UInt8], seen: NIOLockedValueBox<[String]>? = nil
+    ) throws -> @Sendable (any Channel) throws -> Void {
         var configuration = TLSConfiguration.makeClientConfiguration()
         let trustedCertificates = try NIOSSLCertificate.fromPEMBytes(trusted)
         configuration.trustRoots = .certificates(trustedCertificates)
@@ -66,9 +68,11 @@ struct TLSTests {
     }
 
     static func config(_ cert: TestCertificate, logic: String = "") -> String {
-        gatewayTOML(logic: "tls = true\n\(logic)", extra: "[tls]\ncertificate_file = \"\(cert.certificate)\"\nprivate_key_file = \"\(cert.key)\"")
-            .replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\ntls = true\n")
-            .replacingOccurrences(of: "[transport.websocket]\n", with: "[transport.websocket]\ntls = true\n")
+        gatewayTOML(
+            logic: "tls = true\n\(logic)", extra: "[tls]\ncertificate_file = \"\(cert.certificate)\"\nprivate_key_file = \"\(cert.key)\""
+        )
+        .replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\ntls = true\n")
+        .replacingOccurrences(of: "[transport.websocket]\n", with: "[transport.websocket]\ntls = true\n")
     }
 
     /// An HTTPS client of the API that trusts the test certificate.
@@ -124,15 +128,18 @@ struct TLSTests {
         let toml = Self.config(cert)
         try await withGateway(toml) { g in
             let seen = NIOLockedValueBox<[String]>([])
-            let before = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: firstPEM, seen: seen))
+            let before = try await GoimTCPClient.connect(
+                host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: firstPEM, seen: seen))
             #expect(try await before.authenticate(AuthToken(mid: 1, accepts: [1000])))
             #expect(seen.withLockedValue { $0.last ?? "" }.contains("herald-first"))
 
             try cert.issue("herald-second")
             let secondPEM = cert.pem
             let report = try await g.server.reload(HeraldConfiguration.parse(toml))
-            #expect(report == ReloadReport(applied: [], needsRestart: []), "the same file: no key changed, the certificate files are re-read")
-            let after = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: cert.pem, seen: seen))
+            #expect(
+                report == ReloadReport(applied: [], needsRestart: []), "the same file: no key changed, the certificate files are re-read")
+            let after = try await GoimTCPClient.connect(
+                host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: cert.pem, seen: seen))
             #expect(try await after.authenticate(AuthToken(mid: 2, accepts: [1000])))
             #expect(seen.withLockedValue { $0.last ?? "" }.contains("herald-second"), "\(seen.withLockedValue { $0 })")
             #expect(try await before.heartbeat() != nil, "the connection opened before the reload still works")
@@ -140,7 +147,8 @@ struct TLSTests {
             // Files that cannot be read keep the running certificate.
             try "not a certificate".write(toFile: cert.certificate, atomically: true, encoding: .utf8)
             await #expect(throws: (any Error).self) { try await g.server.reload(HeraldConfiguration.parse(toml)) }
-            let still = try await GoimTCPClient.connect(host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: secondPEM, seen: seen))
+            let still = try await GoimTCPClient.connect(
+                host: "127.0.0.1", port: g.tcpPort, secure: try Self.clientTLS(trusting: secondPEM, seen: seen))
             #expect(try await still.authenticate(AuthToken(mid: 3, accepts: [1000])), "the second certificate is still served")
             #expect(seen.withLockedValue { $0.last ?? "" }.contains("herald-second"))
             // A client that trusts only the first certificate, no longer served, is refused.
@@ -154,7 +162,9 @@ struct TLSTests {
     @Test("tls = true without [tls] is refused at start, naming the key")
     func missingCertificate() throws {
         #expect(throws: (any Error).self) {
-            _ = try HeraldServer(configuration: HeraldConfiguration.parse(gatewayTOML().replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\ntls = true\n")))
+            _ = try HeraldServer(
+                configuration: HeraldConfiguration.parse(
+                    gatewayTOML().replacingOccurrences(of: "[transport.tcp]\n", with: "[transport.tcp]\ntls = true\n")))
         }
         do {
             _ = try HeraldConfiguration.parse(gatewayTOML(logic: "tls = true"))

@@ -15,12 +15,14 @@ import Testing
 struct TrustBoundaryTests {
     // MARK: - Start-up refusals
 
-    @Test("a listener other machines can reach refuses to start without authentication, naming the key", arguments: [
-        ("[logic]\nlisten = \"0.0.0.0:0\"", "logic.listen"),
-        ("[logic]\nlisten = \":0\"", "logic.listen"),
-        ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"tcp://0.0.0.0:0\"", "queue.zeromq.bind"),
-        ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"tcp://*:0\"", "queue.zeromq.bind"),
-    ])
+    @Test(
+        "a listener other machines can reach refuses to start without authentication, naming the key",
+        arguments: [
+            ("[logic]\nlisten = \"0.0.0.0:0\"", "logic.listen"),
+            ("[logic]\nlisten = \":0\"", "logic.listen"),
+            ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"tcp://0.0.0.0:0\"", "queue.zeromq.bind"),
+            ("[queue]\nplugin = \"zeromq\"\n[queue.zeromq]\nbind = \"tcp://*:0\"", "queue.zeromq.bind"),
+        ])
     func wideListenersRefused(toml: String, key: String) throws {
         let error = #expect(throws: ConfigError.self) {
             let configuration = try HeraldConfiguration.parse(toml)
@@ -29,7 +31,8 @@ struct TrustBoundaryTests {
         #expect(error?.key == key, "refused naming \(key): \(String(describing: error))")
     }
 
-    @Test("a gRPC listener refuses a wide address without [rpc] secret or insecure, naming the key", arguments: ["0.0.0.0:0", ":0", "[::]:0"])
+    @Test(
+        "a gRPC listener refuses a wide address without [rpc] secret or insecure, naming the key", arguments: ["0.0.0.0:0", ":0", "[::]:0"])
     func wideRPCRefused(listen: String) throws {
         let error = #expect(throws: ConfigError.self) { _ = try RPCServerService(listen: listen, services: [], credentials: .none) }
         #expect(error?.key == "rpc.listen")
@@ -42,16 +45,24 @@ struct TrustBoundaryTests {
         _ = try RPCServerService(listen: "127.0.0.1:0", services: [], credentials: .none)
     }
 
-    @Test("config values that overflow or are too short are refused naming the key, not trapped", arguments: [
-        ("[comet]\nhandshake_timeout = \"99999999999999999999h\"", "comet.handshake_timeout"),
-        ("[comet]\nhandshake_timeout = \"1e30s\"", "comet.handshake_timeout"),
-        ("[rpc]\nsecret = \"short\"", "rpc.secret"),
-        ("[rpc]\nsecret = \"\"", "rpc.secret"),
-        ("[rpc]\ntls = true", "rpc.tls"),
-        ("[tls]\ncertificate_file = \"/nonexistent/c.pem\"\nprivate_key_file = \"/nonexistent/k.pem\"\n[rpc]\ntls = true", "rpc.ca_file"),
-        ("[tls]\ncertificate_file = \"/nonexistent/c.pem\"\nprivate_key_file = \"/nonexistent/k.pem\"\n[rpc]\ntls = true\nca_file = \"/nonexistent/ca.pem\"", "tls.certificate_file"),
-        ("[logic]\nallowed_origins = [\"app.example.com\"]", "logic.allowed_origins"),
-    ])
+    @Test(
+        "config values that overflow or are too short are refused naming the key, not trapped",
+        arguments: [
+            ("[comet]\nhandshake_timeout = \"99999999999999999999h\"", "comet.handshake_timeout"),
+            ("[comet]\nhandshake_timeout = \"1e30s\"", "comet.handshake_timeout"),
+            ("[rpc]\nsecret = \"short\"", "rpc.secret"),
+            ("[rpc]\nsecret = \"\"", "rpc.secret"),
+            ("[rpc]\ntls = true", "rpc.tls"),
+            (
+                "[tls]\ncertificate_file = \"/nonexistent/c.pem\"\nprivate_key_file = \"/nonexistent/k.pem\"\n[rpc]\ntls = true",
+                "rpc.ca_file"
+            ),
+            (
+                "[tls]\ncertificate_file = \"/nonexistent/c.pem\"\nprivate_key_file = \"/nonexistent/k.pem\"\n[rpc]\ntls = true\nca_file = \"/nonexistent/ca.pem\"",
+                "tls.certificate_file"
+            ),
+            ("[logic]\nallowed_origins = [\"app.example.com\"]", "logic.allowed_origins"),
+        ])
     func overflowingValues(toml: String, key: String) {
         let error = #expect(throws: ConfigError.self) { _ = try HeraldConfiguration.parse(toml) }
         #expect(error?.key == key, "refused naming \(key): \(String(describing: error))")
@@ -61,7 +72,8 @@ struct TrustBoundaryTests {
 
     @Test("/metrics needs its token, /demo is off unless configured, a cross-site push is refused and delivers nothing")
     func apiPort() async throws {
-        let configuration = try HeraldConfiguration.parse(gatewayTOML(logic: "metrics_token = \"scrape-secret\"\nallowed_origins = [\"https://app.example.com\"]"))
+        let configuration = try HeraldConfiguration.parse(
+            gatewayTOML(logic: "metrics_token = \"scrape-secret\"\nallowed_origins = [\"https://app.example.com\"]"))
         let server = try HeraldServer(configuration: configuration, metricsText: { Array("herald_up 1\n".utf8) })
         let task = Task { try await server.run() }
         defer { task.cancel() }
@@ -87,7 +99,10 @@ struct TrustBoundaryTests {
             )
             #expect(forged.status == 403, "Origin \(origin) refused")
         }
-        for (origin, text) in [(nil, "from a backend"), ("http://127.0.0.1:\(api)", "from the API's own page"), ("https://app.example.com", "from an allowed site")] {
+        for (origin, text) in [
+            (nil, "from a backend"), ("http://127.0.0.1:\(api)", "from the API's own page"),
+            ("https://app.example.com", "from an allowed site"),
+        ] {
             let reply = try await HTTP1Client.request(
                 host: "127.0.0.1", port: api, method: .POST, path: "/goim/push/room?operation=1000&type=live&room=r",
                 body: ByteBuffer(string: text), headers: origin.map { [("Origin", $0)] } ?? []
@@ -107,7 +122,9 @@ struct TrustBoundaryTests {
             body: ByteBuffer(string: "lookalike"), headers: [("Host", "127.0.0.1.evil.example:\(api)")]
         )
         #expect(lookalike.status == 403, "a Host that merely begins with 127.0.0.1 is refused")
-        #expect(await receiveTexts(client, count: 3) == ["from a backend", "from the API's own page", "from an allowed site"], "the forged pushes delivered nothing")
+        #expect(
+            await receiveTexts(client, count: 3) == ["from a backend", "from the API's own page", "from an allowed site"],
+            "the forged pushes delivered nothing")
         await client.close()
         await server.shutdown()
         _ = try? await task.value
@@ -137,12 +154,13 @@ struct TrustBoundaryTests {
     func reservedRoomName() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
-        let toml = gatewayTOML(extra: """
-            [router]
-            plugin = "redis"
-            [router.redis]
-            addresses = ["\(redis.addresses[0])"]
-            """)
+        let toml = gatewayTOML(
+            extra: """
+                [router]
+                plugin = "redis"
+                [router.redis]
+                addresses = ["\(redis.addresses[0])"]
+                """)
         try await withGateway(toml) { g in
             let odd = try await g.client(.tcp, AuthToken(mid: 1, key: "odd", roomID: "_updated", accepts: [1000]))
             let plain = try await g.client(.tcp, AuthToken(mid: 2, key: "plain", roomID: "live://1", accepts: [1000]))
@@ -173,10 +191,12 @@ struct TrustBoundaryTests {
     func claimsOnly() async throws {
         let toml = gatewayTOML(logic: "[logic.auth]\nmode = \"jwt\"\njwt_secret = \"\(SecurityTests.secret)\"\njwt_audience = \"herald\"")
         try await withGateway(toml) { g in
-            let victim = try await SecurityTests.auth(g, try await SecurityTests.hs256(Claims(mid: 20, key: "victim-key", room_id: "live://v")))
+            let victim = try await SecurityTests.auth(
+                g, try await SecurityTests.hs256(Claims(mid: 20, key: "victim-key", room_id: "live://v")))
             #expect(victim.ok)
             // The attacker's token is valid, but the body's key, accepts and platform are not read.
-            let token = try await SecurityTests.hs256(Claims(mid: 10, room_id: "live://a", rooms: ["live://a", "chat://*"], operations: [1001]))
+            let token = try await SecurityTests.hs256(
+                Claims(mid: 10, room_id: "live://a", rooms: ["live://a", "chat://*"], operations: [1001]))
             let attacker = try await SecurityTests.auth(g, #"{"token":"\#(token)","key":"victim-key","accepts":[2000],"platform":"web"}"#)
             #expect(attacker.ok)
             let a = attacker.client
@@ -241,9 +261,11 @@ struct TrustBoundaryTests {
             let b = layout.base
             let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) })
             job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job }, ready: { _ in true })
-            comet = try await HeraldChild(role: "comet", base: b, config: { layout.comet("comet-a", at: $0) }, ready: { _ in
-                await ClusterTests.registered(logic).contains("comet-a")
-            })
+            comet = try await HeraldChild(
+                role: "comet", base: b, config: { layout.comet("comet-a", at: $0) },
+                ready: { _ in
+                    await ClusterTests.registered(logic).contains("comet-a")
+                })
             self.logic = logic
         }
 
@@ -266,7 +288,9 @@ struct TrustBoundaryTests {
         _ = await drain(client)
     }
 
-    @Test("with [rpc] tls, roles talk mutual TLS: the deployment delivers; a plain-text caller and one with a certificate the deployment did not sign get nothing in")
+    @Test(
+        "with [rpc] tls, roles talk mutual TLS: the deployment delivers; a plain-text caller and one with a certificate the deployment did not sign get nothing in"
+    )
     func rpcMutualTLS() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -289,17 +313,24 @@ struct TrustBoundaryTests {
 
         let policy = RPCCallPolicy(timeout: .seconds(2), attempts: 1)
         let cometAddress = "127.0.0.1:\(b + 9)"
-        let strangerTLS = RPCCredentials.MutualTLS(certificateFile: stranger.certificate, privateKeyFile: stranger.key, trustedFile: deployment.certificate)
-        for (what, credentials) in [("plain text", RPCCredentials.none), ("a certificate not signed by the deployment", RPCCredentials(tls: strangerTLS))] {
+        let strangerTLS = RPCCredentials.MutualTLS(
+            certificateFile: stranger.certificate, privateKeyFile: stranger.key, trustedFile: deployment.certificate)
+        for (what, credentials) in [
+            ("plain text", RPCCredentials.none), ("a certificate not signed by the deployment", RPCCredentials(tls: strangerTLS)),
+        ] {
             let intruder = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: credentials)
             await #expect(throws: (any Error).self, "\(what): refused") {
-                try await intruder.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "attack"))))
+                try await intruder.broadcastRoom(
+                    "live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "attack"))))
             }
             await intruder.close()
         }
-        let deploymentTLS = RPCCredentials.MutualTLS(certificateFile: deployment.certificate, privateKeyFile: deployment.key, trustedFile: deployment.certificate)
-        let insider = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: RPCCredentials(tls: deploymentTLS))
-        try await insider.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
+        let deploymentTLS = RPCCredentials.MutualTLS(
+            certificateFile: deployment.certificate, privateKeyFile: deployment.key, trustedFile: deployment.certificate)
+        let insider = try CometRPCClient(
+            serverID: "comet-a", address: cometAddress, policy: policy, credentials: RPCCredentials(tls: deploymentTLS))
+        try await insider.broadcastRoom(
+            "live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
         await insider.close()
         var received: [String] = []
         let deadline = ContinuousClock.now + .seconds(10)
@@ -311,7 +342,9 @@ struct TrustBoundaryTests {
         await client.close()
     }
 
-    @Test("with [rpc] secret, calls to the comet and logic ports without it or with a wrong one are refused and deliver nothing; the deployment keeps delivering, and a token's grants cross the gRPC hop")
+    @Test(
+        "with [rpc] secret, calls to the comet and logic ports without it or with a wrong one are refused and deliver nothing; the deployment keeps delivering, and a token's grants cross the gRPC hop"
+    )
     func rpcSecret() async throws {
         let redis = try RedisServers(count: 1)
         defer { redis.stopAll() }
@@ -354,7 +387,8 @@ struct TrustBoundaryTests {
             await intruder.close()
             let forger = try LogicRPCClient(addresses: ["127.0.0.1:\(layout.logicRPC)"], policy: policy, credentials: credentials)
             do {
-                _ = try await forger.connect(server: "comet-a", cookie: "", token: Array(#"{"mid":2,"key":"forged","room_id":"live://good"}"#.utf8))
+                _ = try await forger.connect(
+                    server: "comet-a", cookie: "", token: Array(#"{"mid":2,"key":"forged","room_id":"live://good"}"#.utf8))
                 Issue.record("logic accepted a Connect without the secret")
             } catch let error as RPCError {
                 #expect(error.code == .permissionDenied, "logic Connect: \(error)")
@@ -363,8 +397,10 @@ struct TrustBoundaryTests {
         }
 
         // The right secret is the only difference: the same call is accepted.
-        let insider = try CometRPCClient(serverID: "comet-a", address: cometAddress, policy: policy, credentials: RPCCredentials(secret: secret))
-        try await insider.broadcastRoom("live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
+        let insider = try CometRPCClient(
+            serverID: "comet-a", address: cometAddress, policy: policy, credentials: RPCCredentials(secret: secret))
+        try await insider.broadcastRoom(
+            "live://good", unit: PushUnit(packet: Packet(operation: Operation(rawValue: 1000), body: ByteBuffer(string: "insider"))))
         await insider.close()
         _ = try await logic.api.post("/goim/push/room?operation=1000&type=live&room=good", body: "after")
         // Collected until both arrived (the job may retry under load), then 500 ms more for strays.

@@ -7,7 +7,10 @@ import Testing
 @Suite("end to end: WebSocket handshake and frames")
 struct WebSocketFramingTests {
     static func upgrade(_ s: LoopbackSocket) -> String {
-        s.send(Array("GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
+        s.send(
+            Array(
+                "GET /sub HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                    .utf8))
         let (head, _) = s.read { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
         return String(decoding: head, as: UTF8.self)
     }

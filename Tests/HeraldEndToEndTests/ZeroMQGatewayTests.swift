@@ -18,17 +18,19 @@ struct ZeroMQGatewayTests {
 
     @Test("2,000 pushes to 20 users arrive exactly once through the in-process zeromq queue")
     func pushes() async throws {
-        let toml = gatewayTOML(extra: """
-            [queue]
-            plugin = "zeromq"
-            [queue.zeromq]
-            bind = "tcp://127.0.0.1:*"
-            """)
+        let toml = gatewayTOML(
+            extra: """
+                [queue]
+                plugin = "zeromq"
+                [queue.zeromq]
+                bind = "tcp://127.0.0.1:*"
+                """)
         try await withGateway(toml) { g in
             var clients: [(Int64, any GoimClient)] = []
             for i in 0..<20 {
                 let mid = Int64(100 + i)
-                clients.append((mid, try await g.client(i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: mid, key: "z-\(mid)", accepts: [1000]))))
+                clients.append(
+                    (mid, try await g.client(i % 2 == 0 ? .tcp : .websocket, AuthToken(mid: mid, key: "z-\(mid)", accepts: [1000]))))
             }
             let mids = clients.map(\.0)
             let jobs = (0..<100).flatMap { n in mids.map { (mid: $0, n: n) } }
@@ -36,7 +38,8 @@ struct ZeroMQGatewayTests {
                 for worker in 0..<16 {
                     group.addTask {
                         for i in stride(from: worker, to: jobs.count, by: 16) {
-                            let reply = try await g.http.post("/goim/push/mids?operation=1000&mids=\(jobs[i].mid)", body: "\(jobs[i].mid):\(jobs[i].n)")
+                            let reply = try await g.http.post(
+                                "/goim/push/mids?operation=1000&mids=\(jobs[i].mid)", body: "\(jobs[i].mid):\(jobs[i].n)")
                             #expect(reply.code == 0, "\(reply.message)")
                         }
                     }
@@ -58,11 +61,11 @@ struct ZeroMQGatewayTests {
     func acrossProcesses() async throws {
         let child = try await HeraldChild { base in
             HeraldChild.baseTOML(base) + """
-            [queue]
-            plugin = "zeromq"
-            [queue.zeromq]
-            bind = "tcp://127.0.0.1:\(base + 90)"
-            """
+                [queue]
+                plugin = "zeromq"
+                [queue.zeromq]
+                bind = "tcp://127.0.0.1:\(base + 90)"
+                """
         }
         defer { child.stop() }
         let base = child.base
@@ -95,24 +98,27 @@ struct ZeroMQGatewayTests {
 struct QueueClassRoutingTests {
     @Test("pushes go through kafka, room messages and broadcasts through zeromq, as configured")
     func routing() async throws {
-        let toml = gatewayTOML(extra: """
-            [queue]
-            plugin = "kafka"
-            push = "kafka"
-            room = "zeromq"
-            broadcast = "zeromq"
-            [queue.kafka]
-            dev_broker = true
-            [queue.zeromq]
-            bind = "tcp://127.0.0.1:*"
-            """)
+        let toml = gatewayTOML(
+            extra: """
+                [queue]
+                plugin = "kafka"
+                push = "kafka"
+                room = "zeromq"
+                broadcast = "zeromq"
+                [queue.kafka]
+                dev_broker = true
+                [queue.zeromq]
+                bind = "tcp://127.0.0.1:*"
+                """)
         try await withGateway(toml) { g in
             let routed = try #require(g.server.queue as? ClassRoutedQueue)
             let kafka = try #require(routed.backends["kafka"] as? KafkaQueue)
             let zeromq = try #require(routed.backends["zeromq"] as? ZeroMQQueue)
             let c = try await g.client(.tcp, AuthToken(mid: 5, key: "routed", roomID: "live://routed", accepts: [1000]))
             for i in 0..<10 { #expect(try await g.http.post("/goim/push/keys?operation=1000&keys=routed", body: "key \(i)").code == 0) }
-            for i in 0..<5 { #expect(try await g.http.post("/goim/push/room?operation=1000&type=live&room=routed", body: "room \(i)").code == 0) }
+            for i in 0..<5 {
+                #expect(try await g.http.post("/goim/push/room?operation=1000&type=live&room=routed", body: "room \(i)").code == 0)
+            }
             for i in 0..<3 { #expect(try await g.http.post("/goim/push/all?operation=1000", body: "all \(i)").code == 0) }
             #expect(kafka.publishedCount == 10)
             #expect(zeromq.publishedCount == 8)

@@ -14,7 +14,8 @@ struct AuthTokenTests {
         #expect(try AuthToken.parse(Array("{}".utf8)) == AuthToken())
     }
 
-    @Test("invalid tokens are refused with a reason", arguments: ["", "not json", "[1,2]", #"{"mid":"abc"}"#, #"{"accepts":[99999999999]}"#])
+    @Test(
+        "invalid tokens are refused with a reason", arguments: ["", "not json", "[1,2]", #"{"mid":"abc"}"#, #"{"accepts":[99999999999]}"#])
     func invalid(text: String) {
         #expect(throws: AuthTokenError.self) { try AuthToken.parse(Array(text.utf8)) }
     }

@@ -1,9 +1,10 @@
 import Foundation
 import HeraldCore
 import HeraldProtocol
-@testable import HeraldQueueKafka
 import HeraldTesting
 import Testing
+
+@testable import HeraldQueueKafka
 
 @Suite("Kafka consumer lag (development broker)")
 struct KafkaLagTests {

@@ -1,15 +1,16 @@
-import HeraldApp
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldPluginSupport
 import HeraldProtocol
-@testable import HeraldQueueMigration
 import HeraldQueueMemory
 import HeraldQueueZeroMQ
 import HeraldTesting
 import Logging
 import NIOConcurrencyHelpers
 import Testing
+
+@testable import HeraldQueueMigration
 
 @Suite("Migration queue")
 struct MigrationTests {
@@ -85,7 +86,8 @@ struct MigrationTests {
         #expect(extra.isEmpty, "no third copy")
         let primary = q.primary as! MemoryQueue
         let secondary = q.secondary as! MemoryQueue
-        #expect(primary.counts.acknowledged == 50 && secondary.counts.acknowledged == 50, "each copy acknowledged to the backend it came from")
+        #expect(
+            primary.counts.acknowledged == 50 && secondary.counts.acknowledged == 50, "each copy acknowledged to the backend it came from")
         await q.shutdown()
     }
 
@@ -109,7 +111,9 @@ struct MigrationTests {
         return logger
     }
 
-    @Test("dual-write with a secondary that takes nothing (zeromq, no consumer, full high-water mark): pushes go on at the primary's pace, excess copies are skipped and counted")
+    @Test(
+        "dual-write with a secondary that takes nothing (zeromq, no consumer, full high-water mark): pushes go on at the primary's pace, excess copies are skipped and counted"
+    )
     func dualWriteSecondaryFull() async throws {
         // A publish-only zeromq side whose peer never connects: once its 2-message high-water mark
         // is full, every send waits 10 minutes. A push that waited for it would hang this test.
@@ -127,9 +131,12 @@ struct MigrationTests {
             ),
             logger: Self.quiet("test.zeromq")
         )
-        let table = try ConfigLoader.parse("primary = \"memory\"\nsecondary = \"zeromq\"\nphase = \"dual-write\"\nsecondary_wait = \"20ms\"\nsecondary_in_flight = 8\nreport_interval = \"1h\"")
+        let table = try ConfigLoader.parse(
+            "primary = \"memory\"\nsecondary = \"zeromq\"\nphase = \"dual-write\"\nsecondary_wait = \"20ms\"\nsecondary_in_flight = 8\nreport_interval = \"1h\""
+        )
         let primary = MemoryQueue(name: "memory", capacity: 10_000)
-        let q = MigrationQueue(configuration: try MigrationConfiguration(table), primary: primary, secondary: zmq, logger: Self.quiet("test.migration"))
+        let q = MigrationQueue(
+            configuration: try MigrationConfiguration(table), primary: primary, secondary: zmq, logger: Self.quiet("test.migration"))
         let published = Task {
             for i in 1...200 { try await q.publish(Self.message(UInt64(i))) }
         }
@@ -164,8 +171,12 @@ struct MigrationTests {
     @Test("a phase change whose consumer cannot be opened leaves the phase as it was, and a second try succeeds")
     func phaseChangeRollsBack() async throws {
         let secondary = FlakyBackend()
-        let table = { (phase: String) in try ConfigLoader.parse("primary = \"memory\"\nsecondary = \"flaky\"\nphase = \"\(phase)\"\nreport_interval = \"1h\"") }
-        let q = MigrationQueue(configuration: try MigrationConfiguration(table("dual-write")), primary: MemoryQueue(name: "memory"), secondary: secondary, logger: Self.quiet("test.migration"))
+        let table = { (phase: String) in
+            try ConfigLoader.parse("primary = \"memory\"\nsecondary = \"flaky\"\nphase = \"\(phase)\"\nreport_interval = \"1h\"")
+        }
+        let q = MigrationQueue(
+            configuration: try MigrationConfiguration(table("dual-write")), primary: MemoryQueue(name: "memory"), secondary: secondary,
+            logger: Self.quiet("test.migration"))
         let consumer = try await q.makeConsumer()
         secondary.failing.withLockedValue { $0 = true }
         await #expect(throws: QueueError.self) { _ = try await q.reload(table("dual-read")) }
@@ -191,7 +202,9 @@ extension MigrationTests {
             push: "memory-x", room: "migration", broadcast: "memory-x",
             backends: ["memory-x": MemoryQueue(name: "memory-x"), "migration": migration]
         )
-        try await routed.reload(tables: ["migration": ConfigLoader.parse("primary = \"memory\"\nsecondary = \"memory-b\"\nphase = \"dual-write\"")])
+        try await routed.reload(tables: [
+            "migration": ConfigLoader.parse("primary = \"memory\"\nsecondary = \"memory-b\"\nphase = \"dual-write\"")
+        ])
         #expect(migration.phase == .dualWrite)
         #expect(routed.liveKeys == ["migration.phase"])
         await routed.shutdown()

@@ -1,5 +1,6 @@
-@testable import HeraldQueueKafka
 import Testing
+
+@testable import HeraldQueueKafka
 
 @Suite("Kafka offset tracking")
 struct PartitionOffsetsTests {

@@ -1,5 +1,5 @@
-import HeraldApp
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldQueueKafka
 import HeraldQueueMemory
@@ -75,14 +75,17 @@ extension QueueConformanceTests {
     /// drop the second by its identity); MigrationTests and the end-to-end migration test cover it.
     @Test(
         "migration (memory → memory) in primary-only, dual-write and secondary-only",
-        arguments: ["primary-only", "dual-write", "secondary-only"].flatMap { phase in QueueConformance.caseNames(redelivers: false).map { (phase, $0) } }
+        arguments: ["primary-only", "dual-write", "secondary-only"].flatMap { phase in
+            QueueConformance.caseNames(redelivers: false).map { (phase, $0) }
+        }
     )
     func migration(_ phase: String, _ name: String) async throws {
         let run = try #require(QueueConformance.cases.first { $0.name == name }).run
         let problems = try await run {
             var logger = Logger(label: "test.migration")
             logger.logLevel = .warning
-            let table = try ConfigLoader.parse("primary = \"memory\"\nsecondary = \"memory-b\"\nphase = \"\(phase)\"\nreport_interval = \"1h\"")
+            let table = try ConfigLoader.parse(
+                "primary = \"memory\"\nsecondary = \"memory-b\"\nphase = \"\(phase)\"\nreport_interval = \"1h\"")
             return MigrationQueue(
                 configuration: try MigrationConfiguration(table),
                 primary: MemoryQueue(name: "memory", capacity: 10_000),
@@ -100,7 +103,9 @@ extension QueueConformanceTests {
         let problems = try await run {
             try ClassRoutedQueue(
                 push: "memory", room: "memory-b", broadcast: "memory",
-                backends: ["memory": MemoryQueue(name: "memory", capacity: 10_000), "memory-b": MemoryQueue(name: "memory-b", capacity: 10_000)]
+                backends: [
+                    "memory": MemoryQueue(name: "memory", capacity: 10_000), "memory-b": MemoryQueue(name: "memory-b", capacity: 10_000),
+                ]
             )
         }
         #expect(problems.isEmpty, "\(problems)")

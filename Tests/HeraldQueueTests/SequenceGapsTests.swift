@@ -1,5 +1,11 @@
-@testable import HeraldQueueZeroMQ
+import Foundation
+import HeraldCore
+import HeraldProtocol
+import HeraldTesting
+import Logging
 import Testing
+
+@testable import HeraldQueueZeroMQ
 
 @Suite("ZeroMQ loss accounting")
 struct SequenceGapsTests {
@@ -26,12 +32,6 @@ struct SequenceGapsTests {
     }
 }
 
-import Foundation
-import HeraldTesting
-import HeraldCore
-import HeraldProtocol
-import Logging
-
 @Suite("ZeroMQ high-water mark policy")
 struct ZeroMQHighWaterMarkTests {
     @Test("with no job reading, publishes block at most send_timeout past the high-water mark, then fail")
@@ -40,7 +40,8 @@ struct ZeroMQHighWaterMarkTests {
         logger.logLevel = .error
         // A job endpoint nobody listens on: zmq queues up to the high-water mark, then the publish waits.
         let port = TestPorts.block(1)
-        let table = try ConfigLoader.parse("""
+        let table = try ConfigLoader.parse(
+            """
             bind = ""
             connect = ["tcp://127.0.0.1:\(port)"]
             send_hwm = 20
@@ -71,7 +72,9 @@ struct ZeroMQHighWaterMarkTests {
 
 @Suite("ZeroMQ loss counting")
 struct ZeroMQLossCountingTests {
-    @Test("losses are counted per sending socket: messages whose herald_seq skips numbers (another backend or endpoint carried those) are no loss")
+    @Test(
+        "losses are counted per sending socket: messages whose herald_seq skips numbers (another backend or endpoint carried those) are no loss"
+    )
     func perStream() async throws {
         var logger = Logger(label: "test.zeromq")
         logger.logLevel = .error

@@ -29,19 +29,25 @@ struct ZeroMQCurveTests {
         let stranger = try #require(ZeroMQCurve.keypair())
         let port = TestPorts.block(1)
         // Bound to every interface: CURVE makes that acceptable without insecure = true.
-        let jobSide = try ZeroMQQueue(configuration: ZeroMQConfiguration(ConfigLoader.parse("""
-            bind = "tcp://0.0.0.0:\(port)"
-            curve_secret_key = "\(job.secretKey)"
-            curve_clients = ["\(logic.publicKey)"]
-            """)), logger: Self.logger)
+        let jobSide = try ZeroMQQueue(
+            configuration: ZeroMQConfiguration(
+                ConfigLoader.parse(
+                    """
+                    bind = "tcp://0.0.0.0:\(port)"
+                    curve_secret_key = "\(job.secretKey)"
+                    curve_clients = ["\(logic.publicKey)"]
+                    """)), logger: Self.logger)
         func publisher(_ extra: String) throws -> ZeroMQQueue {
-            try ZeroMQQueue(configuration: ZeroMQConfiguration(ConfigLoader.parse("""
-                bind = ""
-                connect = ["tcp://127.0.0.1:\(port)"]
-                send_timeout = "100ms"
-                linger = "0s"
-                \(extra)
-                """)), logger: Self.logger)
+            try ZeroMQQueue(
+                configuration: ZeroMQConfiguration(
+                    ConfigLoader.parse(
+                        """
+                        bind = ""
+                        connect = ["tcp://127.0.0.1:\(port)"]
+                        send_timeout = "100ms"
+                        linger = "0s"
+                        \(extra)
+                        """)), logger: Self.logger)
         }
         let plain = try publisher("")
         let unknown = try publisher("curve_secret_key = \"\(stranger.secretKey)\"\ncurve_server_key = \"\(job.publicKey)\"")
@@ -58,16 +64,19 @@ struct ZeroMQCurveTests {
         for q in [plain, unknown, admitted, jobSide] { await q.shutdown() }
     }
 
-    @Test("CURVE settings are checked at start-up, naming the key", arguments: [
-        ("bind = \"tcp://127.0.0.1:*\"\ncurve_secret_key = \"%SECRET%\"", "curve_clients"),
-        ("bind = \"\"\nconnect = [\"tcp://127.0.0.1:1\"]\ncurve_secret_key = \"%SECRET%\"", "curve_server_key"),
-        ("bind = \"tcp://127.0.0.1:*\"\ncurve_secret_key = \"not-a-key\"\ncurve_clients = [\"%PUBLIC%\"]", "curve_secret_key"),
-        ("bind = \"tcp://127.0.0.1:*\"\ncurve_secret_key = \"%SECRET%\"\ncurve_clients = [\"short\"]", "curve_clients"),
-        ("bind = \"tcp://127.0.0.1:*\"\ncurve_clients = [\"%PUBLIC%\"]", "curve_secret_key"),
-    ])
+    @Test(
+        "CURVE settings are checked at start-up, naming the key",
+        arguments: [
+            ("bind = \"tcp://127.0.0.1:*\"\ncurve_secret_key = \"%SECRET%\"", "curve_clients"),
+            ("bind = \"\"\nconnect = [\"tcp://127.0.0.1:1\"]\ncurve_secret_key = \"%SECRET%\"", "curve_server_key"),
+            ("bind = \"tcp://127.0.0.1:*\"\ncurve_secret_key = \"not-a-key\"\ncurve_clients = [\"%PUBLIC%\"]", "curve_secret_key"),
+            ("bind = \"tcp://127.0.0.1:*\"\ncurve_secret_key = \"%SECRET%\"\ncurve_clients = [\"short\"]", "curve_clients"),
+            ("bind = \"tcp://127.0.0.1:*\"\ncurve_clients = [\"%PUBLIC%\"]", "curve_secret_key"),
+        ])
     func badSettings(toml: String, key: String) throws {
         let pair = try #require(ZeroMQCurve.keypair())
-        let text = toml.replacingOccurrences(of: "%SECRET%", with: pair.secretKey).replacingOccurrences(of: "%PUBLIC%", with: pair.publicKey)
+        let text = toml.replacingOccurrences(of: "%SECRET%", with: pair.secretKey).replacingOccurrences(
+            of: "%PUBLIC%", with: pair.publicKey)
         let table = try ConfigLoader.parse(text)
         let error = #expect(throws: ConfigError.self) { _ = try ZeroMQConfiguration(table) }
         #expect(error?.key == key, "\(String(describing: error))")

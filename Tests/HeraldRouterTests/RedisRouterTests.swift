@@ -16,7 +16,9 @@ struct RedisRouterTests {
         logger.logLevel = .warning
         let list = servers.addresses.map { "\"\($0)\"" }.joined(separator: ", ")
         let table = try ConfigLoader.parse("addresses = [\(list)]\nring = \"\(ring)\"\nexpire = \"\(expire)\"")
-        return try #require(try registry.makeRouter(plugin: "redis", context: RouterContext(name: "redis", config: table, logger: logger, registry: registry)) as? RedisRouter)
+        return try #require(
+            try registry.makeRouter(
+                plugin: "redis", context: RouterContext(name: "redis", config: table, logger: logger, registry: registry)) as? RedisRouter)
     }
 
     @Test("mappings: add, look up by key and by user, refresh, delete; a stale delete keeps the newer mapping")
@@ -30,10 +32,11 @@ struct RedisRouterTests {
         #expect(try await r.serversByKeys(["a", "b", "zz"]) == ["a": "comet-1", "b": "comet-2"])
         let sessions = try await r.sessionsByMids([7, 8])
         #expect(sessions[8] == nil)
-        #expect(Set(try #require(sessions[7])) == [
-            SessionMapping(mid: 7, key: "a", server: "comet-1", platform: "web"),
-            SessionMapping(mid: 7, key: "b", server: "comet-2", platform: "ios"),
-        ])
+        #expect(
+            Set(try #require(sessions[7])) == [
+                SessionMapping(mid: 7, key: "a", server: "comet-1", platform: "web"),
+                SessionMapping(mid: 7, key: "b", server: "comet-2", platform: "ios"),
+            ])
         #expect(try await r.expireMapping(mid: 7, key: "a", server: "comet-1"))
         #expect(try await r.expireMapping(mid: 7, key: "gone", server: "comet-1") == false)
         // Key "a" reconnects on comet-3; the old comet's late disconnect must not remove it.
@@ -58,7 +61,8 @@ struct RedisRouterTests {
                 group.addTask { try await r.addMapping(SessionMapping(mid: Int64(i + 1), key: "k\(i)", server: "comet-\(i)")) }
                 if i % 100 == 0 {
                     group.addTask {
-                        try await r.setServerOnline(ServerOnline(server: "comet-x", roomCount: ["live://\(i)": Int32(i), "live://all": 1], updated: Date()))
+                        try await r.setServerOnline(
+                            ServerOnline(server: "comet-x", roomCount: ["live://\(i)": Int32(i), "live://all": 1], updated: Date()))
                     }
                 }
             }
@@ -66,7 +70,9 @@ struct RedisRouterTests {
         }
         try await withThrowingTaskGroup(of: (Int, [String: String], Int).self) { group in
             for i in 0..<2_000 {
-                group.addTask { (i, try await r.serversByKeys(["k\(i)"]), try await r.sessionsByMids([Int64(i + 1)])[Int64(i + 1)]?.count ?? 0) }
+                group.addTask {
+                    (i, try await r.serversByKeys(["k\(i)"]), try await r.sessionsByMids([Int64(i + 1)])[Int64(i + 1)]?.count ?? 0)
+                }
             }
             for try await (i, servers, sessions) in group {
                 #expect(servers == ["k\(i)": "comet-\(i)"])

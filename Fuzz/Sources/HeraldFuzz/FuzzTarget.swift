@@ -1,7 +1,8 @@
 import HeraldProtocol
-@testable import HeraldTransportWebSocket
 import NIOCore
 import NIOEmbedded
+
+@testable import HeraldTransportWebSocket
 
 /// libFuzzer's entry point: every input is fed to each parser of untrusted bytes. A crash, a trap
 /// or a sanitizer report is a finding; thrown errors are the expected answer to bad input.

@@ -164,10 +164,11 @@ public final class MemoryHistoryStore: HistoryStore {
     private static func compact(_ state: inout State) {
         guard state.order.count > 2 * max(state.messages, 512) else { return }
         let streams = state.streams
-        state.order = Deque(state.order.filter { stored in
-            guard let first = streams[stored.stream]?.entries.first?.offset else { return false }
-            return stored.offset >= first
-        })
+        state.order = Deque(
+            state.order.filter { stored in
+                guard let first = streams[stored.stream]?.entries.first?.offset else { return false }
+                return stored.offset >= first
+            })
     }
 
     public func read(_ name: String, after offset: UInt64, limit: Int) async throws -> HistoryPage {

@@ -100,10 +100,13 @@ public final class RedisHistoryStore: HistoryStore {
 
     public func read(_ stream: String, after offset: UInt64, limit: Int) async throws -> HistoryPage {
         let connection = connection(for: stream)
-        let reply = try await connection.pipeline([[
-            "EVAL", Self.readScript, "2", "hist_\(stream)", "histmeta_\(stream)",
-            String(offset < UInt64(Int64.max) ? offset + 1 : offset), String(max(0, limit)), Self.newEpoch(), String(metaLifetimeMilliseconds),
-        ]])[0]
+        let reply = try await connection.pipeline([
+            [
+                "EVAL", Self.readScript, "2", "hist_\(stream)", "histmeta_\(stream)",
+                String(offset < UInt64(Int64.max) ? offset + 1 : offset), String(max(0, limit)), Self.newEpoch(),
+                String(metaLifetimeMilliseconds),
+            ]
+        ])[0]
         guard case .array(let parts) = reply, parts.count == 3, let top = parts[0].integer, top >= 0, let epoch = parts[1].text,
             case .array(let items) = parts[2]
         else {

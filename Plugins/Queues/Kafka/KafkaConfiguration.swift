@@ -57,7 +57,8 @@ public struct KafkaConfiguration: Sendable {
         if assignment.contains("cooperative") {
             throw ConfigError(
                 key: table.keyPath("assignment"),
-                message: "cooperative-sticky is broken in librdkafka 2.0.2 (commits fail, the process can abort on close); use range and/or roundrobin"
+                message:
+                    "cooperative-sticky is broken in librdkafka 2.0.2 (commits fail, the process can abort on close); use range and/or roundrobin"
             )
         }
         let fetchWait = try table.duration("fetch_wait", default: .milliseconds(20))

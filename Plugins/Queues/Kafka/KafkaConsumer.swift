@@ -156,8 +156,8 @@ final class KafkaConsumer: QueueConsumer {
                 var low: Int64 = 0
                 var high: Int64 = 0
                 guard entry.offset >= 0,
-                      rd_kafka_get_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                      high >= entry.offset
+                    rd_kafka_get_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                    high >= entry.offset
                 else { continue }
                 total += high - entry.offset
             }
@@ -186,7 +186,9 @@ final class KafkaConsumer: QueueConsumer {
         guard let push = try? PushMsg(serializedBytes: bytes) else {
             // A poison message must not stop the partition: count it, log it, and move past it.
             malformed.increment()
-            errorLog.log(logger, "kafka message is not a goim PushMsg; skipped", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)"])
+            errorLog.log(
+                logger, "kafka message is not a goim PushMsg; skipped",
+                metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)"])
             let commit = state.withLockedValue { s in
                 s.offsets.received(partition: m.partition, offset: m.offset)
                 return s.offsets.acknowledge(partition: m.partition, offset: m.offset)
@@ -199,7 +201,9 @@ final class KafkaConsumer: QueueConsumer {
         buffer.offer(delivery)
     }
 
-    private func rebalance(_ rk: OpaquePointer, _ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    private func rebalance(
+        _ rk: OpaquePointer, _ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
         rebalances.increment()
         let list = partitions.pointee
         let ids = (0..<Int(list.cnt)).map { list.elems[$0].partition }

@@ -1,7 +1,7 @@
+import Atomics
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
-import Atomics
 import Metrics
 
 /// The `kafka` queue plugin: logic publishes goim's PushMsg onto a Kafka topic (byte-compatible

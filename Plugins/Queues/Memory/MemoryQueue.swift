@@ -55,10 +55,12 @@ public final class MemoryQueue: QueueBackend {
     }
 
     public func makeConsumer() async throws -> any QueueConsumer {
-        Consumer(queue: self, id: state.withLockedValue { s in
-            defer { s.nextConsumer += 1 }
-            return s.nextConsumer
-        })
+        Consumer(
+            queue: self,
+            id: state.withLockedValue { s in
+                defer { s.nextConsumer += 1 }
+                return s.nextConsumer
+            })
     }
 
     public func shutdown() async { closeAll() }

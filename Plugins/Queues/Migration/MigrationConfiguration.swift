@@ -25,7 +25,8 @@ public struct MigrationConfiguration: Sendable {
         guard primary != secondary else {
             throw ConfigError(key: table.keyPath("secondary"), message: "must differ from primary (\(primary))")
         }
-        let phaseName = try table.choice("phase", default: MigrationPhase.primaryOnly.rawValue, allowed: MigrationPhase.allCases.map(\.rawValue))
+        let phaseName = try table.choice(
+            "phase", default: MigrationPhase.primaryOnly.rawValue, allowed: MigrationPhase.allCases.map(\.rawValue))
         phase = MigrationPhase(rawValue: phaseName)!
         dedupWindow = try table.int("dedup_window", default: 1_000_000, in: 1_000...100_000_000)
         twinTimeout = try table.duration("twin_timeout", default: .seconds(10))

@@ -41,13 +41,17 @@ public final class MigrationQueue: ReloadableQueue {
     /// dual-write copies not sent to the secondary because too many were still on their way.
     public var secondarySkippedCount: Int { skipped.withLockedValue { $0 } }
 
-    public init(name: String = "migration", configuration: MigrationConfiguration, primary: any QueueBackend, secondary: any QueueBackend, logger: Logger) {
+    public init(
+        name: String = "migration", configuration: MigrationConfiguration, primary: any QueueBackend, secondary: any QueueBackend,
+        logger: Logger
+    ) {
         self.name = name
         self.configuration = configuration
         self.primary = primary
         self.secondary = secondary
         self.logger = logger
-        let comparator = MigrationComparator(phase: configuration.phase, window: configuration.dedupWindow, twinTimeout: configuration.twinTimeout)
+        let comparator = MigrationComparator(
+            phase: configuration.phase, window: configuration.dedupWindow, twinTimeout: configuration.twinTimeout)
         self.comparator = comparator
         let interval = configuration.reportInterval
         reporter = Task {
@@ -56,13 +60,17 @@ public final class MigrationQueue: ReloadableQueue {
                 comparator.sweep()
                 let phase = comparator.phase
                 if let figures = comparator.snapshot()[phase], figures != MigrationFigures() {
-                    logger.info("migration comparator", metadata: ["migration.phase": "\(phase.rawValue)", "migration.figures": "\(figures)"])
+                    logger.info(
+                        "migration comparator", metadata: ["migration.phase": "\(phase.rawValue)", "migration.figures": "\(figures)"])
                 }
             }
         }
         logger.notice(
             "migration queue",
-            metadata: ["migration.primary": "\(primary.name)", "migration.secondary": "\(secondary.name)", "migration.phase": "\(configuration.phase.rawValue)"]
+            metadata: [
+                "migration.primary": "\(primary.name)", "migration.secondary": "\(secondary.name)",
+                "migration.phase": "\(configuration.phase.rawValue)",
+            ]
         )
     }
 
@@ -75,7 +83,8 @@ public final class MigrationQueue: ReloadableQueue {
             func backend(_ plugin: String) throws -> any QueueBackend {
                 try context.registry.makeQueue(
                     plugin: plugin,
-                    context: QueueContext(name: plugin, config: try context.config.table(plugin), logger: context.logger, registry: context.registry)
+                    context: QueueContext(
+                        name: plugin, config: try context.config.table(plugin), logger: context.logger, registry: context.registry)
                 )
             }
             return MigrationQueue(
@@ -116,7 +125,9 @@ public final class MigrationQueue: ReloadableQueue {
             async let s: (any Error)? = attempt(secondary, message)
             let (primaryError, secondaryError) = await (p, s)
             if let error = primaryError ?? secondaryError {
-                secondaryLog.log(logger, "migration: a backend did not accept a message in dual-read; the push is refused", metadata: ["error": "\(error)"])
+                secondaryLog.log(
+                    logger, "migration: a backend did not accept a message in dual-read; the push is refused",
+                    metadata: ["error": "\(error)"])
                 throw error
             }
         }
@@ -133,7 +144,8 @@ public final class MigrationQueue: ReloadableQueue {
         guard admitted else {
             secondarySkipped.increment()
             skipped.withLockedValue { $0 += 1 }
-            secondaryLog.log(logger, "migration: the secondary is not keeping up; copies skipped (counted in herald_migration_secondary_skipped_total)")
+            secondaryLog.log(
+                logger, "migration: the secondary is not keeping up; copies skipped (counted in herald_migration_secondary_skipped_total)")
             return nil
         }
         let copy = SecondaryCopy()
@@ -199,7 +211,8 @@ public final class MigrationQueue: ReloadableQueue {
         guard abs(next.phase.number - current.number) == 1 else {
             throw ConfigError(
                 key: config.keyPath("phase"),
-                message: "moves one step at a time (\(current.rawValue) → \(next.phase.rawValue) would skip one; messages on the backend left behind could be lost)"
+                message:
+                    "moves one step at a time (\(current.rawValue) → \(next.phase.rawValue) would skip one; messages on the backend left behind could be lost)"
             )
         }
         // Consumers first, then publishing: a step never stops consuming a backend that holds

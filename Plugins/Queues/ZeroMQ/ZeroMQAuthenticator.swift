@@ -36,10 +36,12 @@ final class ZeroMQAuthenticator: @unchecked Sendable {
                 let allowed = mechanism == "CURVE" && key.map(clients.contains) == true
                 if !allowed {
                     Self.refused.increment()
-                    log.log(logger, "zeromq peer refused: its CURVE key is not in curve_clients", metadata: [
-                        "zeromq.peer": "\(request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "?")",
-                        "zeromq.key": "\(key ?? mechanism)",
-                    ])
+                    log.log(
+                        logger, "zeromq peer refused: its CURVE key is not in curve_clients",
+                        metadata: [
+                            "zeromq.peer": "\(request.count > 3 ? String(decoding: request[3], as: UTF8.self) : "?")",
+                            "zeromq.key": "\(key ?? mechanism)",
+                        ])
                 }
                 socket.sendParts([
                     Array("1.0".utf8), request.count > 1 ? request[1] : [], Array((allowed ? "200" : "400").utf8),

@@ -36,7 +36,9 @@ public struct ZeroMQConfiguration: Sendable {
         }
         for endpoint in [bind] + connect where !endpoint.isEmpty {
             guard ["tcp://", "ipc://", "inproc://"].contains(where: { endpoint.hasPrefix($0) }) else {
-                throw ConfigError(key: table.keyPath(connect.contains(endpoint) ? "connect" : "bind"), message: "\(endpoint) is not a tcp://, ipc:// or inproc:// endpoint")
+                throw ConfigError(
+                    key: table.keyPath(connect.contains(endpoint) ? "connect" : "bind"),
+                    message: "\(endpoint) is not a tcp://, ipc:// or inproc:// endpoint")
             }
         }
         sendHighWaterMark = try table.int("send_hwm", default: 10000, in: 0...10_000_000)
@@ -52,7 +54,8 @@ public struct ZeroMQConfiguration: Sendable {
         if !insecure, curve == nil, let host = Self.tcpHost(bind), !LoopbackAddress.contains(host: host) {
             throw ConfigError(
                 key: table.keyPath("bind"),
-                message: "\(bind) is reachable from other machines, and anyone who reaches it can push to every client: set the curve_* keys (CURVE), bind to 127.0.0.1 (or ipc://), or set insecure = true on a network only the deployment can reach"
+                message:
+                    "\(bind) is reachable from other machines, and anyone who reaches it can push to every client: set the curve_* keys (CURVE), bind to 127.0.0.1 (or ipc://), or set insecure = true on a network only the deployment can reach"
             )
         }
     }

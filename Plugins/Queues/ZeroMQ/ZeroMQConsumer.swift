@@ -48,7 +48,8 @@ final class ZeroMQConsumer: QueueConsumer {
                     if overdue > 0 {
                         lost.increment(by: Int64(overdue))
                         lostTotal.wrappingIncrement(by: Int(overdue), ordering: .relaxed)
-                        errorLog.log(logger, "zeromq: messages lost in transit (a job or logic restarted)", metadata: ["zeromq.lost": "\(overdue)"])
+                        errorLog.log(
+                            logger, "zeromq: messages lost in transit (a job or logic restarted)", metadata: ["zeromq.lost": "\(overdue)"])
                     }
                 }
                 polled.received += 1

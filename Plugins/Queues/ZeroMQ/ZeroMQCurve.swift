@@ -21,16 +21,21 @@ public struct ZeroMQCurve: Sendable, Hashable {
         let clients = try table.stringArray("curve_clients", default: [])
         guard secret != nil || serverKey != nil || !clients.isEmpty else { return nil }
         guard let secret else {
-            throw ConfigError(key: table.keyPath("curve_secret_key"), message: "CURVE needs this process's secret key (herald zeromq-keygen makes a pair)")
+            throw ConfigError(
+                key: table.keyPath("curve_secret_key"), message: "CURVE needs this process's secret key (herald zeromq-keygen makes a pair)"
+            )
         }
         guard let publicKey = Self.publicKey(ofSecret: secret) else {
             throw ConfigError(key: table.keyPath("curve_secret_key"), message: "is not a 40-character Z85 CURVE secret key")
         }
         for key in clients + [serverKey].compactMap({ $0 }) where !Self.isKey(key) {
-            throw ConfigError(key: table.keyPath(clients.contains(key) ? "curve_clients" : "curve_server_key"), message: "\"\(key)\" is not a 40-character Z85 CURVE public key")
+            throw ConfigError(
+                key: table.keyPath(clients.contains(key) ? "curve_clients" : "curve_server_key"),
+                message: "\"\(key)\" is not a 40-character Z85 CURVE public key")
         }
         if binds && clients.isEmpty {
-            throw ConfigError(key: table.keyPath("curve_clients"), message: "a CURVE bind admits only the listed logic public keys; list at least one")
+            throw ConfigError(
+                key: table.keyPath("curve_clients"), message: "a CURVE bind admits only the listed logic public keys; list at least one")
         }
         if connects && serverKey == nil {
             throw ConfigError(key: table.keyPath("curve_server_key"), message: "a CURVE connect needs the job's public key")

@@ -1,9 +1,9 @@
+import Atomics
 import CZeroMQ
 import Foundation
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
-import Atomics
 import Metrics
 import NIOConcurrencyHelpers
 

@@ -47,7 +47,8 @@ final class ZeroMQSender: Sendable {
             throw QueueError("zeromq publisher for \(endpoint) is shut down")
         }
         guard sent else {
-            throw QueueError("zeromq high-water mark reached towards \(endpoint) for longer than send_timeout: the job is not keeping up or is down")
+            throw QueueError(
+                "zeromq high-water mark reached towards \(endpoint) for longer than send_timeout: the job is not keeping up or is down")
         }
     }
 

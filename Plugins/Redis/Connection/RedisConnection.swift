@@ -45,7 +45,9 @@ package final class RedisConnection: Sendable {
             }
             guard schedule, !thread.submit({ [self] in round() }) else { return }
             // The thread has stopped (close): nothing will run these batches.
-            for batch in waiting.withLockedValue({ w in defer { w = ([], false) }; return w.batches }) {
+            for batch in waiting.withLockedValue({ w in
+                defer { w = ([], false) }; return w.batches
+            }) {
                 batch.reply.resume(throwing: RouterError("redis \(address): connection closed"))
             }
         }

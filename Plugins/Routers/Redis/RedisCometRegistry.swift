@@ -1,6 +1,6 @@
-import HeraldRedis
 import Foundation
 public import HeraldCore
+import HeraldRedis
 
 /// The comet registry in the session store: `herald_comet_<id>` holds the node as JSON with a
 /// millisecond expiry, and the set `herald_comets` lists the ids. Every registry key lives on the

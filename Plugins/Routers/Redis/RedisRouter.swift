@@ -1,6 +1,6 @@
-import HeraldRedis
 import Foundation
 public import HeraldCore
+import HeraldRedis
 public import Logging
 
 /// The `redis` router plugin: goim's session directory in Redis, sharded over several servers by

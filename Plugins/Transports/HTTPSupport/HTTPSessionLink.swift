@@ -25,7 +25,10 @@ open class HTTPSessionLink: ClientLink, @unchecked Sendable {
     private var captured: [Packet]?
 
     /// `onClose` is called once, with the id, when the link closes.
-    public init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, onClose: @escaping @Sendable (String) -> Void) {
+    public init(
+        id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?,
+        onClose: @escaping @Sendable (String) -> Void
+    ) {
         self.id = id
         self.eventLoop = eventLoop
         self.transportName = transportName

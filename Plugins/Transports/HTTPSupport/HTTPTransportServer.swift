@@ -1,11 +1,11 @@
 public import HeraldCore
 import HeraldPluginSupport
-public import Hummingbird
-import Logging
-public import NIOCore
-import NIOConcurrencyHelpers
 import HeraldTLS
+public import Hummingbird
 import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+public import NIOCore
 import ServiceLifecycle
 
 /// The HTTP listener of an HTTP-based transport (long-poll, SSE, your own): a Hummingbird server
@@ -49,7 +49,9 @@ public final class HTTPTransportServer: Sendable {
             router: router,
             server: .http1(
                 security: security,
-                configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [RequestDeadlineHandler(acceptor: acceptor, transport: name)])
+                configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [
+                    RequestDeadlineHandler(acceptor: acceptor, transport: name)
+                ])
             ),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "herald-\(context.name)"),
             onServerRunning: { channel in promise.succeed(channel.localAddress) },
@@ -77,10 +79,12 @@ public final class HTTPTransportServer: Sendable {
 
     /// Stops the server gracefully (open requests finish); after two seconds what is left is cancelled.
     public func stop() async {
-        guard let (group, running) = task.withLockedValue({ t in
-            defer { t = nil }
-            return t
-        }) else { return }
+        guard
+            let (group, running) = task.withLockedValue({ t in
+                defer { t = nil }
+                return t
+            })
+        else { return }
         await group.triggerGracefulShutdown()
         let deadline = Task {
             try await Task.sleep(for: .seconds(2))

@@ -1,7 +1,7 @@
 import DequeModule
 import HeraldCore
-import HeraldPluginSupport
 import HeraldHTTPSupport
+import HeraldPluginSupport
 import HeraldProtocol
 import NIOCore
 
@@ -22,8 +22,10 @@ final class LongPollLink: HTTPSessionLink, @unchecked Sendable {
     private var nextSeq: UInt64 = 1
     private var waiter: EventLoopPromise<Void>?
 
-    init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxQueuedBytes: Int,
-         onClose: @escaping @Sendable (String) -> Void) {
+    init(
+        id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxQueuedBytes: Int,
+        onClose: @escaping @Sendable (String) -> Void
+    ) {
         self.maxQueuedBytes = maxQueuedBytes
         super.init(id: id, eventLoop: eventLoop, transportName: transportName, remoteAddress: remoteAddress, onClose: onClose)
     }

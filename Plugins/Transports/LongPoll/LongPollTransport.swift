@@ -4,8 +4,8 @@ import HeraldHTTPSupport
 import HeraldProtocol
 import Hummingbird
 import Logging
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// The `longpoll` transport plugin: goim over HTTP/1.1 requests, for browsers behind proxies that
 /// break WebSockets.
@@ -90,13 +90,19 @@ public final class LongPollTransport: Transport {
         }
         group.get("poll") { request, _ in
             let q = request.uri.queryParameters
-            guard let link = self.link(q.get("session")) else { return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
-            guard let ack = UInt64(q.get("ack") ?? "0") else { return PacketJSON.response(.badRequest, ["code": -400, "message": "ack: not a number"]) }
+            guard let link = self.link(q.get("session")) else {
+                return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"])
+            }
+            guard let ack = UInt64(q.get("ack") ?? "0") else {
+                return PacketJSON.response(.badRequest, ["code": -400, "message": "ack: not a number"])
+            }
             return try await self.poll(link, ack: ack)
         }
         group.post("op") { request, _ in
             let q = request.uri.queryParameters
-            guard let link = self.link(q.get("session")) else { return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"]) }
+            guard let link = self.link(q.get("session")) else {
+                return PacketJSON.response(.notFound, ["code": -404, "message": "session: unknown or closed"])
+            }
             guard let opText = q.get("op"), let op = Int32(opText), op != Operation.auth.rawValue else {
                 return PacketJSON.response(.badRequest, ["code": -400, "message": "op: required, an integer other than 7"])
             }

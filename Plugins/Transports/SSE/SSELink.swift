@@ -1,6 +1,6 @@
 import HeraldCore
-import HeraldPluginSupport
 import HeraldHTTPSupport
+import HeraldPluginSupport
 import HeraldProtocol
 import NIOCore
 
@@ -17,9 +17,11 @@ final class SSELink: HTTPSessionLink, @unchecked Sendable {
     private var pendingBytes = 0
     private var nextID: UInt64 = 1
 
-    init(id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxPendingBytes: Int,
-         emit: @escaping @Sendable (ByteBuffer) -> Void, finish: @escaping @Sendable () -> Void,
-         onClose: @escaping @Sendable (String) -> Void) {
+    init(
+        id: String, eventLoop: any EventLoop, transportName: String, remoteAddress: SocketAddress?, maxPendingBytes: Int,
+        emit: @escaping @Sendable (ByteBuffer) -> Void, finish: @escaping @Sendable () -> Void,
+        onClose: @escaping @Sendable (String) -> Void
+    ) {
         self.maxPendingBytes = maxPendingBytes
         self.emit = emit
         self.finish = finish

@@ -4,8 +4,8 @@ import HeraldHTTPSupport
 import HeraldProtocol
 import Hummingbird
 import Logging
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 
 /// The `sse` transport plugin: pushes as Server-Sent Events, client ops by POST. The worked example
 /// of docs/plugins.md — written only against the public transport API.

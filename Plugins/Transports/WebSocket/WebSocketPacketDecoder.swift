@@ -41,7 +41,9 @@ struct WebSocketPacketDecoder: ByteToMessageDecoder {
     /// One whole frame, unmasked, or nil until all of it has arrived.
     private func readFrame(_ buffer: inout ByteBuffer, allocator: ByteBufferAllocator) throws -> (UInt8, Bool, ByteBuffer)? {
         let start = buffer.readerIndex
-        guard let b0 = buffer.getInteger(at: start, as: UInt8.self), let b1 = buffer.getInteger(at: start + 1, as: UInt8.self) else { return nil }
+        guard let b0 = buffer.getInteger(at: start, as: UInt8.self), let b1 = buffer.getInteger(at: start + 1, as: UInt8.self) else {
+            return nil
+        }
         guard b0 & 0x70 == 0 else { throw WebSocketFrameError.reservedBits }
         guard b1 & 0x80 != 0 else { throw WebSocketFrameError.unmasked }
         let opcode = b0 & 0x0F
@@ -108,7 +110,9 @@ struct WebSocketPacketDecoder: ByteToMessageDecoder {
             let reply = WebSocketPacketFraming.controlFrame(opcode: 0x8, payload: code, allocator: context.channel.allocator)
             context.writeAndFlush(NIOAny(reply)).whenComplete { _ in context.close(promise: nil) }
         case 0x9:  // ping
-            context.writeAndFlush(NIOAny(WebSocketPacketFraming.controlFrame(opcode: 0xA, payload: payload, allocator: context.channel.allocator)), promise: nil)
+            context.writeAndFlush(
+                NIOAny(WebSocketPacketFraming.controlFrame(opcode: 0xA, payload: payload, allocator: context.channel.allocator)),
+                promise: nil)
         case 0xA:  // pong
             break
         default:

@@ -24,7 +24,9 @@ final class WebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         self.install = install
     }
 
-    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+    func buildUpgradeResponse(
+        channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
         let keys = upgradeRequest.headers["Sec-WebSocket-Key"]
         guard keys.count == 1, let key = keys.first, upgradeRequest.headers["Sec-WebSocket-Version"] == ["13"] else {
             return channel.eventLoop.makeFailedFuture(WebSocketUpgradeRefused.badHandshake)

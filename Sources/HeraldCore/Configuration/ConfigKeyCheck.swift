@@ -27,7 +27,8 @@ public enum ConfigKeyCheck {
     public static func refuseUnknown(_ report: Report) throws(ConfigError) {
         guard let first = report.unknown.first else { return }
         guard report.unknown.count > 1 else { throw first }
-        throw ConfigError(key: first.key, message: ([first.message] + report.unknown.dropFirst().map(\.description)).joined(separator: "; "))
+        throw ConfigError(
+            key: first.key, message: ([first.message] + report.unknown.dropFirst().map(\.description)).joined(separator: "; "))
     }
 
     private static func walk(_ table: ConfigTable, known: Set<String>, judged: Set<String>?, into report: inout Report) {

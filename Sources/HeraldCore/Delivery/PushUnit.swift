@@ -58,7 +58,9 @@ public struct PushUnit: Sendable {
         var out = ByteBufferAllocator().buffer(capacity: packets.readableBytes)
         var kept: [MessageIdentity?] = []
         for index in 0..<count {
-            guard let length = rest.getInteger(at: rest.readerIndex, as: Int32.self), let slice = rest.readSlice(length: Int(length)) else { break }
+            guard let length = rest.getInteger(at: rest.readerIndex, as: Int32.self), let slice = rest.readSlice(length: Int(length)) else {
+                break
+            }
             guard !positions.contains(index) else { continue }
             var s = slice
             out.writeBuffer(&s)
@@ -74,7 +76,9 @@ public struct PushUnit: Sendable {
         var rest = packet.body
         var n = 0
         while rest.readableBytes > 0 {
-            guard try PacketDecoder.readPacket(from: &rest, maxBodySize: maxBodySize) != nil else { throw .truncated(length: rest.readableBytes) }
+            guard try PacketDecoder.readPacket(from: &rest, maxBodySize: maxBodySize) != nil else {
+                throw .truncated(length: rest.readableBytes)
+            }
             n += 1
         }
         return PushUnit(packets: packet.body, count: n)

@@ -17,9 +17,10 @@ public struct ClientGrants: Sendable, Hashable {
 
     /// Whether the connection may be in `room` (leaving every room, `""`, is always allowed).
     public func allows(room: String) -> Bool {
-        room.isEmpty || rooms.contains { pattern in
-            pattern.hasSuffix("*") ? room.hasPrefix(pattern.dropLast()) : room == pattern
-        }
+        room.isEmpty
+            || rooms.contains { pattern in
+                pattern.hasSuffix("*") ? room.hasPrefix(pattern.dropLast()) : room == pattern
+            }
     }
 
     public func allows(operation: Int32) -> Bool { operations.contains(operation) }

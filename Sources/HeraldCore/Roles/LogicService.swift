@@ -12,7 +12,9 @@ public struct ConnectReply: Sendable, Hashable {
     /// What ops 12 and 14 may change; nil: anything (goim's plain tokens).
     public var grants: ClientGrants?
 
-    public init(mid: Int64, key: String, roomID: String, platform: String = "", accepts: [Int32], heartbeat: Duration, grants: ClientGrants? = nil) {
+    public init(
+        mid: Int64, key: String, roomID: String, platform: String = "", accepts: [Int32], heartbeat: Duration, grants: ClientGrants? = nil
+    ) {
         self.mid = mid
         self.key = key
         self.roomID = roomID

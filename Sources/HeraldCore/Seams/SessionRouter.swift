@@ -1,4 +1,3 @@
-
 /// A router plugin: the session directory behind logic (goim keeps it in Redis).
 ///
 /// It maps user id → connection keys → comet server, and keeps per-server room online counts.

@@ -33,7 +33,9 @@ public struct JSONLogHandler: LogHandler {
         fields["label"] = label
         fields["msg"] = "\(event.message)"
         fields["source"] = event.source
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return
+        }
         write(String(decoding: data, as: UTF8.self))
     }
 

@@ -1,5 +1,5 @@
-public import Logging
 import Atomics
+public import Logging
 
 /// A log handler whose level is process-wide and can change while running (SIGHUP reload of
 /// `[log] level`): every logger made through it follows ``LiveLogLevel/set(_:)``.

@@ -52,7 +52,11 @@ public enum AdminConsole {
             let rooms = logic.roomCounts().sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(20)
             let snapshot = Snapshot(
                 time: Int64(Date().timeIntervalSince1970 * 1000),
-                comets: nodes.map { Snapshot.Comet(id: $0.id, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount, rpc: $0.rpcAddress) },
+                comets: nodes.map {
+                    Snapshot.Comet(
+                        id: $0.id, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount,
+                        rpc: $0.rpcAddress)
+                },
                 connections: nodes.reduce(0) { $0 + $1.connectionCount },
                 ips: nodes.reduce(0) { $0 + $1.ipCount },
                 rooms: rooms.map { Snapshot.Room(room: $0.key, count: $0.value) },

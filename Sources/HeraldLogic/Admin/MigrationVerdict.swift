@@ -39,16 +39,21 @@ public final class MigrationVerdict: Sendable {
             return now - s.quietSince
         }
         guard let step = following else {
-            return Answer(phase: phase, next: nil, missing: missing, safe: true,
-                          text: "migration done: set [queue] plugin = \"zeromq\" at the next restart")
+            return Answer(
+                phase: phase, next: nil, missing: missing, safe: true,
+                text: "migration done: set [queue] plugin = \"zeromq\" at the next restart")
         }
         let minutes = Int(quiet.components.seconds / 60)
         if quietFor >= quiet {
-            return Answer(phase: phase, next: step, missing: missing, safe: true,
-                          text: "safe to go to \(step): no message missing for \(minutes) minutes")
+            return Answer(
+                phase: phase, next: step, missing: missing, safe: true,
+                text: "safe to go to \(step): no message missing for \(minutes) minutes")
         }
         let watched = Int(quietFor.components.seconds / 60)
-        return Answer(phase: phase, next: step, missing: missing, safe: false,
-                      text: "not yet safe to go to \(step): \(watched) of \(minutes) minutes without a missing message (\(Int(missing)) missing so far)")
+        return Answer(
+            phase: phase, next: step, missing: missing, safe: false,
+            text:
+                "not yet safe to go to \(step): \(watched) of \(minutes) minutes without a missing message (\(Int(missing)) missing so far)"
+        )
     }
 }

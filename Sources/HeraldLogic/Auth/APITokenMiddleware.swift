@@ -14,7 +14,8 @@ struct APITokenMiddleware<Context: RequestContext>: RouterMiddleware {
             return Response(
                 status: .unauthorized,
                 headers: [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: "Bearer"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"code":-401,"message":"authorization: a valid bearer token is required"}"#))
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: #"{"code":-401,"message":"authorization: a valid bearer token is required"}"#))
             )
         }
         return try await next(request, context)

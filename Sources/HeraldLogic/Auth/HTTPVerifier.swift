@@ -32,7 +32,9 @@ public final class HTTPVerifier: TokenVerifier {
     }
 
     public init(configuration: AuthConfiguration) throws(ConfigError) {
-        guard let url = configuration.httpURL, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+        guard let url = configuration.httpURL, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""),
+            parsed.host != nil
+        else {
             throw ConfigError(key: "logic.auth.http_url", message: "http mode needs an http:// or https:// URL of the auth backend")
         }
         self.url = url

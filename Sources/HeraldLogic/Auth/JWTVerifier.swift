@@ -52,7 +52,8 @@ public final class JWTVerifier: TokenVerifier {
                 throw ConfigError(key: "logic.auth.jwt_secret", message: "HS256 needs a secret")
             }
             guard secret.utf8.count >= 32 else {
-                throw ConfigError(key: "logic.auth.jwt_secret", message: "an HS256 secret must be at least 32 bytes (the SHA-256 output size)")
+                throw ConfigError(
+                    key: "logic.auth.jwt_secret", message: "an HS256 secret must be at least 32 bytes (the SHA-256 output size)")
             }
             let key = HMACKey(from: secret)
             collection = { await $0.add(hmac: key, digestAlgorithm: .sha256) }
@@ -64,7 +65,9 @@ public final class JWTVerifier: TokenVerifier {
             do {
                 key = try Insecure.RSA.PublicKey(pem: try String(contentsOfFile: path, encoding: .utf8))
             } catch {
-                throw ConfigError(key: "logic.auth.jwt_public_key_file", message: "\(path) is not a readable RSA public key of 2048 bits or more: \(error)")
+                throw ConfigError(
+                    key: "logic.auth.jwt_public_key_file",
+                    message: "\(path) is not a readable RSA public key of 2048 bits or more: \(error)")
             }
             collection = { await $0.add(rsa: key, digestAlgorithm: .sha256) }
         }
@@ -107,7 +110,8 @@ public final class JWTVerifier: TokenVerifier {
         guard let mid = claims.mid ?? claims.sub.flatMap({ Int64($0.value) }), mid > 0 else {
             throw AuthError("jwt: the token names no user (a positive \"mid\" or numeric \"sub\" claim)")
         }
-        let identity = AuthToken(mid: mid, key: claims.key ?? "", roomID: claims.room_id ?? "", platform: claims.platform ?? "", accepts: claims.accepts ?? [])
+        let identity = AuthToken(
+            mid: mid, key: claims.key ?? "", roomID: claims.room_id ?? "", platform: claims.platform ?? "", accepts: claims.accepts ?? [])
         return VerifiedClient(identity: identity, grants: ClientGrants(identity, rooms: claims.rooms, operations: claims.operations))
     }
 }

@@ -26,7 +26,9 @@ struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let host = request.head.authority?.lowercased()
         if let extra = loopbackHosts, !Self.isLoopbackHost(host, extra: extra) {
-            return Self.forbidden(#"host: this API answers only requests addressed to a loopback name; list other names in [logic] allowed_hosts, or set api_token"#)
+            return Self.forbidden(
+                #"host: this API answers only requests addressed to a loopback name; list other names in [logic] allowed_hosts, or set api_token"#
+            )
         }
         guard let origin = request.headers[.origin]?.lowercased() else { return try await next(request, context) }
         if allowed.contains(origin) || Self.isSameOrigin(origin, host: host) {

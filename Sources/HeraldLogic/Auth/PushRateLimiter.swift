@@ -44,7 +44,8 @@ struct PushRateLimiter<Context: RequestContext>: RouterMiddleware {
             return Response(
                 status: .tooManyRequests,
                 headers: [.contentType: "application/json; charset=utf-8", .retryAfter: "1"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"code":-429,"message":"push_rate_limit: too many pushes, retry later"}"#))
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: #"{"code":-429,"message":"push_rate_limit: too many pushes, retry later"}"#))
             )
         }
         return try await next(request, context)
