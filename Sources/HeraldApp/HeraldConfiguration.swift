@@ -57,7 +57,7 @@ public struct HeraldConfiguration: Sendable {
         )
         logLevel = Logger.Level(rawValue: levelText)!
         logFormat = try root.table("log").choice("format", default: "text", allowed: ["text", "json"])
-        comet = try CometConfiguration(serverID: serverID, table: root.table("comet"))
+        comet = try CometConfiguration(serverID: CometID(serverID), table: root.table("comet"))
         logic = try LogicConfiguration(table: root.table("logic"))
         job = try JobConfiguration(table: root.table("job"))
         comet.limits.maxBodySize = max(comet.limits.maxBodySize, 16)

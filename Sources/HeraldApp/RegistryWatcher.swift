@@ -16,10 +16,10 @@ import ServiceLifecycle
 final class RegistryWatcher: CometDirectory, Service {
     private struct State {
         var nodes: [CometNode] = []
-        var clients: [String: CometRPCClient] = [:]
+        var clients: [CometID: CometRPCClient] = [:]
         var loaded = false
         /// When a known comet was first missing from a successful read (reset when it is seen).
-        var firstMissing: [String: ContinuousClock.Instant] = [:]
+        var firstMissing: [CometID: ContinuousClock.Instant] = [:]
         /// When the registry was last read successfully.
         var lastRead: ContinuousClock.Instant?
     }
@@ -94,7 +94,7 @@ final class RegistryWatcher: CometDirectory, Service {
             s.nodes = nodes
             s.loaded = true
             s.lastRead = now
-            var kept: [String: CometRPCClient] = [:]
+            var kept: [CometID: CometRPCClient] = [:]
             for node in nodes where !node.rpcAddress.isEmpty {
                 if let existing = s.clients[node.id], existing.address == node.rpcAddress {
                     kept[node.id] = existing
@@ -110,7 +110,7 @@ final class RegistryWatcher: CometDirectory, Service {
             cometsGauge.record(after.count)
             if before != after {
                 changes.increment()
-                logger.notice("comet registry changed", metadata: ["comets": "\(after.sorted().joined(separator: ","))"])
+                logger.notice("comet registry changed", metadata: ["comets": "\(after.sorted().map(\.rawValue).joined(separator: ","))"])
             }
         }
         for client in dropped { await client.close() }
@@ -135,18 +135,18 @@ final class RegistryWatcher: CometDirectory, Service {
         return state.withLockedValue { $0.nodes }
     }
 
-    func liveServers() async -> Set<String>? {
+    func liveServers() async -> Set<CometID>? {
         await loaded()
         return state.withLockedValue { Set($0.nodes.map(\.id)) }
     }
 
-    func refreshedComets() async -> [String: any CometPusher] {
+    func refreshedComets() async -> [CometID: any CometPusher] {
         let last = state.withLockedValue { $0.lastRead }
         if last.map({ ContinuousClock.now - $0 > .milliseconds(250) }) ?? true { await refresh() }
         return state.withLockedValue { $0.clients }
     }
 
-    func comets() async -> [String: any CometPusher] {
+    func comets() async -> [CometID: any CometPusher] {
         await loaded()
         return state.withLockedValue { $0.clients }
     }

@@ -43,19 +43,19 @@ final class ReloadableLogicClient: LogicService {
 
     func close() async { await client.close() }
 
-    func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+    func connect(server: CometID, cookie: String, token: [UInt8]) async throws -> ConnectReply {
         try await client.connect(server: server, cookie: cookie, token: token)
     }
 
-    func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+    func disconnect(mid: Int64, key: String, server: CometID) async throws -> Bool {
         try await client.disconnect(mid: mid, key: key, server: server)
     }
 
-    func heartbeat(mid: Int64, key: String, server: String) async throws {
+    func heartbeat(mid: Int64, key: String, server: CometID) async throws {
         try await client.heartbeat(mid: mid, key: key, server: server)
     }
 
-    func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+    func renewOnline(server: CometID, roomCount: [String: Int32]) async throws -> [String: Int32] {
         try await client.renewOnline(server: server, roomCount: roomCount)
     }
 

@@ -15,7 +15,7 @@ public import ServiceLifecycle
 public final class Comet: SessionAcceptor, CometPusher, Service {
     public let configuration: CometConfiguration
     public let metrics = CometMetrics()
-    public var serverID: String { configuration.serverID }
+    public var serverID: CometID { configuration.serverID }
     public var limits: ConnectionLimits { configuration.limits }
 
     let logic: any LogicService

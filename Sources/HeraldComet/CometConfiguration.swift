@@ -11,7 +11,7 @@ public enum SlowConsumerPolicy: String, Sendable, Hashable, CaseIterable {
 /// The comet role's settings (`[comet]`).
 public struct CometConfiguration: Sendable {
     /// This comet's server id: the `server` of every session mapping it creates.
-    public var serverID: String
+    public var serverID: CometID
     /// Number of key buckets (goim `bucket.size`).
     public var bucketCount: Int = 32
     /// Time a new connection has to send its op-7 auth packet.
@@ -54,13 +54,13 @@ public struct CometConfiguration: Sendable {
     /// logic at once; more are dropped and counted (`herald_client_requests_refused_total{reason="upstream_busy"}`).
     public var maxUpstreamInFlight = 16
 
-    public init(serverID: String) {
+    public init(serverID: CometID) {
         self.serverID = serverID
     }
 
     /// Reads `[comet]`.
-    public init(serverID: String, table: ConfigTable) throws {
-        self.serverID = try table.string("server_id") ?? serverID
+    public init(serverID: CometID, table: ConfigTable) throws {
+        self.serverID = try table.string("server_id").map { CometID($0) } ?? serverID
         bucketCount = try table.int("buckets", default: bucketCount, in: 1...65536)
         handshakeTimeout = try table.duration("handshake_timeout", default: handshakeTimeout)
         timerTick = try table.duration("timer_tick", default: timerTick)

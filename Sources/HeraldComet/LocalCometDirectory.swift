@@ -13,7 +13,7 @@ public final class LocalCometDirectory: CometDirectory {
 
     public func set(comet: Comet) { self.comet.withLockedValue { $0 = comet } }
 
-    public func comets() async -> [String: any CometPusher] {
+    public func comets() async -> [CometID: any CometPusher] {
         guard let comet = comet.withLockedValue({ $0 }) else { return [:] }
         return [comet.serverID: comet]
     }

@@ -22,9 +22,9 @@ actor CometLane {
     }
 
     /// Where the lane checks, after a failure, whether its comet still exists (and under which client).
-    typealias Lookup = @Sendable (_ server: String) async -> (any CometPusher)?
+    typealias Lookup = @Sendable (_ server: CometID) async -> (any CometPusher)?
 
-    let server: String
+    let server: CometID
     private var pusher: any CometPusher
     private let configuration: JobConfiguration
     private let lookup: Lookup
@@ -45,7 +45,7 @@ actor CometLane {
     private var abandoned = false
 
     init(
-        server: String, pusher: any CometPusher, configuration: JobConfiguration, lookup: @escaping Lookup, metrics: JobMetrics,
+        server: CometID, pusher: any CometPusher, configuration: JobConfiguration, lookup: @escaping Lookup, metrics: JobMetrics,
         logger: Logger
     ) {
         self.server = server

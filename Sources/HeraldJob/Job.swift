@@ -59,19 +59,20 @@ public final class Job: Service {
                         await completed(delivery)
                         continue
                     }
-                    let servers: [String]
+                    let servers: [CometID]
                     switch target {
                     case .keys:
-                        if all[msg.server] == nil { all = await directory.refreshedComets() }  // it may have just registered
-                        guard all[msg.server] != nil else {
+                        let server = CometID(msg.server)
+                        if all[server] == nil { all = await directory.refreshedComets() }  // it may have just registered
+                        guard all[server] != nil else {
                             metrics.unknownServer.increment()
                             metrics.failureLog.log(
                                 logger, "push for a comet that is not registered acknowledged (its clients are gone)",
-                                metadata: ["comet.server": "\(msg.server)"])
+                                metadata: ["comet.server": "\(server)"])
                             await completed(delivery)
                             continue
                         }
-                        servers = [msg.server]
+                        servers = [server]
                     case .room:
                         servers = all.keys.sorted()
                     case .broadcast(let operation, let speed):

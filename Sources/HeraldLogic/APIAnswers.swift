@@ -13,7 +13,7 @@ struct NodeInstance: Encodable, Sendable {
     var metadata: [String: String]
 
     init(_ node: CometNode) {
-        hostname = node.id
+        hostname = node.id.rawValue
         addrs = node.addresses
         metadata = [
             "addrs": node.addresses.joined(separator: ","),

@@ -24,7 +24,7 @@ public final class Logic: LocalLogicService {
     /// Which comets exist (their nodes for the API, the live ones for mappings).
     let comets: any CometDirectory
     let logger: Logger
-    private let online = NIOLockedValueBox<[String: ServerOnline]>([:])
+    private let online = NIOLockedValueBox<[CometID: ServerOnline]>([:])
     /// Identifies this logic instance's messages (`herald_origin`); `herald_seq` counts them.
     public let origin: String = String(UInt64.random(in: 1...UInt64.max), radix: 36)
     private let sequence = ManagedAtomic<UInt64>(0)
@@ -65,7 +65,7 @@ public final class Logic: LocalLogicService {
 
     // MARK: LogicService (called by comets)
 
-    public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+    public func connect(server: CometID, cookie: String, token: [UInt8]) async throws -> ConnectReply {
         let verified = try await verifier.verify(token)
         let parsed = verified.identity
         let key = Self.key(for: parsed)
@@ -73,7 +73,7 @@ public final class Logic: LocalLogicService {
         return reply(verified, key: key)
     }
 
-    public func connectNow(server: String, cookie: String, token: [UInt8]) throws -> ConnectReply? {
+    public func connectNow(server: CometID, cookie: String, token: [UInt8]) throws -> ConnectReply? {
         guard let local = router as? any LocalSessionRouter, let verified = try verifier.verifyNow(token) else { return nil }
         let parsed = verified.identity
         let key = Self.key(for: parsed)
@@ -81,7 +81,7 @@ public final class Logic: LocalLogicService {
         return reply(verified, key: key)
     }
 
-    public func disconnectNow(mid: Int64, key: String, server: String) -> Bool? {
+    public func disconnectNow(mid: Int64, key: String, server: CometID) -> Bool? {
         guard let local = router as? any LocalSessionRouter else { return nil }
         return local.deleteMappingNow(mid: mid, key: key, server: server)
     }
@@ -104,18 +104,18 @@ public final class Logic: LocalLogicService {
         )
     }
 
-    public func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+    public func disconnect(mid: Int64, key: String, server: CometID) async throws -> Bool {
         try await router.deleteMapping(mid: mid, key: key, server: server)
     }
 
-    public func heartbeat(mid: Int64, key: String, server: String) async throws {
+    public func heartbeat(mid: Int64, key: String, server: CometID) async throws {
         let has = try await router.expireMapping(mid: mid, key: key, server: server)
         if !has {
             try await router.addMapping(SessionMapping(mid: mid, key: key, server: server))
         }
     }
 
-    public func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+    public func renewOnline(server: CometID, roomCount: [String: Int32]) async throws -> [String: Int32] {
         let entry = ServerOnline(server: server, roomCount: roomCount)
         try await router.setServerOnline(entry)
         online.withLockedValue { $0[server] = entry }
@@ -133,7 +133,7 @@ public final class Logic: LocalLogicService {
     @discardableResult
     public func pushKeys(operation: Int32, keys: [String], message: [UInt8]) async throws -> [String] {
         let servers = try await router.serversByKeys(keys)
-        var byServer: [String: [String]] = [:]
+        var byServer: [CometID: [String]] = [:]
         var missing: [String] = []
         for key in keys {
             if let server = servers[key] { byServer[server, default: []].append(key) } else { missing.append(key) }
@@ -168,7 +168,7 @@ public final class Logic: LocalLogicService {
     public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: [UInt8]) async throws -> [Int64] {
         let sessions = try await router.sessionsByMids(mids)
         let live = await comets.liveServers()
-        var byServer: [String: [String]] = [:]
+        var byServer: [CometID: [String]] = [:]
         var offline: [Int64] = []
         // A push to one platform of a user is not kept: the user's stream is read by every device.
         let keep = history != nil && historySettings.users && platform == nil
@@ -178,7 +178,7 @@ public final class Logic: LocalLogicService {
             if keep {
                 // Each user's own stream and offset: one message per user and comet, stored also
                 // while the user is offline (the unread messages of the next login).
-                var own: [String: [String]] = [:]
+                var own: [CometID: [String]] = [:]
                 for s in list { own[s.server, default: []].append(s.key) }
                 try await publishStored(HistoryStream.user(mid), operation: operation, message: message) { position in
                     try await self.publishPushes(operation: operation, byServer: own, message: message, position: position)
@@ -221,7 +221,7 @@ public final class Logic: LocalLogicService {
 
     /// The sessions on comets that are alive: in a cluster, a comet that stopped renewing its
     /// registration takes its users offline at once, before their mappings expire.
-    private static func alive(_ sessions: [SessionMapping], _ live: Set<String>?) -> [SessionMapping] {
+    private static func alive(_ sessions: [SessionMapping], _ live: Set<CometID>?) -> [SessionMapping] {
         guard let live else { return sessions }
         return sessions.filter { live.contains($0.server) }
     }
@@ -257,14 +257,14 @@ public final class Logic: LocalLogicService {
     }
 
     private func publishPushes(
-        operation: Int32, byServer: [String: [String]], message: [UInt8], position: StreamPosition? = nil
+        operation: Int32, byServer: [CometID: [String]], message: [UInt8], position: StreamPosition? = nil
     ) async throws {
         let data = Data(message)
         for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
             var msg = PushMsg()
             msg.type = .push
             msg.operation = operation
-            msg.server = server
+            msg.server = server.rawValue
             msg.keys = keys
             msg.msg = data
             if let position {

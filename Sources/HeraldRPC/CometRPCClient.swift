@@ -6,7 +6,7 @@ public import HeraldProtocol
 /// A comet in another process, called over gRPC (`goim.comet.Comet`): what job pushes through.
 /// The unit travels in goim's op-9 envelope with the identity of each packet beside it.
 public final class CometRPCClient: CometPusher {
-    public let serverID: String
+    public let serverID: CometID
     public let address: String
     private let client: GRPCClient<HTTP2ClientTransport.Posix>
     private let stub: Goim_Comet_Comet.Client<HTTP2ClientTransport.Posix>
@@ -18,7 +18,7 @@ public final class CometRPCClient: CometPusher {
     static let pacedBroadcastTimeout: Duration = .seconds(15 * 60)
 
     /// Connects (lazily, with reconnects) to the comet at `address` (`host:port`).
-    public init(serverID: String, address: String, policy: RPCCallPolicy, credentials: RPCCredentials) throws {
+    public init(serverID: CometID, address: String, policy: RPCCallPolicy, credentials: RPCCredentials) throws {
         self.serverID = serverID
         self.address = address
         self.policy = policy

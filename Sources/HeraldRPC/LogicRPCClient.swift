@@ -34,9 +34,9 @@ public final class LogicRPCClient: LogicService {
         connections = Task { try? await client.runConnections() }
     }
 
-    public func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply {
+    public func connect(server: CometID, cookie: String, token: [UInt8]) async throws -> ConnectReply {
         var request = Goim_Logic_ConnectReq()
-        request.server = server
+        request.server = server.rawValue
         request.cookie = cookie
         request.token = Data(token)
         let reply: Goim_Logic_ConnectReply
@@ -65,25 +65,25 @@ public final class LogicRPCClient: LogicService {
         )
     }
 
-    public func disconnect(mid: Int64, key: String, server: String) async throws -> Bool {
+    public func disconnect(mid: Int64, key: String, server: CometID) async throws -> Bool {
         var request = Goim_Logic_DisconnectReq()
         request.mid = mid
         request.key = key
-        request.server = server
+        request.server = server.rawValue
         return try await call("logic.Disconnect") { try await stub.disconnect(request, options: $0) }.has
     }
 
-    public func heartbeat(mid: Int64, key: String, server: String) async throws {
+    public func heartbeat(mid: Int64, key: String, server: CometID) async throws {
         var request = Goim_Logic_HeartbeatReq()
         request.mid = mid
         request.key = key
-        request.server = server
+        request.server = server.rawValue
         _ = try await call("logic.Heartbeat") { try await stub.heartbeat(request, options: $0) }
     }
 
-    public func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32] {
+    public func renewOnline(server: CometID, roomCount: [String: Int32]) async throws -> [String: Int32] {
         var request = Goim_Logic_OnlineReq()
-        request.server = server
+        request.server = server.rawValue
         request.roomCount = roomCount
         return try await call("logic.RenewOnline") { try await stub.renewOnline(request, options: $0) }.allRoomCount
     }

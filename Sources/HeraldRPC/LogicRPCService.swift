@@ -32,7 +32,7 @@ public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
 
     public func connect(request: Goim_Logic_ConnectReq, context: ServerContext) async throws -> Goim_Logic_ConnectReply {
         let reply = try await answer {
-            try await logic.connect(server: request.server, cookie: request.cookie, token: Array(request.token))
+            try await logic.connect(server: CometID(request.server), cookie: request.cookie, token: Array(request.token))
         }
         var out = Goim_Logic_ConnectReply()
         out.mid = reply.mid
@@ -51,18 +51,18 @@ public struct LogicRPCService: Goim_Logic_Logic.SimpleServiceProtocol {
 
     public func disconnect(request: Goim_Logic_DisconnectReq, context: ServerContext) async throws -> Goim_Logic_DisconnectReply {
         var out = Goim_Logic_DisconnectReply()
-        out.has = try await answer { try await logic.disconnect(mid: request.mid, key: request.key, server: request.server) }
+        out.has = try await answer { try await logic.disconnect(mid: request.mid, key: request.key, server: CometID(request.server)) }
         return out
     }
 
     public func heartbeat(request: Goim_Logic_HeartbeatReq, context: ServerContext) async throws -> Goim_Logic_HeartbeatReply {
-        try await answer { try await logic.heartbeat(mid: request.mid, key: request.key, server: request.server) }
+        try await answer { try await logic.heartbeat(mid: request.mid, key: request.key, server: CometID(request.server)) }
         return Goim_Logic_HeartbeatReply()
     }
 
     public func renewOnline(request: Goim_Logic_OnlineReq, context: ServerContext) async throws -> Goim_Logic_OnlineReply {
         var out = Goim_Logic_OnlineReply()
-        out.allRoomCount = try await answer { try await logic.renewOnline(server: request.server, roomCount: request.roomCount) }
+        out.allRoomCount = try await answer { try await logic.renewOnline(server: CometID(request.server), roomCount: request.roomCount) }
         return out
     }
 

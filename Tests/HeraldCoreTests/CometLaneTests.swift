@@ -13,7 +13,7 @@ import Testing
 @Suite("job: comet lanes")
 struct CometLaneTests {
     final class Recorder: CometPusher, @unchecked Sendable {
-        let serverID: String
+        let serverID: CometID
         let calls = NIOLockedValueBox<[(target: String, bodies: [String])]>([])
         let failuresLeft = NIOLockedValueBox(0)
         /// When set, only calls for this target fail.
@@ -23,7 +23,7 @@ struct CometLaneTests {
         let held = NIOLockedValueBox(false)
         let maxConcurrent = NIOLockedValueBox((now: 0, max: 0))
 
-        init(_ id: String) { serverID = id }
+        init(_ id: CometID) { serverID = id }
 
         private func record(_ target: String, _ unit: PushUnit) async throws {
             maxConcurrent.withLockedValue {

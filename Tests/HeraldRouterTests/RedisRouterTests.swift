@@ -68,7 +68,7 @@ struct RedisRouterTests {
             }
             try await group.waitForAll()
         }
-        try await withThrowingTaskGroup(of: (Int, [String: String], Int).self) { group in
+        try await withThrowingTaskGroup(of: (Int, [String: CometID], Int).self) { group in
             for i in 0..<2_000 {
                 group.addTask {
                     (i, try await r.serversByKeys(["k\(i)"]), try await r.sessionsByMids([Int64(i + 1)])[Int64(i + 1)]?.count ?? 0)

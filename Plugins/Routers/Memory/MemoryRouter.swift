@@ -11,7 +11,7 @@ public final class MemoryRouter: LocalSessionRouter {
     private struct State {
         var byKey: [String: SessionMapping] = [:]
         var byMid: [Int64: [SessionMapping]] = [:]  // few connections per user: a small array beats a dictionary
-        var online: [String: ServerOnline] = [:]
+        var online: [CometID: ServerOnline] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -36,15 +36,15 @@ public final class MemoryRouter: LocalSessionRouter {
         }
     }
 
-    public func expireMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+    public func expireMapping(mid: Int64, key: String, server: CometID) async throws -> Bool {
         state.withLockedValue { $0.byKey[key] != nil }
     }
 
-    public func deleteMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+    public func deleteMapping(mid: Int64, key: String, server: CometID) async throws -> Bool {
         deleteMappingNow(mid: mid, key: key, server: server)
     }
 
-    public func deleteMappingNow(mid: Int64, key: String, server: String) -> Bool {
+    public func deleteMappingNow(mid: Int64, key: String, server: CometID) -> Bool {
         state.withLockedValue { s in
             let existed = s.byKey.removeValue(forKey: key) != nil
             if mid > 0, var list = s.byMid[mid] {
@@ -55,9 +55,9 @@ public final class MemoryRouter: LocalSessionRouter {
         }
     }
 
-    public func serversByKeys(_ keys: [String]) async throws -> [String: String] {
+    public func serversByKeys(_ keys: [String]) async throws -> [String: CometID] {
         state.withLockedValue { s in
-            var out: [String: String] = [:]
+            var out: [String: CometID] = [:]
             for key in keys { if let m = s.byKey[key] { out[key] = m.server } }
             return out
         }
@@ -77,11 +77,11 @@ public final class MemoryRouter: LocalSessionRouter {
         state.withLockedValue { $0.online[online.server] = online }
     }
 
-    public func serverOnline(server: String) async throws -> ServerOnline? {
+    public func serverOnline(server: CometID) async throws -> ServerOnline? {
         state.withLockedValue { $0.online[server] }
     }
 
-    public func deleteServerOnline(server: String) async throws {
+    public func deleteServerOnline(server: CometID) async throws {
         state.withLockedValue { $0.online[server] = nil }
     }
 

@@ -8,21 +8,21 @@ import HeraldRedis
 extension RedisRouter: CometRegistry {
     private static let setKey = "herald_comets"
 
-    private static func nodeKey(_ id: String) -> String { "herald_comet_\(id)" }
+    private static func nodeKey(_ id: CometID) -> String { "herald_comet_\(id)" }
 
     public func register(_ node: CometNode, ttl: Duration) async throws {
         let json = String(decoding: try JSONEncoder().encode(node), as: UTF8.self)
         let ms = String(max(1, ttl.nanoseconds / 1_000_000))
         _ = try await run([
             (Self.setKey, ["SET", Self.nodeKey(node.id), json, "PX", ms]),
-            (Self.setKey, ["SADD", Self.setKey, node.id]),
+            (Self.setKey, ["SADD", Self.setKey, node.id.rawValue]),
         ])
     }
 
-    public func deregister(id: String) async throws {
+    public func deregister(id: CometID) async throws {
         _ = try await run([
             (Self.setKey, ["DEL", Self.nodeKey(id)]),
-            (Self.setKey, ["SREM", Self.setKey, id]),
+            (Self.setKey, ["SREM", Self.setKey, id.rawValue]),
         ])
     }
 
@@ -33,7 +33,7 @@ extension RedisRouter: CometRegistry {
             return nil
         }.sorted()
         guard !ids.isEmpty else { return [] }
-        let values = try await run([(Self.setKey, ["MGET"] + ids.map(Self.nodeKey))])[0]
+        let values = try await run([(Self.setKey, ["MGET"] + ids.map { Self.nodeKey(CometID($0)) })])[0]
         guard case .array(let entries) = values else { return [] }
         var nodes: [CometNode] = []
         var expired: [String] = []

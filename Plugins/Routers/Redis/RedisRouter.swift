@@ -81,13 +81,13 @@ public final class RedisRouter: SessionRouter {
     public func addMapping(_ mapping: SessionMapping) async throws {
         let ttl = expireSeconds
         var commands: [(key: String, args: [String])] = [
-            ("key_\(mapping.key)", ["SET", "key_\(mapping.key)", mapping.server, "EX", ttl])
+            ("key_\(mapping.key)", ["SET", "key_\(mapping.key)", mapping.server.rawValue, "EX", ttl])
         ]
         if mapping.mid > 0 {
             let mid = "mid_\(mapping.mid)"
             // plat_<mid> is placed with mid_<mid> (same ring key) so both change on one server.
             commands += [
-                (mid, ["HSET", mid, mapping.key, mapping.server]),
+                (mid, ["HSET", mid, mapping.key, mapping.server.rawValue]),
                 (mid, ["EXPIRE", mid, ttl]),
                 (mid, ["HSET", "plat_\(mapping.mid)", mapping.key, mapping.platform]),
                 (mid, ["EXPIRE", "plat_\(mapping.mid)", ttl]),
@@ -96,7 +96,7 @@ public final class RedisRouter: SessionRouter {
         _ = try await run(commands)
     }
 
-    public func expireMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+    public func expireMapping(mid: Int64, key: String, server: CometID) async throws -> Bool {
         let ttl = expireSeconds
         var commands: [(key: String, args: [String])] = [("key_\(key)", ["EXPIRE", "key_\(key)", ttl])]
         if mid > 0 {
@@ -105,21 +105,21 @@ public final class RedisRouter: SessionRouter {
         return try await run(commands)[0].integer == 1
     }
 
-    public func deleteMapping(mid: Int64, key: String, server: String) async throws -> Bool {
+    public func deleteMapping(mid: Int64, key: String, server: CometID) async throws -> Bool {
         var commands: [(key: String, args: [String])] = [
-            ("key_\(key)", ["EVAL", Self.deleteIfServer, "1", "key_\(key)", server])
+            ("key_\(key)", ["EVAL", Self.deleteIfServer, "1", "key_\(key)", server.rawValue])
         ]
         if mid > 0 {
-            commands.append(("mid_\(mid)", ["EVAL", Self.hdelIfServer, "2", "mid_\(mid)", "plat_\(mid)", key, server]))
+            commands.append(("mid_\(mid)", ["EVAL", Self.hdelIfServer, "2", "mid_\(mid)", "plat_\(mid)", key, server.rawValue]))
         }
         return try await run(commands)[0].integer == 1
     }
 
-    public func serversByKeys(_ keys: [String]) async throws -> [String: String] {
+    public func serversByKeys(_ keys: [String]) async throws -> [String: CometID] {
         let unique = Array(Set(keys))
         let replies = try await run(unique.map { ("key_\($0)", ["GET", "key_\($0)"]) })
-        var result: [String: String] = [:]
-        for (key, reply) in zip(unique, replies) { if let server = reply.text { result[key] = server } }
+        var result: [String: CometID] = [:]
+        for (key, reply) in zip(unique, replies) { if let server = reply.text { result[key] = CometID(server) } }
         return result
     }
 
@@ -137,7 +137,7 @@ public final class RedisRouter: SessionRouter {
             let platforms = replies[2 * i + 1].pairs
             guard !servers.isEmpty else { continue }
             result[mid] = servers.keys.sorted().map { key in
-                SessionMapping(mid: mid, key: key, server: servers[key]!, platform: platforms[key] ?? "")
+                SessionMapping(mid: mid, key: key, server: CometID(servers[key]!), platform: platforms[key] ?? "")
             }
         }
         return result
@@ -153,7 +153,7 @@ public final class RedisRouter: SessionRouter {
         ])
     }
 
-    public func serverOnline(server: String) async throws -> ServerOnline? {
+    public func serverOnline(server: CometID) async throws -> ServerOnline? {
         let key = "ol_\(server)"
         var fields = try await run([(key, ["HGETALL", key])])[0].pairs
         guard let updated = fields.removeValue(forKey: "_updated").flatMap(Double.init) else { return nil }
@@ -169,7 +169,7 @@ public final class RedisRouter: SessionRouter {
 
     static func room(field: String) -> String { field.hasPrefix("__") ? String(field.dropFirst()) : field }
 
-    public func deleteServerOnline(server: String) async throws {
+    public func deleteServerOnline(server: CometID) async throws {
         _ = try await run([("ol_\(server)", ["DEL", "ol_\(server)"])])
     }
 

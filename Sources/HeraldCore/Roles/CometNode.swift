@@ -1,6 +1,6 @@
 /// A comet node as logic reports it (`/goim/nodes/instances`, `/goim/online/total`).
 public struct CometNode: Sendable, Hashable, Codable {
-    public var id: String
+    public var id: CometID
     public var addresses: [String]
     public var weight: Int
     public var connectionCount: Int
@@ -8,7 +8,7 @@ public struct CometNode: Sendable, Hashable, Codable {
     /// The comet's gRPC address (`host:port`), which job calls; empty in the all-in-one process.
     public var rpcAddress: String
 
-    public init(id: String, addresses: [String], weight: Int = 10, connectionCount: Int = 0, ipCount: Int = 0, rpcAddress: String = "") {
+    public init(id: CometID, addresses: [String], weight: Int = 10, connectionCount: Int = 0, ipCount: Int = 0, rpcAddress: String = "") {
         self.id = id
         self.addresses = addresses
         self.weight = weight

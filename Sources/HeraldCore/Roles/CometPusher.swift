@@ -5,7 +5,7 @@
 /// (or dropped there as already delivered). The job acknowledges a queue message only then.
 public protocol CometPusher: Sendable {
     /// The server id this comet registered with (the `server` of mappings).
-    var serverID: String { get }
+    var serverID: CometID { get }
     /// Delivers to the connections with these keys that accept `operation`.
     func push(keys: [String], operation: Int32, unit: PushUnit) async throws
     /// Delivers to every connection that accepts `operation`; `speed` limits connections per second

@@ -7,7 +7,7 @@ public protocol CometRegistry: Sendable {
     /// Registers or renews `node` for `ttl`.
     func register(_ node: CometNode, ttl: Duration) async throws
     /// Removes `id` at once (a comet shutting down cleanly).
-    func deregister(id: String) async throws
+    func deregister(id: CometID) async throws
     /// The comets whose registration has not expired.
     func registeredComets() async throws -> [CometNode]
 }

@@ -29,13 +29,13 @@ public struct ConnectReply: Sendable, Hashable {
 /// over gRPC when roles run as separate processes.
 public protocol LogicService: Sendable {
     /// Authenticates a connection from its op-7 token and records its mapping.
-    func connect(server: String, cookie: String, token: [UInt8]) async throws -> ConnectReply
+    func connect(server: CometID, cookie: String, token: [UInt8]) async throws -> ConnectReply
     /// Removes a connection's mapping. Returns whether it existed.
-    func disconnect(mid: Int64, key: String, server: String) async throws -> Bool
+    func disconnect(mid: Int64, key: String, server: CometID) async throws -> Bool
     /// Refreshes a connection's mapping.
-    func heartbeat(mid: Int64, key: String, server: String) async throws
+    func heartbeat(mid: Int64, key: String, server: CometID) async throws
     /// Stores this server's room counts; returns the global room counts.
-    func renewOnline(server: String, roomCount: [String: Int32]) async throws -> [String: Int32]
+    func renewOnline(server: CometID, roomCount: [String: Int32]) async throws -> [String: Int32]
     /// An upstream client message (ops without a meaning in the protocol).
     func receive(mid: Int64, packet: Packet) async throws
 }
@@ -51,7 +51,7 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
 /// gateway on a memory router). The comet then authenticates on the event loop directly, without a
 /// task and two thread hops per connection. Returning nil means "use the async path".
 public protocol LocalLogicService: LogicService {
-    func connectNow(server: String, cookie: String, token: [UInt8]) throws -> ConnectReply?
+    func connectNow(server: CometID, cookie: String, token: [UInt8]) throws -> ConnectReply?
     /// Returns whether the mapping existed, or nil to use the async path.
-    func disconnectNow(mid: Int64, key: String, server: String) -> Bool?
+    func disconnectNow(mid: Int64, key: String, server: CometID) -> Bool?
 }

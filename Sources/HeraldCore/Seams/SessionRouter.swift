@@ -7,19 +7,19 @@ public protocol SessionRouter: Sendable {
     /// Adds a connection. Several connections per user are kept independently.
     func addMapping(_ mapping: SessionMapping) async throws
     /// Refreshes a connection's expiry. Returns false when the mapping no longer exists.
-    func expireMapping(mid: Int64, key: String, server: String) async throws -> Bool
+    func expireMapping(mid: Int64, key: String, server: CometID) async throws -> Bool
     /// Removes a connection. Returns whether it existed.
-    func deleteMapping(mid: Int64, key: String, server: String) async throws -> Bool
+    func deleteMapping(mid: Int64, key: String, server: CometID) async throws -> Bool
     /// The server of each known key; unknown keys are absent from the result.
-    func serversByKeys(_ keys: [String]) async throws -> [String: String]
+    func serversByKeys(_ keys: [String]) async throws -> [String: CometID]
     /// The connections of each user; users with none are absent from the result.
     func sessionsByMids(_ mids: [Int64]) async throws -> [Int64: [SessionMapping]]
     /// Stores one server's room counts.
     func setServerOnline(_ online: ServerOnline) async throws
     /// One server's room counts, if stored.
-    func serverOnline(server: String) async throws -> ServerOnline?
+    func serverOnline(server: CometID) async throws -> ServerOnline?
     /// Forgets one server's room counts.
-    func deleteServerOnline(server: String) async throws
+    func deleteServerOnline(server: CometID) async throws
     func shutdown() async
 }
 
@@ -27,5 +27,5 @@ public protocol SessionRouter: Sendable {
 /// Logic uses it to answer a co-located comet synchronously.
 public protocol LocalSessionRouter: SessionRouter {
     func addMappingNow(_ mapping: SessionMapping)
-    func deleteMappingNow(mid: Int64, key: String, server: String) -> Bool
+    func deleteMappingNow(mid: Int64, key: String, server: CometID) -> Bool
 }

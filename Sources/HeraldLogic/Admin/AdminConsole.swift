@@ -54,7 +54,7 @@ public enum AdminConsole {
                 time: Int64(Date().timeIntervalSince1970 * 1000),
                 comets: nodes.map {
                     Snapshot.Comet(
-                        id: $0.id, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount,
+                        id: $0.id.rawValue, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount,
                         rpc: $0.rpcAddress)
                 },
                 connections: nodes.reduce(0) { $0 + $1.connectionCount },
