@@ -1,5 +1,5 @@
 import Atomics
-import Foundation
+public import Foundation
 public import HeraldCore
 public import HeraldProtocol
 public import Logging
@@ -131,7 +131,7 @@ public final class Logic: LocalLogicService {
     /// Pushes to connection keys: one PUSH message per comet server holding some of them.
     /// Returns the keys that are not connected.
     @discardableResult
-    public func pushKeys(operation: Int32, keys: [String], message: [UInt8]) async throws -> [String] {
+    public func pushKeys(operation: Int32, keys: [String], message: Data) async throws -> [String] {
         let servers = try await router.serversByKeys(keys)
         var byServer: [CometID: [String]] = [:]
         var missing: [String] = []
@@ -165,7 +165,7 @@ public final class Logic: LocalLogicService {
         return result
     }
 
-    public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: [UInt8]) async throws -> [Int64] {
+    public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: Data) async throws -> [Int64] {
         let sessions = try await router.sessionsByMids(mids)
         let live = await comets.liveServers()
         var byServer: [CometID: [String]] = [:]
@@ -195,13 +195,13 @@ public final class Logic: LocalLogicService {
     /// stream at a time (see ``StreamOrder``). A message that cannot be stored is not published:
     /// the push is refused (-500), so an accepted push is one a recovering client can get.
     private func publishStored(
-        _ stream: String, operation: Int32, message: [UInt8], _ publish: (StreamPosition) async throws -> Void
+        _ stream: String, operation: Int32, message: Data, _ publish: (StreamPosition) async throws -> Void
     ) async throws {
         guard let history else { return try await publish(StreamPosition(offset: 0, epoch: "")) }
         try await streamOrder.run(stream) {
             let position: StreamPosition
             do {
-                position = try await history.append(to: stream, operation: operation, body: message)
+                position = try await history.append(to: stream, operation: operation, body: Array(message))
             } catch {
                 throw APIError.server("history \(history.name) did not store the message: \(error)")
             }
@@ -227,12 +227,12 @@ public final class Logic: LocalLogicService {
     }
 
     /// Pushes to everyone in room `type://room`.
-    public func pushRoom(operation: Int32, type: String, room: String, message: [UInt8]) async throws {
+    public func pushRoom(operation: Int32, type: String, room: String, message: Data) async throws {
         var msg = PushMsg()
         msg.type = .room
         msg.operation = operation
         msg.room = Self.roomID(type: type, room: room)
-        msg.msg = Data(message)
+        msg.msg = message
         guard history != nil, historySettings.keeps(room: msg.room) else { return try await publish(msg) }
         try await publishStored(HistoryStream.room(msg.room), operation: operation, message: message) { position in
             msg.heraldOffset = position.offset
@@ -242,12 +242,12 @@ public final class Logic: LocalLogicService {
     }
 
     /// Pushes to every connection that accepts `operation`.
-    public func pushAll(operation: Int32, speed: Int32, message: [UInt8]) async throws {
+    public func pushAll(operation: Int32, speed: Int32, message: Data) async throws {
         var msg = PushMsg()
         msg.type = .broadcast
         msg.operation = operation
         msg.speed = speed
-        msg.msg = Data(message)
+        msg.msg = message
         guard history != nil, historySettings.broadcast else { return try await publish(msg) }
         try await publishStored(HistoryStream.broadcast, operation: operation, message: message) { position in
             msg.heraldOffset = position.offset
@@ -257,16 +257,15 @@ public final class Logic: LocalLogicService {
     }
 
     private func publishPushes(
-        operation: Int32, byServer: [CometID: [String]], message: [UInt8], position: StreamPosition? = nil
+        operation: Int32, byServer: [CometID: [String]], message: Data, position: StreamPosition? = nil
     ) async throws {
-        let data = Data(message)
         for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
             var msg = PushMsg()
             msg.type = .push
             msg.operation = operation
             msg.server = server.rawValue
             msg.keys = keys
-            msg.msg = data
+            msg.msg = message
             if let position {
                 msg.heraldOffset = position.offset
                 msg.heraldEpoch = position.epoch

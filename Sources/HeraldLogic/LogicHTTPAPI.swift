@@ -211,10 +211,11 @@ public enum LogicHTTPAPI {
         }
     }
 
-    private static func readMessage(_ request: Request, limit: Int) async throws -> [UInt8] {
+    /// The body as the queue message will carry it: copied once, into the `PushMsg`'s `Data`.
+    private static func readMessage(_ request: Request, limit: Int) async throws -> Data {
         do {
             let buffer = try await request.body.collect(upTo: limit)
-            return Array(buffer.readableBytesView)
+            return Data(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             throw MessageTooLarge(limit: limit)
         }
