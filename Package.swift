@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HeraldComet", targets: ["HeraldComet"]),
         .library(name: "HeraldLogic", targets: ["HeraldLogic"]),
         .library(name: "HeraldJob", targets: ["HeraldJob"]),
+        .library(name: "HeraldRPC", targets: ["HeraldRPC"]),
         .library(name: "HeraldTransportWebSocket", targets: ["HeraldTransportWebSocket"]),
         .library(
             name: "HeraldPlugins",
@@ -102,6 +103,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),

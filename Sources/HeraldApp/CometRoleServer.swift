@@ -41,16 +41,18 @@ public final class CometRoleServer: RoleProcess {
         metricsText: (@Sendable () -> [UInt8])? = nil
     ) throws {
         eventLoopGroup = RoleSupport.eventLoopGroup(configuration)
+        let built = RoleResources.Builder(eventLoopGroup: eventLoopGroup)
         self.configuration = configuration
         self.logger = logger
-        router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
+        router = built.keep(try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger))
         registry = router as! any CometRegistry
-        logic = try ReloadableLogicClient(
-            addresses: configuration.cluster.logic,
-            policy: configuration.cluster.policy,
-            credentials: configuration.cluster.credentials
-        )
-        history = try RoleSupport.sharedHistoryStore(configuration, plugins: plugins, logger: logger)
+        logic = built.keep(
+            try ReloadableLogicClient(
+                addresses: configuration.cluster.logic,
+                policy: configuration.cluster.policy,
+                credentials: configuration.cluster.credentials
+            ))
+        history = built.keep(try RoleSupport.sharedHistoryStore(configuration, plugins: plugins, logger: logger))
         comet = Comet(
             configuration: configuration.comet, logic: logic, eventLoopGroup: eventLoopGroup,
             history: history, historySettings: configuration.history, logger: logger
@@ -67,7 +69,7 @@ public final class CometRoleServer: RoleProcess {
         metrics = MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger)
         runtime = try RoleRuntime(
             configuration: configuration, shape: .comet, plugins: plugins,
-            resources: .init(router: router, history: history, eventLoopGroup: eventLoopGroup), logger: logger
+            resources: built, logger: logger
         )
     }
 
@@ -89,10 +91,8 @@ public final class CometRoleServer: RoleProcess {
         // drain the connections, stop the comet's timers.
         try await runtime.run(
             [comet, front, rpc, registration], metrics: metrics, signals: signals, failed: { ready.fail($0) },
-            cleanUp: { [comet, logic] in
-                await comet.logicCallsFinished(timeout: .seconds(5))
-                await logic.close()
-            }
+            // The logic client closes with the other resources, once the calls in flight finished.
+            cleanUp: { [comet] in await comet.logicCallsFinished(timeout: .seconds(5)) }
         )
     }
 

@@ -64,13 +64,16 @@ public final class HeraldServer: RoleProcess {
             self.eventLoopGroup = RoleSupport.eventLoopGroup(configuration)
             self.ownsEventLoopGroup = true
         }
-        let queue = try Self.makeQueue(configuration, registry: registry, logger: logger)
-        let router = try registry.makeRouter(
-            plugin: configuration.routerPlugin,
-            context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
-        )
+        let built = RoleResources.Builder(eventLoopGroup: ownsEventLoopGroup ? self.eventLoopGroup : nil)
+        let queue = built.keep(try Self.makeQueue(configuration, registry: registry, logger: logger))
+        let router = built.keep(
+            try registry.makeRouter(
+                plugin: configuration.routerPlugin,
+                context: RouterContext(
+                    name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: registry)
+            ))
         let directory = LocalCometDirectory()
-        let history = try configuration.makeHistoryStore(registry: registry, logger: logger)
+        let history = built.keep(try configuration.makeHistoryStore(registry: registry, logger: logger))
         self.history = history
         let logic = try Logic(
             configuration: configuration.logic, router: router, queue: queue, comets: directory,
@@ -90,9 +93,7 @@ public final class HeraldServer: RoleProcess {
             configuration, registry: registry, eventLoopGroup: self.eventLoopGroup, security: tls, logger: logger)
         runtime = try RoleRuntime(
             configuration: configuration, shape: .allInOne, plugins: registry,
-            resources: .init(
-                queue: queue, router: router, history: history, eventLoopGroup: ownsEventLoopGroup ? self.eventLoopGroup : nil),
-            logger: logger
+            resources: built, logger: logger
         )
         logger.info(
             "herald configured",

@@ -25,15 +25,16 @@ public final class JobRoleServer: RoleProcess {
     ) throws {
         self.configuration = configuration
         self.logger = logger
-        router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
+        let built = RoleResources.Builder(eventLoopGroup: nil)
+        router = built.keep(try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger))
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
-        queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
+        queue = built.keep(try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger))
         job = Job(configuration: configuration.job, queue: queue, comets: watcher, logger: logger)
         // The job has no event loops of its own: the listener runs on NIO's shared ones.
         metrics = MetricsListener.make(
             configuration.metrics, text: metricsText, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         runtime = try RoleRuntime(
-            configuration: configuration, shape: .job, plugins: plugins, resources: .init(queue: queue, router: router), logger: logger
+            configuration: configuration, shape: .job, plugins: plugins, resources: built, logger: logger
         )
     }
 

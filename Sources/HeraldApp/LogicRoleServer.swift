@@ -46,10 +46,11 @@ public final class LogicRoleServer: RoleProcess {
         self.logger = logger
         self.metricsText = metricsText
         eventLoopGroup = RoleSupport.eventLoopGroup(configuration)
-        router = try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger)
+        let built = RoleResources.Builder(eventLoopGroup: eventLoopGroup)
+        router = built.keep(try RoleSupport.registryRouter(configuration, plugins: plugins, logger: logger))
         watcher = RoleSupport.registryWatcher(configuration, router: router, logger: logger)
-        queue = try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger)
-        history = try RoleSupport.sharedHistoryStore(configuration, plugins: plugins, logger: logger)
+        queue = built.keep(try HeraldServer.makeQueue(configuration, registry: plugins, logger: logger))
+        history = built.keep(try RoleSupport.sharedHistoryStore(configuration, plugins: plugins, logger: logger))
         logic = try Logic(
             configuration: configuration.logic, router: router, queue: queue, comets: watcher,
             history: history, historySettings: configuration.history, logger: logger
@@ -62,7 +63,7 @@ public final class LogicRoleServer: RoleProcess {
         )
         runtime = try RoleRuntime(
             configuration: configuration, shape: .logic, plugins: plugins,
-            resources: .init(queue: queue, router: router, history: history, eventLoopGroup: eventLoopGroup), logger: logger
+            resources: built, logger: logger
         )
     }
 

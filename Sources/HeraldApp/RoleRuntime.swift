@@ -17,23 +17,6 @@ public protocol RoleProcess: Sendable {
     func shutdown() async
 }
 
-/// What a role process releases once its services stopped: the plugins' connections, then the
-/// event loops it owns.
-struct RoleResources: Sendable {
-    var queue: (any QueueBackend)? = nil
-    var router: (any SessionRouter)? = nil
-    var history: (any HistoryStore)? = nil
-    /// Shut down last (nil: the role does not own its event loops).
-    var eventLoopGroup: (any EventLoopGroup)? = nil
-
-    func release() async {
-        await queue?.shutdown()
-        await router?.shutdown()
-        await history?.shutdown()
-        try? await eventLoopGroup?.shutdownGracefully()
-    }
-}
-
 /// What every role process shares, so each role states only its services, its clean-up and its
 /// live settings: the service group (shut down in reverse order of `services`), the
 /// configuration as last applied, the reload that refuses unknown keys, applies the role's
@@ -78,26 +61,20 @@ final class RoleRuntime: Sendable {
     }
 
     /// Call it last in a role's initializer, once every plugin has read its settings: it refuses
-    /// the keys of `configuration` that nobody asked for. Nothing runs yet, so when it refuses,
-    /// `resources` are released before the error.
+    /// the keys of `configuration` that nobody asked for (the role's `resources` builder then
+    /// releases what was built). Once it accepts, the runtime releases them after `run`.
     init(
-        configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, resources: RoleResources, logger: Logger
+        configuration: HeraldConfiguration, shape: Shape, plugins: PluginRegistry, resources: RoleResources.Builder, logger: Logger
     ) throws(ConfigError) {
         self.logger = logger
         self.shape = shape
         self.plugins = plugins
-        self.resources = resources
         self.applied = NIOLockedValueBox(configuration)
         Self.prepare(configuration, shape)
-        do {
-            try configuration.refuseUnknownPluginSections(plugins)
-            self.knownKeys = try configuration.refuseUnknownKeys(logger: logger)
-        } catch {
-            try? resources.eventLoopGroup?.syncShutdownGracefully()
-            let plugins = RoleResources(queue: resources.queue, router: resources.router, history: resources.history)
-            Task { await plugins.release() }
-            throw error
-        }
+        try configuration.refuseUnknownPluginSections(plugins)
+        self.knownKeys = try configuration.refuseUnknownKeys(logger: logger)
+        // Accepted: the resources are the runtime's to release from now on.
+        self.resources = resources.finish()
     }
 
     /// A role without transports accepts the transport sections unread.

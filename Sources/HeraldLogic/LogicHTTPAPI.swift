@@ -5,6 +5,7 @@ import HeraldTLS
 public import Hummingbird
 public import Logging
 public import NIOCore
+import NIOFoundationCompat
 
 /// goim's HTTP push and query API (`/goim/...`), served by logic.
 ///
@@ -211,11 +212,12 @@ public enum LogicHTTPAPI {
         }
     }
 
-    /// The body as the queue message will carry it: copied once, into the `PushMsg`'s `Data`.
+    /// The body as the queue message will carry it: copied once, in one piece, into the
+    /// `PushMsg`'s `Data` (not shared with the read buffer, which can be much larger than the body).
     private static func readMessage(_ request: Request, limit: Int) async throws -> Data {
         do {
             let buffer = try await request.body.collect(upTo: limit)
-            return Data(buffer.readableBytesView)
+            return Data(buffer: buffer, byteTransferStrategy: .copy)
         } catch is NIOTooManyBytesError {
             throw MessageTooLarge(limit: limit)
         }
