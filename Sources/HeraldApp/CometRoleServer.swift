@@ -126,7 +126,10 @@ public final class CometRoleServer: RoleProcess {
             weight: c.weight,
             connectionCount: comet.connectionCount,
             ipCount: comet.ipCount,
-            rpcAddress: rpcAddress
+            rpcAddress: rpcAddress,
+            version: HeraldVersion.current,
+            startedAtMillis: comet.startedAtMillis,
+            renewedAtMillis: HeraldVersion.millis()
         )
     }
 

@@ -16,6 +16,8 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     public let configuration: CometConfiguration
     public let metrics = CometMetrics()
     public var serverID: CometID { configuration.serverID }
+    /// When this comet was built (the registry and the console show its uptime).
+    public let startedAtMillis = HeraldVersion.millis()
     public var limits: ConnectionLimits { configuration.limits }
 
     let logic: any LogicService

@@ -27,7 +27,11 @@ public final class LocalCometDirectory: CometDirectory {
                 addresses: c.publicAddresses,
                 weight: c.weight,
                 connectionCount: comet.connectionCount,
-                ipCount: comet.ipCount
+                ipCount: comet.ipCount,
+                version: HeraldVersion.current,
+                startedAtMillis: comet.startedAtMillis,
+                // In one process the directory is the comet itself: always current.
+                renewedAtMillis: HeraldVersion.millis()
             )
         ]
     }

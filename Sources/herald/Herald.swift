@@ -11,6 +11,7 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: a push gateway that speaks goim's protocol.",
+        version: HeraldVersion.current,
         subcommands: [
             Serve.self, RoleCommand<CometRoleServer>.self, RoleCommand<LogicRoleServer>.self, RoleCommand<JobRoleServer>.self, Bench.self,
             RingBench.self, KafkaDevBrokerCommand.self, ZeroMQKeygenCommand.self,

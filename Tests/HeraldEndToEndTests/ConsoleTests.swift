@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldProtocol
 import HeraldTesting
 import Testing
@@ -71,8 +72,25 @@ struct ConsoleTests {
             host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot", headers: [("Authorization", "Bearer not-it")])
         #expect(wrong.status == 401)
 
+        // A bad user id is refused naming the parameter.
+        let badMids = try await HTTP1Client.request(
+            host: "127.0.0.1", port: base + 11, method: .GET, path: "/admin/snapshot?mids=x",
+            headers: [("Authorization", "Bearer \(Self.token)")])
+        #expect(badMids.status == 400)
+        #expect(String(buffer: badMids.body).contains(#""code":-400"#) && String(buffer: badMids.body).contains("mids"))
+
+        // The page asked for one room's count and two users' presence (user 9 left).
         let dom = try await BrowserDemoTests.dumpDOM(
-            chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)", virtualTime: 5000)
+            chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)&room=live%3A%2F%2Fconsole&mids=1,9",
+            virtualTime: 5000)
+        let users = try await child.api.get("/goim/online/users?mids=1,9")
+        #expect(users.data?.contains(#""1":{"connections":1,"online":true"#) == true, "\(users.data ?? "")")
+        #expect(users.data?.contains(#""9":{"connections":0,"online":false"#) == true, "\(users.data ?? "")")
+        #expect(dom.contains("<td>1</td><td>yes</td><td>1</td>"), "user 1's presence as /goim/online/users has it")
+        #expect(dom.contains("<td>9</td><td>no</td><td>0</td>"), "user 9's")
+        #expect(Self.figure("room_detail", in: dom) == "live://console: 3 online")
+        #expect(dom.contains("<td>\(HeraldVersion.current)</td>"), "the comet's version")
+        #expect(dom.contains(" s ago</td>"), "how long ago the comet's entry was renewed")
         let metrics = try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")
         let samples = String(buffer: metrics.body)
         func sample(_ series: String) -> Int? { Self.sample(series, in: samples) }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 public import Hummingbird
 import NIOCore
 
@@ -6,6 +7,8 @@ import NIOCore
 /// `GET /admin` is the page (it holds no data, so it needs no token), and `GET /admin/snapshot`
 /// what the page shows — the cluster, traffic, rooms, queues and the migration — behind
 /// `Authorization: Bearer <admin_token>`. The page asks once a second and draws the last minutes.
+/// With `room=<room>` the answer has that room's online count, with `mids=1,2` those users'
+/// presence (as `/goim/online/users` has it).
 public enum AdminConsole {
     /// One answer of `/admin/snapshot`.
     struct Snapshot: Encodable {
@@ -16,6 +19,11 @@ public enum AdminConsole {
             var connections: Int
             var ips: Int
             var rpc: String
+            var version: String
+            /// Seconds since the comet started, and since it last renewed its registration
+            /// (nil: not reported).
+            var uptimeSeconds: Int64?
+            var renewedSecondsAgo: Int64?
         }
 
         struct Room: Encodable {
@@ -33,6 +41,10 @@ public enum AdminConsole {
         /// This process's `herald_*` samples (`name` or `name{labels}`), as `/metrics` has them.
         var metrics: [String: Double]
         var migration: MigrationVerdict.Answer?
+        /// The room asked for (`room=`) and its online count over every comet.
+        var room: Room?
+        /// The users asked for (`mids=`), by id.
+        var users: [String: UserOnline]?
     }
 
     public static func add(to router: Router<BasicRequestContext>, logic: Logic, token: String, metricsText: (@Sendable () -> [UInt8])?) {
@@ -46,30 +58,56 @@ public enum AdminConsole {
         }
         let data = router.group("admin/snapshot")
         data.add(middleware: APITokenMiddleware(token: token))
-        data.get { _, _ in
+        data.get { request, _ in
+            let q = QueryParameters(parameters: request.uri.queryParameters)
+            let askedRoom: String?
+            let askedMids: [Int64]
+            do {
+                askedRoom = try q.string("room", required: false).flatMap { $0.isEmpty ? nil : $0 }
+                askedMids = try q.int64List("mids")
+            } catch let error as APIError {
+                return json(status: .badRequest, Refusal(code: error.code, message: error.message))
+            }
             let samples = MetricSamples(text: metricsText?() ?? [])
+            let now = HeraldVersion.millis()
             let nodes = await logic.cometNodes()
-            let rooms = logic.roomCounts().sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(20)
+            let counts = logic.roomCounts()
+            let rooms = counts.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(20)
             let snapshot = Snapshot(
                 time: Int64(Date().timeIntervalSince1970 * 1000),
                 comets: nodes.map {
                     Snapshot.Comet(
                         id: $0.id.rawValue, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount,
-                        rpc: $0.rpcAddress)
+                        rpc: $0.rpcAddress, version: $0.version,
+                        uptimeSeconds: $0.startedAtMillis > 0 ? max(0, now - $0.startedAtMillis) / 1000 : nil,
+                        renewedSecondsAgo: $0.renewedAtMillis > 0 ? max(0, now - $0.renewedAtMillis) / 1000 : nil)
                 },
                 connections: nodes.reduce(0) { $0 + $1.connectionCount },
                 ips: nodes.reduce(0) { $0 + $1.ipCount },
                 rooms: rooms.map { Snapshot.Room(room: $0.key, count: $0.value) },
                 metrics: samples.values,
-                migration: verdict.judge(samples)
+                migration: verdict.judge(samples),
+                room: askedRoom.map { Snapshot.Room(room: $0, count: counts[$0] ?? 0) },
+                users: askedMids.isEmpty ? nil : try await logic.onlineUsers(mids: askedMids)
             )
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(snapshot)))
-            )
+            return json(status: .ok, snapshot)
         }
+    }
+
+    /// goim's answer to a bad parameter: code -400 and the parameter named.
+    struct Refusal: Encodable {
+        var code: Int
+        var message: String
+    }
+
+    static func json(status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(value)) ?? Data(#"{"code":-500,"message":"encoding failed"}"#.utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
     }
 }

@@ -41,7 +41,7 @@ enum AdminPage {
               <div class="figure"><b data-figure="ips">-</b><span>client IPs</span></div>
               <div class="figure"><b data-figure="comets">-</b><span>comets</span></div>
             </div>
-            <table><thead><tr><th>comet</th><th>connections</th><th>IPs</th><th>weight</th><th>addresses</th><th>gRPC</th></tr></thead><tbody id="comet-rows"></tbody></table>
+            <table><thead><tr><th>comet</th><th>connections</th><th>IPs</th><th>weight</th><th>addresses</th><th>gRPC</th><th>version</th><th>up</th><th>renewed</th></tr></thead><tbody id="comet-rows"></tbody></table>
           </section>
           <section id="traffic"><h2>Traffic</h2>
             <div class="figures">
@@ -57,8 +57,12 @@ enum AdminPage {
             <svg id="chart-connections" viewBox="0 0 300 60" preserveAspectRatio="none"><polyline points=""/></svg>
             <table><thead><tr><th>closes by reason</th><th>total</th></tr></thead><tbody id="close-rows"></tbody></table>
           </section>
-          <section id="rooms"><h2>Rooms</h2>
+          <section id="rooms"><h2>Rooms and users</h2>
             <table><thead><tr><th>room</th><th>online</th></tr></thead><tbody id="room-rows"></tbody></table>
+            <form id="lookup"><p class="caption">a room's online count; users' presence (ids separated by commas)</p>
+              <input id="ask-room" placeholder="live://1000" size="18"> <input id="ask-mids" placeholder="123,456" size="14"> <button>Look up</button></form>
+            <p><span data-figure="room_detail">-</span></p>
+            <table><thead><tr><th>user</th><th>online</th><th>connections</th><th>platforms</th></tr></thead><tbody id="user-rows"></tbody></table>
           </section>
           <section id="queues"><h2>Queues</h2>
             <table><thead><tr><th>queue</th><th>published</th><th>lag</th><th>redelivered</th><th>lost</th><th>errors</th></tr></thead><tbody id="queue-rows"></tbody></table>
@@ -84,6 +88,7 @@ enum AdminPage {
           const hash = new URLSearchParams(location.hash.slice(1));
           if (hash.get('token')) { sessionStorage.setItem('herald-admin-token', hash.get('token')); history.replaceState(null, '', location.pathname); }
           let token = sessionStorage.getItem('herald-admin-token');
+          let askRoom = hash.get('room') || '', askMids = hash.get('mids') || '';
           const history5m = [];
           const $ = (id) => document.getElementById(id);
           const fig = (name, value) => { for (const e of document.querySelectorAll(`[data-figure="${name}"]`)) e.textContent = value; };
@@ -110,7 +115,8 @@ enum AdminPage {
             const m = s.metrics;
             fig('status', 'updated ' + new Date(s.time).toLocaleTimeString('en-GB'));
             fig('connections', num(s.connections)); fig('ips', num(s.ips)); fig('comets', num(s.comets.length));
-            rows('comet-rows', s.comets.map((c) => [c.id, c.connections, c.ips, c.weight, c.addresses.join(' '), c.rpc || '(in process)']));
+            const age = (sec) => sec === undefined || sec === null ? '-' : sec < 120 ? sec + ' s' : sec < 7200 ? Math.floor(sec / 60) + ' min' : Math.floor(sec / 3600) + ' h';
+            rows('comet-rows', s.comets.map((c) => [c.id, c.connections, c.ips, c.weight, c.addresses.join(' '), c.rpc || '(in process)', c.version || '-', age(c.uptimeSeconds), age(c.renewedSecondsAgo) + (c.renewedSecondsAgo === undefined ? '' : ' ago')]));
             const deliveries = rate('herald_push_delivered_total');
             s.deliveriesPerSecond = deliveries;
             fig('deliveries_per_second', num(deliveries));
@@ -122,6 +128,8 @@ enum AdminPage {
             chart('chart-connections', history5m.map((h) => h.connections));
             rows('close-rows', Object.entries(byLabel(m, 'herald_connections_closed_total')).sort((a, b) => b[1] - a[1]).map(([r, v]) => [r, num(v)]));
             rows('room-rows', s.rooms.map((r) => [r.room, r.count]));
+            fig('room_detail', s.room ? `${s.room.room}: ${s.room.count} online` : 'no room asked for');
+            rows('user-rows', Object.entries(s.users || {}).sort((a, b) => Number(a[0]) - Number(b[0])).map(([mid, u]) => [mid, u.online ? 'yes' : 'no', u.connections, u.platforms.join(' ') || '-']));
             const queues = new Set([...Object.keys(byLabel(m, 'herald_queue_published_total')), ...Object.keys(byLabel(m, 'herald_queue_lag'))]);
             rows('queue-rows', [...queues].sort().map((q) => [q, num(byLabel(m, 'herald_queue_published_total')[q]), num(byLabel(m, 'herald_queue_lag')[q]),
               num(byLabel(m, 'herald_queue_redelivered_total')[q] || 0), num(byLabel(m, 'herald_queue_lost_total')[q] || 0), num(byLabel(m, 'herald_queue_errors_total')[q] || 0)]));
@@ -137,13 +145,18 @@ enum AdminPage {
           }
           async function poll() {
             try {
-              const r = await fetch('/admin/snapshot', { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' });
+              const ask = new URLSearchParams();
+              if (askRoom) ask.set('room', askRoom);
+              if (askMids) ask.set('mids', askMids);
+              const r = await fetch('/admin/snapshot?' + ask, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' });
               if (r.status === 401) { sessionStorage.removeItem('herald-admin-token'); token = null; fig('status', 'the token was refused'); $('views').hidden = true; $('login').hidden = false; return; }
               show(await r.json());
               $('views').hidden = false;
             } catch (e) { fig('status', 'no answer: ' + e); }
             setTimeout(poll, 1000);
           }
+          $('ask-room').value = askRoom; $('ask-mids').value = askMids;
+          $('lookup').addEventListener('submit', (e) => { e.preventDefault(); askRoom = $('ask-room').value.trim(); askMids = $('ask-mids').value.trim(); });
           $('login').addEventListener('submit', (e) => { e.preventDefault(); token = $('token').value; sessionStorage.setItem('herald-admin-token', token); $('login').hidden = true; poll(); });
           if (token) poll(); else { $('login').hidden = false; fig('status', 'enter the admin token'); }
         })();
