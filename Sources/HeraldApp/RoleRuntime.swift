@@ -107,6 +107,7 @@ final class RoleRuntime: Sendable {
         do {
             try await group.run()
         } catch {
+            logger.error("the process stops: \(error)")
             failed(error)
             await cleanUp()
             await resources.release()

@@ -17,7 +17,14 @@ struct TransportService: Service {
     func run() async throws {
         var bound: [String: [SocketAddress]] = [:]
         for (entry, transport) in zip(entries, transports) {
-            bound[entry.name] = try await transport.start(acceptor: comet)
+            do {
+                bound[entry.name] = try await transport.start(acceptor: comet)
+            } catch {
+                // The process cannot serve this transport: the listeners already up close, and the
+                // error (a port in use, say) stops the process, naming the transport.
+                for transport in transports { await transport.shutdown() }
+                throw TransportStartFailed(transport: entry.name, underlying: error)
+            }
         }
         try await started(bound)
         try? await gracefulShutdown()
@@ -48,4 +55,11 @@ struct TransportService: Service {
             )
         }
     }
+}
+
+/// A transport could not start listening (its port in use, an address not on this machine).
+struct TransportStartFailed: Error, CustomStringConvertible {
+    var transport: String
+    var underlying: any Error
+    var description: String { "transport \(transport) could not start: \(underlying)" }
 }

@@ -61,10 +61,14 @@ final class HeraldChild {
         process.standardError = output
         try process.run()
         let api = self.api
-        let up = await eventually(timeout: .seconds(30)) {
+        let process = self.process
+        let answered = await eventually(timeout: .seconds(30)) {
+            // A child that exited will not become ready: stop waiting and show its output.
+            guard process.isRunning else { return true }
             if let ready { return await ready(self) }
             return (try? await api.get("/goim/online/total"))?.code == 0
         }
+        let up = answered && process.isRunning
         let state = process.isRunning ? "still running" : "exited with status \(process.terminationStatus)"
         if !up { stop() }
         let printed = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
