@@ -46,7 +46,7 @@ sleep 25
 mkdir -p "$(dirname "$out")"
 profile=$(mktemp -d)
 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$profile" \
-  --hide-scrollbars --window-size=1400,1050 --virtual-time-budget=8000 --screenshot="$PWD/$out" \
-  "http://127.0.0.1:$((base + 11))/admin#token=$token" >/dev/null 2>&1
+  --hide-scrollbars --window-size=1400,900 --virtual-time-budget=8000 --screenshot="$PWD/$out" \
+  "http://127.0.0.1:$((base + 11))/admin#token=$token&room=bench%3A%2F%2F1&mids=1,2,99999" >/dev/null 2>&1
 rm -rf "$profile"
 echo "wrote $out"

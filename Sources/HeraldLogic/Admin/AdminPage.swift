@@ -16,6 +16,8 @@ enum AdminPage {
           header h1 { font-size: 1.15em; margin: 0; }
           main { display: grid; grid-template-columns: repeat(auto-fit, minmax(26em, 1fr)); gap: 1em; padding: 1em; }
           section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .8em 1em; }
+          #cluster { grid-column: 1 / -1; }
+          section { overflow-x: auto; }
           h2 { font-size: 1em; margin: 0 0 .6em; }
           table { border-collapse: collapse; width: 100%; }
           td, th { text-align: left; padding: .15em .4em; border-bottom: 1px solid #eef0f3; font-variant-numeric: tabular-nums; }
