@@ -23,6 +23,30 @@ struct ConsoleTests {
     }
 
     /// The text of the element with `data-figure="name"` in a dumped DOM.
+    /// A sample's value as a Double (histogram sums are fractions).
+    static func value(_ series: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+
+    /// (topic, partition, lag) of every `herald_queue_partition_lag` series.
+    static func partitionLags(in text: String) -> [(String, String, Int)] {
+        text.split(separator: "\n").compactMap { line -> (String, String, Int)? in
+            guard line.hasPrefix("herald_queue_partition_lag{"), let close = line.firstIndex(of: "}") else { return nil }
+            var labels: [String: String] = [:]
+            for pair in line[line.index(after: line.firstIndex(of: "{")!)..<close].split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { labels[String(kv[0])] = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            }
+            guard let topic = labels["topic"], let partition = labels["partition"],
+                let lag = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces))
+            else { return nil }
+            return (topic, partition, Int(lag))
+        }
+    }
+
     static func figure(_ name: String, in dom: String) -> String? {
         guard let start = dom.range(of: "data-figure=\"\(name)\">") else { return nil }
         let rest = dom[start.upperBound...]
@@ -79,6 +103,17 @@ struct ConsoleTests {
         #expect(badMids.status == 400)
         #expect(String(buffer: badMids.body).contains(#""code":-400"#) && String(buffer: badMids.body).contains("mids"))
 
+        // Kafka's lag per partition settles once the job consumed every push (the gauges are
+        // updated every second): the page and /metrics are then read at rest.
+        let settled = await eventually(timeout: .seconds(15)) {
+            let text =
+                (try? await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics")).map {
+                    String(buffer: $0.body)
+                } ?? ""
+            let lags = Self.partitionLags(in: text)
+            return !lags.isEmpty && lags.allSatisfy { $0.2 == 0 }
+        }
+        #expect(settled, "every partition's lag reaches 0")
         // The page asked for one room's count and two users' presence (user 9 left).
         let dom = try await BrowserDemoTests.dumpDOM(
             chromium: chromium, url: "http://127.0.0.1:\(base + 11)/admin#token=\(Self.token)&room=live%3A%2F%2Fconsole&mids=1,9",
@@ -105,6 +140,15 @@ struct ConsoleTests {
         #expect(Self.figure("delivered_total", in: dom) == "\(delivered)")
         #expect(dom.contains("<td>client_closed</td>"), "the leaver's close reason")
         #expect(dom.contains("<td>live://console</td><td>3</td>"), "the room and its online count, as /goim/online/top has them")
+        // Kafka's lag per partition, as /metrics has it.
+        let partitions = Self.partitionLags(in: samples)
+        #expect(!partitions.isEmpty, "the kafka consumer reports its partitions")
+        for (topic, partition, lag) in partitions {
+            #expect(
+                dom.contains("<td>\(topic)</td><td>\(partition)</td><td>\(lag)</td>"),
+                "partition \(partition)'s lag \(lag); shown: \(dom.components(separatedBy: "id=\"partition-rows\">").dropFirst().first?.prefix(400) ?? "")"
+            )
+        }
         #expect(Self.figure("phase", in: dom) == "dual-write")
         #expect(Self.figure("missing", in: dom) == "0")
         let verdict = Self.figure("verdict", in: dom) ?? ""
@@ -139,6 +183,16 @@ struct ConsoleTests {
                 buffer: try await HTTP1Client.request(host: "127.0.0.1", port: base + 11, method: .GET, path: "/metrics").body)
             func stepSample(_ series: String) -> Int? { Self.sample(series, in: stepMetrics) }
             #expect(Self.figure("phase", in: stepDOM) == phase)
+            // The mean time between a message and its twin on the other backend, as /metrics has it.
+            if let pairs = Self.value(#"herald_migration_twin_lag_seconds_count"#, in: stepMetrics), pairs > 0,
+                let sum = Self.value(#"herald_migration_twin_lag_seconds_sum"#, in: stepMetrics)
+            {
+                let ms = (sum / pairs * 1000 * 10).rounded() / 10
+                let shown = ms == ms.rounded() ? String(Int(ms)) : String(format: "%.1f", ms)
+                #expect(Self.figure("twin_lag_ms", in: stepDOM) == shown, "\(phase): twin lag")
+            } else {
+                #expect(phase != "dual-read", "dual-read pairs twins, so it reports their lag")
+            }
             #expect(Self.figure("missing", in: stepDOM) == "0")
             #expect(Self.figure("migration_delivered", in: stepDOM) == stepSample("herald_migration_delivered_total").map(String.init))
             #expect(

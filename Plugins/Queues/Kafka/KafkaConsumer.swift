@@ -40,6 +40,9 @@ final class KafkaConsumer: QueueConsumer {
     private let lagGauge = Gauge(label: "herald_queue_lag", dimensions: [("queue", "kafka")])
     /// When the poll thread last updated the lag gauge (touched on the poll thread only).
     private nonisolated(unsafe) var lagUpdated = ContinuousClock.now
+    /// The partitions whose lag this member last reported (touched on the poll thread only): one
+    /// it no longer owns is set to 0, its new owner reports it.
+    private nonisolated(unsafe) var reportedPartitions: Set<Int32> = []
     private nonisolated(unsafe) var poller: PollThread?
 
     init(configuration: KafkaConfiguration, brokers: String, logger: Logger) throws(QueueError) {
@@ -143,14 +146,17 @@ final class KafkaConsumer: QueueConsumer {
     /// the position (the next offset this member will take), from librdkafka's cached watermarks (no
     /// broker round trip). Partitions without a known position yet are left out; nil without an
     /// assignment or once closed.
-    func lag() -> Int64? {
-        handleAlive.withLockedValue { alive -> Int64? in
+    func lag() -> Int64? { partitionLags().map { $0.values.reduce(0, +) } }
+
+    /// Per assigned partition, the messages on the broker this member has not taken yet.
+    func partitionLags() -> [Int32: Int64]? {
+        handleAlive.withLockedValue { alive -> [Int32: Int64]? in
             guard alive else { return nil }
             var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
             guard rd_kafka_assignment(handle.pointer, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let list = assigned else { return nil }
             defer { rd_kafka_topic_partition_list_destroy(list) }
             guard list.pointee.cnt > 0, rd_kafka_position(handle.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-            var total: Int64 = 0
+            var lags: [Int32: Int64] = [:]
             for i in 0..<Int(list.pointee.cnt) {
                 let entry = list.pointee.elems[i]
                 var low: Int64 = 0
@@ -159,16 +165,29 @@ final class KafkaConsumer: QueueConsumer {
                     rd_kafka_get_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
                     high >= entry.offset
                 else { continue }
-                total += high - entry.offset
+                lags[entry.partition] = high - entry.offset
             }
-            return total
+            return lags
         }
+    }
+
+    /// `herald_queue_lag` (the member's total) and `herald_queue_partition_lag` per partition.
+    private func record(_ lags: [Int32: Int64]) {
+        lagGauge.record(lags.values.reduce(0, +))
+        for (partition, lag) in lags { partitionGauge(partition).record(lag) }
+        for gone in reportedPartitions.subtracting(lags.keys) { partitionGauge(gone).record(0) }
+        reportedPartitions = Set(lags.keys)
+    }
+
+    private func partitionGauge(_ partition: Int32) -> Gauge {
+        Gauge(
+            label: "herald_queue_partition_lag", dimensions: [("queue", "kafka"), ("topic", topicName), ("partition", String(partition))])
     }
 
     private func pollOnce() {
         if ContinuousClock.now - lagUpdated >= .seconds(1) {
             lagUpdated = .now
-            if let lag = lag() { lagGauge.record(lag) }
+            if let lags = partitionLags() { record(lags) }
         }
         if buffer.isFull {
             usleep(2000)

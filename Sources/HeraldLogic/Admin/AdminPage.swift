@@ -69,6 +69,7 @@ enum AdminPage {
           <section id="queues"><h2>Queues</h2>
             <table><thead><tr><th>queue</th><th>published</th><th>lag</th><th>redelivered</th><th>lost</th><th>errors</th></tr></thead><tbody id="queue-rows"></tbody></table>
             <p>consumed by this process: <b data-figure="consumed_total">-</b></p>
+            <table><thead><tr><th>kafka topic</th><th>partition</th><th>lag</th></tr></thead><tbody id="partition-rows"></tbody></table>
           </section>
           <section id="migration"><h2>Migration</h2>
             <p id="no-migration">This process runs no migration.</p>
@@ -80,6 +81,7 @@ enum AdminPage {
                 <div class="figure"><b data-figure="migration_delivered">-</b><span>delivered</span></div>
                 <div class="figure"><b data-figure="missing">-</b><span>missing</span></div>
                 <div class="figure"><b data-figure="second_copies">-</b><span>second copies dropped</span></div>
+                <div class="figure"><b data-figure="twin_lag_ms">-</b><span>twin lag, mean ms</span></div>
               </div>
               <p class="verdict" data-figure="verdict">-</p>
             </div>
@@ -101,6 +103,11 @@ enum AdminPage {
             for (const [k, v] of Object.entries(m)) if (k.startsWith(name + '{')) { const label = k.slice(name.length + 1, -1).split('=').pop().replace(/"/g, ''); out[label] = (out[label] || 0) + v; }
             return out;
           };
+          const labelled = (m, name) => Object.entries(m).filter(([k]) => k.startsWith(name + '{')).map(([k, v]) => {
+            const labels = {};
+            for (const [, key, value] of k.slice(name.length + 1, -1).matchAll(/(\w+)="([^"]*)"/g)) labels[key] = value;
+            return [labels, v];
+          });
           const rate = (name) => {
             if (history5m.length < 2) return 0;
             const a = history5m[history5m.length - 2], b = history5m[history5m.length - 1];
@@ -136,12 +143,15 @@ enum AdminPage {
             rows('queue-rows', [...queues].sort().map((q) => [q, num(byLabel(m, 'herald_queue_published_total')[q]), num(byLabel(m, 'herald_queue_lag')[q]),
               num(byLabel(m, 'herald_queue_redelivered_total')[q] || 0), num(byLabel(m, 'herald_queue_lost_total')[q] || 0), num(byLabel(m, 'herald_queue_errors_total')[q] || 0)]));
             fig('consumed_total', num(total(m, 'herald_queue_consumed_total')));
+            rows('partition-rows', labelled(m, 'herald_queue_partition_lag').sort((a, b) => a[0].topic.localeCompare(b[0].topic) || Number(a[0].partition) - Number(b[0].partition)).map(([l, v]) => [l.topic, l.partition, num(v)]));
             $('no-migration').hidden = !!s.migration; $('migration-figures').hidden = !s.migration;
             if (s.migration) {
               const seen = byLabel(m, 'herald_migration_seen_total');
               fig('phase', s.migration.phase); fig('seen_primary', num(seen.primary || 0)); fig('seen_secondary', num(seen.secondary || 0));
               fig('migration_delivered', num(total(m, 'herald_migration_delivered_total'))); fig('missing', num(s.migration.missing));
               fig('second_copies', num(total(m, 'herald_migration_second_copies_total')));
+              const pairs = total(m, 'herald_migration_twin_lag_seconds_count');
+              fig('twin_lag_ms', pairs > 0 ? num(total(m, 'herald_migration_twin_lag_seconds_sum') / pairs * 1000) : '-');
               fig('verdict', s.migration.text); document.querySelector('.verdict').classList.toggle('safe', s.migration.safe);
             }
           }
