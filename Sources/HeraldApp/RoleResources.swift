@@ -62,7 +62,8 @@ struct RoleResources: Sendable {
             let (resources, finished) = state.withLockedValue { ($0.resources, $0.finished) }
             guard !finished else { return }
             // Nothing was scheduled on these event loops yet; the plugins close their connections
-            // on their own time.
+            // on their own time. A role is built from the main task or a test, never on an event
+            // loop thread, where a synchronous shutdown would trap.
             try? resources.eventLoopGroup?.syncShutdownGracefully()
             var plugins = resources
             plugins.eventLoopGroup = nil

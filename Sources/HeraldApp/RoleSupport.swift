@@ -53,6 +53,7 @@ enum RoleSupport {
             context: RouterContext(name: configuration.routerPlugin, config: configuration.routerTable, logger: logger, registry: plugins)
         )
         guard router is any CometRegistry else {
+            Task { await router.shutdown() }  // built, but refused: nothing else will release it
             throw ConfigError(
                 key: "router.plugin",
                 message: "the \(configuration.routerPlugin) router cannot keep the comet registry that separate processes share; use redis"

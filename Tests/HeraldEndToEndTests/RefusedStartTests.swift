@@ -1,6 +1,8 @@
 import HeraldApp
 import HeraldCore
 import HeraldProtocol
+import HeraldTesting
+import Logging
 import NIOConcurrencyHelpers
 import Testing
 
@@ -35,6 +37,24 @@ struct RefusedStartTests {
             _ = try HeraldServer(configuration: configuration, registry: registry)
         }
         #expect(await eventually { queue.shutdowns.withLockedValue { $0 } == 1 }, "queue shut down after the \(step) refusal")
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(queue.shutdowns.withLockedValue { $0 } == 1, "and only once")
+    }
+
+    @Test("herald job, refused for an unknown key, shuts its queue down once")
+    func jobQueueReleased() async throws {
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        let layout = ClusterTests.Layout(redis: redis.addresses)
+        let queue = RecordingQueue()
+        var registry = BuiltInPlugins.registry()
+        registry.registerQueue("recording") { _ in queue }
+        let configuration = try HeraldConfiguration.parse(
+            "[server]\nid = \"job-refused\"\n[queue]\nplugin = \"recording\"\n[job]\ncomet_in_flihgt = 4\n" + layout.redisTOML)
+        #expect(throws: (any Error).self) {
+            _ = try JobRoleServer(configuration: configuration, registry: registry, logger: Logger(label: "test.job-refused"))
+        }
+        #expect(await eventually { queue.shutdowns.withLockedValue { $0 } == 1 }, "queue shut down after the refusal")
         try await Task.sleep(for: .milliseconds(100))
         #expect(queue.shutdowns.withLockedValue { $0 } == 1, "and only once")
     }

@@ -146,17 +146,23 @@ final class KafkaConsumer: QueueConsumer {
     /// the position (the next offset this member will take), from librdkafka's cached watermarks (no
     /// broker round trip). Partitions without a known position yet are left out; nil without an
     /// assignment or once closed.
-    func lag() -> Int64? { partitionLags().map { $0.values.reduce(0, +) } }
+    func lag() -> Int64? {
+        guard let lags = partitionLags(), !lags.isEmpty else { return nil }
+        return lags.values.compactMap { $0 }.reduce(0, +)
+    }
 
-    /// Per assigned partition, the messages on the broker this member has not taken yet.
-    func partitionLags() -> [Int32: Int64]? {
-        handleAlive.withLockedValue { alive -> [Int32: Int64]? in
+    /// Per assigned partition, the messages on the broker this member has not taken yet (nil for a
+    /// partition whose position or watermark is not known yet); empty without an assignment, nil
+    /// once closed or when librdkafka cannot say.
+    func partitionLags() -> [Int32: Int64?]? {
+        handleAlive.withLockedValue { alive -> [Int32: Int64?]? in
             guard alive else { return nil }
             var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
             guard rd_kafka_assignment(handle.pointer, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let list = assigned else { return nil }
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            guard list.pointee.cnt > 0, rd_kafka_position(handle.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-            var lags: [Int32: Int64] = [:]
+            guard list.pointee.cnt > 0 else { return [:] }
+            guard rd_kafka_position(handle.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+            var lags: [Int32: Int64?] = [:]
             for i in 0..<Int(list.pointee.cnt) {
                 let entry = list.pointee.elems[i]
                 var low: Int64 = 0
@@ -164,17 +170,21 @@ final class KafkaConsumer: QueueConsumer {
                 guard entry.offset >= 0,
                     rd_kafka_get_watermark_offsets(handle.pointer, entry.topic, entry.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
                     high >= entry.offset
-                else { continue }
+                else {
+                    lags[entry.partition] = .some(nil)
+                    continue
+                }
                 lags[entry.partition] = high - entry.offset
             }
             return lags
         }
     }
 
-    /// `herald_queue_lag` (the member's total) and `herald_queue_partition_lag` per partition.
-    private func record(_ lags: [Int32: Int64]) {
-        lagGauge.record(lags.values.reduce(0, +))
-        for (partition, lag) in lags { partitionGauge(partition).record(lag) }
+    /// `herald_queue_lag` (the member's total) and `herald_queue_partition_lag` per partition: a
+    /// partition whose lag is not known keeps its last figure, one no longer assigned reads 0.
+    private func record(_ lags: [Int32: Int64?]) {
+        lagGauge.record(lags.values.compactMap { $0 }.reduce(0, +))
+        for case let (partition, lag?) in lags { partitionGauge(partition).record(lag) }
         for gone in reportedPartitions.subtracting(lags.keys) { partitionGauge(gone).record(0) }
         reportedPartitions = Set(lags.keys)
     }

@@ -45,7 +45,13 @@ public enum AdminConsole {
         var room: Room?
         /// The users asked for (`mids=`), by id.
         var users: [String: UserOnline]?
+        /// Why the users could not be looked up (the session directory failed); the rest of the
+        /// snapshot is still answered.
+        var usersError: String?
     }
+
+    /// The most users one snapshot looks up (the page asks again every second).
+    static let maxMids = 100
 
     public static func add(to router: Router<BasicRequestContext>, logic: Logic, token: String, metricsText: (@Sendable () -> [UInt8])?) {
         let verdict = MigrationVerdict()
@@ -65,6 +71,7 @@ public enum AdminConsole {
             do {
                 askedRoom = try q.string("room", required: false).flatMap { $0.isEmpty ? nil : $0 }
                 askedMids = try q.int64List("mids")
+                guard askedMids.count <= maxMids else { throw APIError.badRequest("mids: at most \(maxMids) users at a time") }
             } catch let error as APIError {
                 return json(status: .badRequest, Refusal(code: error.code, message: error.message))
             }
@@ -88,9 +95,13 @@ public enum AdminConsole {
                 metrics: samples.values,
                 migration: verdict.judge(samples),
                 room: askedRoom.map { Snapshot.Room(room: $0, count: counts[$0] ?? 0) },
-                users: askedMids.isEmpty ? nil : try await logic.onlineUsers(mids: askedMids)
+                users: nil
             )
-            return json(status: .ok, snapshot)
+            var answer = snapshot
+            if !askedMids.isEmpty {
+                do { answer.users = try await logic.onlineUsers(mids: askedMids) } catch { answer.usersError = "\(error)" }
+            }
+            return json(status: .ok, answer)
         }
     }
 

@@ -65,6 +65,7 @@ enum AdminPage {
               <input id="ask-room" placeholder="live://1000" size="18"> <input id="ask-mids" placeholder="123,456" size="14"> <button>Look up</button></form>
             <p><span data-figure="room_detail">-</span></p>
             <table><thead><tr><th>user</th><th>online</th><th>connections</th><th>platforms</th></tr></thead><tbody id="user-rows"></tbody></table>
+            <p data-figure="users_error"></p>
           </section>
           <section id="queues"><h2>Queues</h2>
             <table><thead><tr><th>queue</th><th>published</th><th>lag</th><th>redelivered</th><th>lost</th><th>errors</th></tr></thead><tbody id="queue-rows"></tbody></table>
@@ -138,6 +139,7 @@ enum AdminPage {
             rows('close-rows', Object.entries(byLabel(m, 'herald_connections_closed_total')).sort((a, b) => b[1] - a[1]).map(([r, v]) => [r, num(v)]));
             rows('room-rows', s.rooms.map((r) => [r.room, r.count]));
             fig('room_detail', s.room ? `${s.room.room}: ${s.room.count} online` : 'no room asked for');
+            fig('users_error', s.usersError ? 'users could not be looked up: ' + s.usersError : '');
             rows('user-rows', Object.entries(s.users || {}).sort((a, b) => Number(a[0]) - Number(b[0])).map(([mid, u]) => [mid, u.online ? 'yes' : 'no', u.connections, u.platforms.join(' ') || '-']));
             const queues = new Set([...Object.keys(byLabel(m, 'herald_queue_published_total')), ...Object.keys(byLabel(m, 'herald_queue_lag'))]);
             rows('queue-rows', [...queues].sort().map((q) => [q, num(byLabel(m, 'herald_queue_published_total')[q]), num(byLabel(m, 'herald_queue_lag')[q]),
@@ -162,7 +164,13 @@ enum AdminPage {
               if (askMids) ask.set('mids', askMids);
               const r = await fetch('/admin/snapshot?' + ask, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' });
               if (r.status === 401) { sessionStorage.removeItem('herald-admin-token'); token = null; fig('status', 'the token was refused'); $('views').hidden = true; $('login').hidden = false; return; }
-              show(await r.json());
+              const answer = await r.json();
+              if (!r.ok) {
+                // A lookup the server refused (a bad user id): say why and stop asking for it.
+                fig('status', 'lookup refused: ' + (answer.message || r.status)); askRoom = ''; askMids = '';
+              } else {
+                show(answer);
+              }
               $('views').hidden = false;
             } catch (e) { fig('status', 'no answer: ' + e); }
             setTimeout(poll, 1000);
