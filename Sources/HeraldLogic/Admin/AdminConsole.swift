@@ -80,8 +80,8 @@ public enum AdminConsole {
             let nodes = await logic.cometNodes()
             let counts = logic.roomCounts()
             let rooms = counts.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(20)
-            let snapshot = Snapshot(
-                time: Int64(Date().timeIntervalSince1970 * 1000),
+            var snapshot = Snapshot(
+                time: now,
                 comets: nodes.map {
                     Snapshot.Comet(
                         id: $0.id.rawValue, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount,
@@ -94,14 +94,12 @@ public enum AdminConsole {
                 rooms: rooms.map { Snapshot.Room(room: $0.key, count: $0.value) },
                 metrics: samples.values,
                 migration: verdict.judge(samples),
-                room: askedRoom.map { Snapshot.Room(room: $0, count: counts[$0] ?? 0) },
-                users: nil
+                room: askedRoom.map { Snapshot.Room(room: $0, count: counts[$0] ?? 0) }
             )
-            var answer = snapshot
             if !askedMids.isEmpty {
-                do { answer.users = try await logic.onlineUsers(mids: askedMids) } catch { answer.usersError = "\(error)" }
+                do { snapshot.users = try await logic.onlineUsers(mids: askedMids) } catch { snapshot.usersError = "\(error)" }
             }
-            return json(status: .ok, answer)
+            return json(status: .ok, snapshot)
         }
     }
 
