@@ -69,6 +69,8 @@ public final class ConsumerFanIn: QueueConsumer {
 
     public func next() async throws -> QueueDelivery? { await buffer.next() }
 
+    public func nextBatch(max: Int) async throws -> [QueueDelivery] { await buffer.nextBatch(max: max) }
+
     public func acknowledge(_ delivery: QueueDelivery) async throws {
         guard let (consumer, original) = state.withLockedValue({ $0.inFlight.removeValue(forKey: delivery.position) }) else { return }
         try await consumer.acknowledge(original)

@@ -40,6 +40,20 @@ public final class DeliveryBuffer: Sendable {
         }
     }
 
+    /// Up to `max` deliveries: waits for the first, then takes what is buffered; empty once closed.
+    public func nextBatch(max: Int) async -> [QueueDelivery] {
+        guard let first = await next() else { return [] }
+        guard max > 1 else { return [first] }
+        let more: [QueueDelivery] = state.withLockedValue { s in
+            guard !s.closed else { return [] }
+            let n = min(max - 1, s.items.count)
+            defer { s.items.removeFirst(n) }
+            return Array(s.items.prefix(n))
+        }
+        for d in more { onHandOut(d) }
+        return [first] + more
+    }
+
     /// Adds a delivery from the polling thread; returns false once closed (the delivery is dropped).
     @discardableResult
     public func offer(_ delivery: QueueDelivery) -> Bool {

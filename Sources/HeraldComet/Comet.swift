@@ -154,6 +154,59 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
         }
     }
 
+    /// A batch in one hop per event loop: each loop writes its connections' share of every push.
+    public func push(_ batch: [KeyPush]) async throws {
+        struct Work {
+            var targets: [CometSession]
+            var operation: Int32
+            var payload: PushPayload
+        }
+        var byShard: [ObjectIdentifier: (shard: LoopShard, work: [Work])] = [:]
+        for item in batch {
+            guard let unit = deduplicator.admit(item.unit) else { continue }
+            let payload = PushPayload(unit, kind: .user)
+            // The push's connections by loop: one work item (one framing) per loop it reaches.
+            var here: [ObjectIdentifier: (shard: LoopShard, targets: [CometSession])] = [:]
+            for key in item.keys {
+                guard let session = bucket(for: key).get(key) else { continue }
+                here[ObjectIdentifier(session.shard), default: (session.shard, [])].targets.append(session)
+            }
+            for (id, part) in here {
+                byShard[id, default: (part.shard, [])].work.append(Work(targets: part.targets, operation: item.operation, payload: payload))
+            }
+        }
+        let allocator = self.allocator
+        let futures = byShard.values.map { entry in
+            entry.shard.eventLoop.flatSubmit {
+                var delivered = 0
+                var dropped = 0
+                var slow: [EventLoopFuture<(Int, Int)>] = []
+                for work in entry.work {
+                    let packets = max(1, work.payload.count)
+                    if work.targets.count <= LoopShard.sliceSize {
+                        let (d, x) = entry.shard.deliver(to: work.targets, operation: work.operation, payload: work.payload, allocator: allocator)
+                        delivered += d * packets
+                        dropped += x * packets
+                    } else {
+                        slow.append(
+                            entry.shard.deliverInSlices(to: work.targets, operation: work.operation, payload: work.payload, allocator: allocator)
+                                .map { ($0.0 * packets, $0.1 * packets) })
+                    }
+                }
+                let now = (delivered, dropped)
+                guard !slow.isEmpty else { return entry.shard.eventLoop.makeSucceededFuture(now) }
+                return EventLoopFuture.whenAllSucceed(slow, on: entry.shard.eventLoop).map { parts in
+                    parts.reduce(now) { ($0.0 + $1.0, $0.1 + $1.1) }
+                }
+            }
+        }
+        for f in futures {
+            let (d, x) = try await f.get()
+            metrics.delivered(d)
+            metrics.dropped(x)
+        }
+    }
+
     public func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws {
         guard let unit = deduplicator.admit(unit) else { return }
         let payload = PushPayload(unit, kind: .broadcast)

@@ -37,6 +37,8 @@ actor CometLane {
     /// Order keys with a call in flight, and how many queue messages each call carries.
     private var inFlight: [String: Int] = [:]
     private var queuedBytes = 0
+    /// Calls running (each for one order key, or a batch of pushes by key for several).
+    private var calls = 0
     /// Calls done whose acknowledgements are still running (the lane is not idle until they ran).
     private var finishing = 0
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
@@ -61,16 +63,24 @@ actor CometLane {
     /// Uses `pusher` for the calls from now on (the comet re-registered at another address).
     func replacePusher(_ pusher: any CometPusher) { self.pusher = pusher }
 
-    /// Queues a message for this comet; suspends while the lane holds `cometQueueBytes`. Returns
-    /// false, leaving the item untouched, when the lane was retired: its comet left the directory,
+    /// Queues messages for this comet; suspends while the lane holds `cometQueueBytes`. Returns
+    /// false, leaving the items untouched, when the lane was retired: its comet left the directory,
     /// and one that registers again under the same id gets a new lane. After ``abandon()`` the
-    /// item is dropped unacknowledged.
-    func enqueue(_ item: Item) async -> Bool {
+    /// items are dropped unacknowledged.
+    func enqueue(_ items: [Item]) async -> Bool {
         while queuedBytes >= configuration.cometQueueBytes, !retired, !abandoned {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         if retired { return false }
         if abandoned { return true }
+        for item in items { add(item) }
+        pump()
+        return true
+    }
+
+    func enqueue(_ item: Item) async -> Bool { await enqueue([item]) }
+
+    private func add(_ item: Item) {
         let key = item.target.orderKey
         queuedBytes += item.unit.byteCount
         var queue = queues.removeValue(forKey: key) ?? Deque()
@@ -86,8 +96,6 @@ actor CometLane {
             queue.append(item)
         }
         queues[key] = queue
-        pump()
-        return true
     }
 
     /// The comet left the directory: what is queued and what is in flight is done (its clients are gone).
@@ -129,29 +137,55 @@ actor CometLane {
 
     var isIdle: Bool { queues.isEmpty && inFlight.isEmpty && finishing == 0 }
 
+    /// Starts calls while fewer than `cometInFlight` are running. Pushes by key whose order keys
+    /// are ready one after the other travel as one call (``CometPusher/push(_:)``), up to
+    /// `roomBatchBytes` and ``maxBatch``: a backlog of pushes for many users costs one call.
     private func pump() {
-        while inFlight.count < configuration.cometInFlight, let key = ready.popFirst() {
-            guard var queue = queues.removeValue(forKey: key), let item = queue.popFirst() else { continue }
-            if !queue.isEmpty { queues[key] = queue }
-            queuedBytes -= item.unit.byteCount
-            inFlight[key] = item.progress.count
-            Task { await self.send(item, key: key) }
+        while calls < configuration.cometInFlight, let key = ready.popFirst() {
+            guard let first = takeHead(key) else { continue }
+            var batch = [(key: key, item: first)]
+            if case .keys = first.target {
+                var bytes = first.unit.byteCount
+                while batch.count < Self.maxBatch, let next = ready.first, let head = queues[next]?.first, case .keys = head.target,
+                    bytes + head.unit.byteCount <= configuration.roomBatchBytes, let item = takeHead(next)
+                {
+                    ready.removeFirst()
+                    bytes += item.unit.byteCount
+                    batch.append((next, item))
+                }
+            }
+            calls += 1
+            let call = batch
+            Task { await self.send(call) }
         }
         if queuedBytes < configuration.cometQueueBytes { resumeSpaceWaiters() }
     }
 
-    private func send(_ item: Item, key: String) async {
+    /// Most pushes by key in one call.
+    static let maxBatch = 256
+
+    /// Removes the first queued item of `key` and marks the key in flight.
+    private func takeHead(_ key: String) -> Item? {
+        guard var queue = queues.removeValue(forKey: key), let item = queue.popFirst() else { return nil }
+        if !queue.isEmpty { queues[key] = queue }
+        queuedBytes -= item.unit.byteCount
+        inFlight[key] = item.progress.count
+        return item
+    }
+
+    private func send(_ batch: [(key: String, item: Item)]) async {
         var delay = configuration.retryBackoff
         var delivered = false
+        let messages = batch.reduce(0) { $0 + $1.item.progress.count }
         while !retired, !abandoned {
             do {
-                try await call(pusher, item)
+                try await call(pusher, batch)
                 delivered = true
                 break
             } catch let refusal as PushRefused {
                 // Retrying cannot change this answer: drop it for this comet rather than hold
                 // everything behind it forever.
-                metrics.refused.increment(by: Int64(item.progress.count))
+                metrics.refused.increment(by: Int64(messages))
                 metrics.failureLog.log(
                     logger, "a comet refused a push for good; dropped for that comet (counted)", metadata: ["error": "\(refusal)"])
                 delivered = true
@@ -168,17 +202,29 @@ actor CometLane {
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, configuration.retryBackoffMax)
         }
-        // The order key is free again before the acknowledgements run: the next batch for it
+        // The order keys are free again before the acknowledgements run: the next batch for each
         // goes out at once (what merged behind this call should not wait for the queue).
-        inFlight[key] = nil
-        if !retired, !abandoned, queues[key] != nil { ready.append(key) }
+        calls -= 1
+        for (key, _) in batch {
+            inFlight[key] = nil
+            if !retired, !abandoned, queues[key] != nil { ready.append(key) }
+        }
         pump()
         if delivered || retired {
             finishing += 1
-            await finish(item)
+            for (_, item) in batch { await finish(item) }
             finishing -= 1
         }
         checkIdle()
+    }
+
+    private func call(_ pusher: any CometPusher, _ batch: [(key: String, item: Item)]) async throws {
+        guard batch.count > 1 else { return try await call(pusher, batch[0].item) }
+        try await pusher.push(
+            batch.map { entry in
+                guard case .keys(let keys, let operation) = entry.item.target else { preconditionFailure("only pushes by key are batched") }
+                return KeyPush(keys: keys, operation: operation, unit: entry.item.unit)
+            })
     }
 
     private func call(_ pusher: any CometPusher, _ item: Item) async throws {

@@ -1,5 +1,5 @@
 import Atomics
-public import HeraldCore
+import HeraldCore
 
 /// One consumed queue message on its way to the comets that must receive it: acknowledged to the
 /// queue once every one of them accepted it (or left the cluster, taking its clients with it).

@@ -1,7 +1,7 @@
 import Atomics
 import Foundation
 public import HeraldCore
-public import HeraldProtocol
+import HeraldProtocol
 public import Logging
 import Metrics
 import NIOCore
@@ -49,50 +49,71 @@ public final class Job: Service {
         let drainTimeout = configuration.drainTimeout
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                while let delivery = try await consumer.next() {
-                    metrics.consumed.increment()
+                while true {
+                    let deliveries = try await consumer.nextBatch(max: Self.consumeBatch)
+                    if deliveries.isEmpty { break }
+                    metrics.consumed.increment(by: Int64(deliveries.count))
                     var all = await directory.comets()
                     for lane in lanes.removeAll(notIn: Set(all.keys)) { await lane.retire() }
-                    let msg = delivery.message
-                    guard var target = PushTarget(msg) else {
-                        logger.warning("message of unknown type skipped", metadata: ["push.type": "\(msg.type.rawValue)"])
-                        await completed(delivery)
-                        continue
-                    }
-                    let servers: [CometID]
-                    switch target {
-                    case .keys:
-                        let server = CometID(msg.server)
-                        if all[server] == nil { all = await directory.refreshedComets() }  // it may have just registered
-                        guard all[server] != nil else {
-                            metrics.unknownServer.increment()
-                            metrics.failureLog.log(
-                                logger, "push for a comet that is not registered acknowledged (its clients are gone)",
-                                metadata: ["comet.server": "\(server)"])
+                    // This batch's items by comet, in consumed order: one hand-over per lane.
+                    var byComet: [CometID: [CometLane.Item]] = [:]
+                    var order: [CometID] = []
+                    for delivery in deliveries {
+                        let msg = delivery.message
+                        guard var target = PushTarget(msg) else {
+                            logger.warning("message of unknown type skipped", metadata: ["push.type": "\(msg.type.rawValue)"])
                             await completed(delivery)
                             continue
                         }
-                        servers = [server]
-                    case .room:
-                        servers = all.keys.sorted()
-                    case .broadcast(let operation, let speed):
-                        servers = all.keys.sorted()
-                        if speed > 0 { target = .broadcast(operation: operation, speed: max(1, speed / Int32(max(1, all.count)))) }
+                        let servers: [CometID]
+                        switch target {
+                        case .keys:
+                            let server = CometID(msg.server)
+                            if all[server] == nil { all = await directory.refreshedComets() }  // it may have just registered
+                            guard all[server] != nil else {
+                                metrics.unknownServer.increment()
+                                metrics.failureLog.log(
+                                    logger, "push for a comet that is not registered acknowledged (its clients are gone)",
+                                    metadata: ["comet.server": "\(server)"])
+                                await completed(delivery)
+                                continue
+                            }
+                            servers = [server]
+                        case .room:
+                            servers = all.keys.sorted()
+                        case .broadcast(let operation, let speed):
+                            servers = all.keys.sorted()
+                            if speed > 0 {
+                                target = .broadcast(operation: operation, speed: max(1, speed / Int32(max(1, all.count))))
+                            }
+                        }
+                        guard !servers.isEmpty else {
+                            await completed(delivery)  // no comet, so no connection to deliver to
+                            continue
+                        }
+                        let progress = DeliveryProgress(delivery, comets: servers.count, completed: completed)
+                        let item = CometLane.Item(target: target, unit: PushUnit(message: msg), progress: [progress])
+                        for id in servers {
+                            if byComet[id] == nil { order.append(id) }
+                            byComet[id, default: []].append(item)
+                        }
                     }
-                    guard !servers.isEmpty else {
-                        await completed(delivery)  // no comet, so no connection to deliver to
-                        continue
-                    }
-                    let progress = DeliveryProgress(delivery, comets: servers.count, completed: completed)
-                    let item = CometLane.Item(target: target, unit: PushUnit(message: msg), progress: [progress])
-                    for id in servers {
+                    for id in order {
+                        let items = byComet[id]!
                         // A lane retires itself when its comet left the directory; a comet that
                         // registered again since gets a new one.
                         while true {
-                            if let lane = lanes[id], await lane.enqueue(item) { break }
+                            if let lane = lanes[id], await lane.enqueue(items) { break }
+                            var known = all[id]
+                            if known == nil { known = await directory.refreshedComets()[id] }
+                            guard let pusher = known else {
+                                // It left while this batch was sorted: its clients are gone.
+                                for item in items { for progress in item.progress { await progress.finishOne() } }
+                                break
+                            }
                             lanes.install(
                                 CometLane(
-                                    server: id, pusher: all[id]!, configuration: configuration, lookup: lookup, metrics: metrics,
+                                    server: id, pusher: pusher, configuration: configuration, lookup: lookup, metrics: metrics,
                                     logger: logger), for: id)
                         }
                     }
@@ -113,6 +134,9 @@ public final class Job: Service {
             Task { await consumer.close() }
         }
     }
+
+    /// Most deliveries taken from the queue at once.
+    static let consumeBatch = 512
 
     /// Lets the lanes deliver what was consumed, for at most `drainTimeout`; then abandons the rest
     /// unacknowledged (counted and logged).

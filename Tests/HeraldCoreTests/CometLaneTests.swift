@@ -47,6 +47,12 @@ struct CometLaneTests {
         func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
             try await record("k:\(keys.joined(separator: ","))", unit)
         }
+        /// Sizes of the batch calls (``CometPusher/push(_:)``), in call order.
+        let batchSizes = NIOLockedValueBox<[Int]>([])
+        func push(_ batch: [KeyPush]) async throws {
+            batchSizes.withLockedValue { $0.append(batch.count) }
+            for item in batch { try await push(keys: item.keys, operation: item.operation, unit: item.unit) }
+        }
         func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws { try await record("b", unit) }
         func broadcastRoom(_ room: String, unit: PushUnit) async throws { try await record("r:\(room)", unit) }
         func rooms() async throws -> [String] { [] }
@@ -99,6 +105,37 @@ struct CometLaneTests {
         await lane.waitUntilIdle()
         #expect(comet.calls.withLockedValue { $0.map(\.bodies) } == [["m0"], ["m1", "m2", "m3", "m4", "m5"]])
         #expect(acks.positions.withLockedValue { $0 } == [0, 1, 2, 3, 4, 5])
+    }
+
+    @Test("a backlog of pushes for different users goes to the comet in one call; each user's pushes keep their order")
+    func batchesKeys() async throws {
+        let comet = Recorder("c1")
+        let acks = Acks()
+        var configuration = Self.configuration()
+        configuration.cometInFlight = 1
+        let lane = Self.lane(comet, configuration: configuration)
+        comet.held.withLockedValue { $0 = true }
+        _ = await lane.enqueue(Self.item(.keys(["a"], operation: 1000), "a0", acks.progress(0)))
+        // Queued while a0's call holds the only slot: a1 and a2 behind it, three other users ready.
+        _ = await lane.enqueue([
+            Self.item(.keys(["a"], operation: 1000), "a1", acks.progress(1)),
+            Self.item(.keys(["b"], operation: 1000), "b0", acks.progress(2)),
+            Self.item(.keys(["a"], operation: 1000), "a2", acks.progress(3)),
+            Self.item(.keys(["c"], operation: 1000), "c0", acks.progress(4)),
+            Self.item(.room("r"), "r0", acks.progress(5)),
+            Self.item(.keys(["d"], operation: 1000), "d0", acks.progress(6)),
+        ])
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(acks.positions.withLockedValue { $0 }.isEmpty)
+        comet.held.withLockedValue { $0 = false }
+        await lane.waitUntilIdle()
+        let calls = comet.calls.withLockedValue { $0 }
+        #expect(calls.filter { $0.target == "k:a" }.flatMap(\.bodies) == ["a0", "a1", "a2"], "a's pushes arrive once each, in order")
+        #expect(calls.filter { $0.target != "k:a" }.flatMap(\.bodies).sorted() == ["b0", "c0", "d0", "r0"])
+        // b0 and c0 were ready one after the other: one call. The room goes alone; d0 and a's
+        // merged a1+a2 (ready once a0's call ended) go together.
+        #expect(comet.batchSizes.withLockedValue { $0 } == [2, 2])
+        #expect(Set(acks.positions.withLockedValue { $0 }) == Set(0...6))
     }
 
     @Test("batches respect the byte limit")

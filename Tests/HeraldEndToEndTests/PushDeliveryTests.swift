@@ -1,3 +1,5 @@
+import Foundation
+import HeraldCore
 import HeraldProtocol
 import HeraldTesting
 import NIOCore
@@ -52,6 +54,51 @@ struct PushDeliveryTests {
                 if t == .websocket { #expect(c.envelopes >= 3, "websocket pushes arrive in op-9 envelopes") }
             }
             for (_, _, c) in clients { await c.close() }
+        }
+    }
+
+    @Test("one batch call to the comet reaches every user of every transport once; the same batch again is dropped as delivered")
+    func batchCall() async throws {
+        try await withGateway { gw in
+            var clients: [(key: String, client: any GoimClient)] = []
+            for (n, t) in TransportKind.allCases.enumerated() {
+                for i in 0..<3 {
+                    let key = "batch-\(t.rawValue)-\(i)"
+                    let token = AuthToken(mid: Int64(500 + n * 10 + i), key: key, platform: "web", accepts: [1000])
+                    clients.append((key, try await gw.client(t, token)))
+                }
+            }
+            // What the job sends a comet when a backlog of pushes for many users was consumed at once.
+            var batch: [KeyPush] = []
+            for (seq, entry) in clients.enumerated() {
+                var msg = PushMsg()
+                msg.operation = 1000
+                msg.msg = Data("for \(entry.key)".utf8)
+                msg.heraldOrigin = "batch-test"
+                msg.heraldSeq = UInt64(seq + 1)
+                batch.append(KeyPush(keys: [entry.key], operation: 1000, unit: PushUnit(message: msg)))
+            }
+            // One push for two users, and one for an operation nobody accepts.
+            var both = PushMsg()
+            both.operation = 1000
+            both.msg = Data("for two".utf8)
+            both.heraldOrigin = "batch-test"
+            both.heraldSeq = 100
+            batch.append(KeyPush(keys: [clients[0].key, clients[4].key], operation: 1000, unit: PushUnit(message: both)))
+            var filtered = both
+            filtered.operation = 2000
+            filtered.heraldSeq = 101
+            batch.append(KeyPush(keys: [clients[1].key], operation: 2000, unit: PushUnit(message: filtered)))
+
+            try await gw.server.comet.push(batch)
+            for (index, entry) in clients.enumerated() {
+                #expect(await entry.client.inbox.next()?.text == "for \(entry.key)")
+                if index == 0 || index == 4 { #expect(await entry.client.inbox.next()?.text == "for two") }
+            }
+            // A retried batch (the job's call failed after the comet had delivered): nothing twice.
+            try await gw.server.comet.push(batch)
+            for (_, client) in clients { #expect(await client.inbox.next(timeout: .milliseconds(300)) == nil) }
+            for (_, client) in clients { await client.close() }
         }
     }
 

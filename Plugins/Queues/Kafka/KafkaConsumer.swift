@@ -88,6 +88,8 @@ final class KafkaConsumer: QueueConsumer {
 
     func next() async throws -> QueueDelivery? { await buffer.next() }
 
+    func nextBatch(max: Int) async throws -> [QueueDelivery] { await buffer.nextBatch(max: max) }
+
     func acknowledge(_ delivery: QueueDelivery) async throws {
         let (commit, drained) = state.withLockedValue { s in
             let commit = s.offsets.acknowledge(partition: delivery.partition, offset: Int64(delivery.position))

@@ -84,6 +84,16 @@ public final class MemoryQueue: QueueBackend {
         }
     }
 
+    fileprivate func nextBatch(consumer: Int, max: Int) async -> [QueueDelivery] {
+        guard let first = await next(consumer: consumer) else { return [] }
+        guard max > 1 else { return [first] }
+        return state.withLockedValue { s in
+            let n = min(max - 1, s.items.count)
+            defer { s.items.removeFirst(n) }
+            return [first] + s.items.prefix(n)
+        }
+    }
+
     fileprivate func acknowledge() {
         state.withLockedValue { $0.acknowledged += 1 }
     }
@@ -104,6 +114,7 @@ public final class MemoryQueue: QueueBackend {
         let queue: MemoryQueue
         let id: Int
         func next() async throws -> QueueDelivery? { await queue.next(consumer: id) }
+        func nextBatch(max: Int) async throws -> [QueueDelivery] { await queue.nextBatch(consumer: id, max: max) }
         func acknowledge(_ delivery: QueueDelivery) async throws { queue.acknowledge() }
         func close() async { queue.closeAll(only: id) }
     }

@@ -61,6 +61,8 @@ final class ZeroMQConsumer: QueueConsumer {
 
     func next() async throws -> QueueDelivery? { await buffer.next() }
 
+    func nextBatch(max: Int) async throws -> [QueueDelivery] { await buffer.nextBatch(max: max) }
+
     func acknowledge(_ delivery: QueueDelivery) async throws {}
 
     /// Idempotent; every call returns only once the receiving thread stopped using the socket.

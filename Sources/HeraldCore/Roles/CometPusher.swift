@@ -8,6 +8,11 @@ public protocol CometPusher: Sendable {
     var serverID: CometID { get }
     /// Delivers to the connections with these keys that accept `operation`.
     func push(keys: [String], operation: Int32, unit: PushUnit) async throws
+    /// Several pushes by key at once, each as ``push(keys:operation:unit:)`` would deliver it;
+    /// returns once the comet accepted all of them. Pushes in one batch have no order among
+    /// themselves. A failure may leave some delivered: a retry of the whole batch relies on the
+    /// comet dropping what it delivered already (``MessageIdentity``).
+    func push(_ batch: [KeyPush]) async throws
     /// Delivers to every connection that accepts `operation`; `speed` limits connections per second
     /// (0 = no limit). A paced broadcast returns when it reached every connection.
     func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws
@@ -15,4 +20,19 @@ public protocol CometPusher: Sendable {
     func broadcastRoom(_ room: String, unit: PushUnit) async throws
     /// Ids of the rooms with at least one connection here.
     func rooms() async throws -> [String]
+}
+
+extension CometPusher {
+    /// The pushes as separate concurrent calls: for a comet that has no batch call (goim's).
+    public func push(_ batch: [KeyPush]) async throws {
+        if batch.count == 1, let only = batch.first {
+            return try await push(keys: only.keys, operation: only.operation, unit: only.unit)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for item in batch {
+                group.addTask { try await self.push(keys: item.keys, operation: item.operation, unit: item.unit) }
+            }
+            try await group.waitForAll()
+        }
+    }
 }
