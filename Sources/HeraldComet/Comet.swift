@@ -184,13 +184,16 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
                 for work in entry.work {
                     let packets = max(1, work.payload.count)
                     if work.targets.count <= LoopShard.sliceSize {
-                        let (d, x) = entry.shard.deliver(to: work.targets, operation: work.operation, payload: work.payload, allocator: allocator)
+                        let (d, x) = entry.shard.deliver(
+                            to: work.targets, operation: work.operation, payload: work.payload, allocator: allocator)
                         delivered += d * packets
                         dropped += x * packets
                     } else {
                         slow.append(
-                            entry.shard.deliverInSlices(to: work.targets, operation: work.operation, payload: work.payload, allocator: allocator)
-                                .map { ($0.0 * packets, $0.1 * packets) })
+                            entry.shard.deliverInSlices(
+                                to: work.targets, operation: work.operation, payload: work.payload, allocator: allocator
+                            )
+                            .map { ($0.0 * packets, $0.1 * packets) })
                     }
                 }
                 let now = (delivered, dropped)

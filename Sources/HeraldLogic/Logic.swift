@@ -35,6 +35,9 @@ public final class Logic: LocalLogicService {
         broadcast: Counter(label: "herald_pushes_total", dimensions: [("kind", "broadcast")])
     )
 
+    /// `herald_api_queue_full_total`: pushes refused because the queue was full or behind.
+    private let queueFull = Counter(label: "herald_api_queue_full_total")
+
     public init(
         configuration: LogicConfiguration,
         router: any SessionRouter,
@@ -279,15 +282,18 @@ public final class Logic: LocalLogicService {
         msg.heraldOrigin = origin
         msg.heraldSeq = sequence.wrappingIncrementThenLoad(ordering: .relaxed)
         msg.heraldPublishedAt = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
+        do {
+            try await queue.publish(msg)
+        } catch let error as QueueError where error.retryAfter != nil {
+            queueFull.increment()
+            throw APIError.unavailable("queue \(queue.name): \(error); retry later", retryAfter: error.retryAfter!)
+        } catch {
+            throw APIError.server("queue \(queue.name) did not accept the message: \(error)")
+        }
         switch msg.type {
         case .push: pushesByKind.push.increment()
         case .room: pushesByKind.room.increment()
         default: pushesByKind.broadcast.increment()
-        }
-        do {
-            try await queue.publish(msg)
-        } catch {
-            throw APIError.server("queue \(queue.name) did not accept the message: \(error)")
         }
     }
 

@@ -261,6 +261,12 @@ public enum LogicHTTPAPI {
     private static func failure(_ error: any Error) -> Response {
         switch error {
         case let error as APIError:
+            if let retryAfter = error.retryAfter {
+                var response = envelope(status: .serviceUnavailable, Envelope<Int>(code: error.code, message: error.message, data: nil))
+                let seconds = max(1, retryAfter.components.seconds + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+                response.headers[.retryAfter] = String(seconds)
+                return response
+            }
             return envelope(status: .ok, Envelope<Int>(code: error.code, message: error.message, data: nil))
         case let error as MessageTooLarge:
             return envelope(

@@ -8,6 +8,8 @@ public enum HTTP1Client {
     public struct Response: Sendable {
         public var status: Int
         public var body: ByteBuffer
+        /// The response's headers (names as sent).
+        public var headers: [(name: String, value: String)] = []
     }
 
     public static func request(
@@ -65,6 +67,7 @@ private final class ResponseCollector: ChannelInboundHandler, Sendable {
 
     private let promise: EventLoopPromise<HTTP1Client.Response>
     private nonisolated(unsafe) var status = 0
+    private nonisolated(unsafe) var headers: [(name: String, value: String)] = []
     private nonisolated(unsafe) var body = ByteBuffer()
 
     init(promise: EventLoopPromise<HTTP1Client.Response>) {
@@ -73,9 +76,11 @@ private final class ResponseCollector: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): status = Int(head.status.code)
+        case .head(let head):
+            status = Int(head.status.code)
+            headers = head.headers.map { ($0.name, $0.value) }
         case .body(var part): body.writeBuffer(&part)
-        case .end: promise.succeed(HTTP1Client.Response(status: status, body: body))
+        case .end: promise.succeed(HTTP1Client.Response(status: status, body: body, headers: headers))
         }
     }
 

@@ -10,6 +10,11 @@ public struct HTTPTestClient: Sendable {
         public var message: String
         /// The `data` member as JSON text, if present.
         public var data: String?
+        /// The response's headers (names as sent).
+        public var headers: [(name: String, value: String)] = []
+
+        /// The first header named `name` (case-insensitive).
+        public func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
     }
 
     public let host: String
@@ -49,7 +54,8 @@ public struct HTTPTestClient: Sendable {
             status: response.status,
             code: object["code"] as? Int ?? Int.min,
             message: object["message"] as? String ?? "",
-            data: dataText
+            data: dataText,
+            headers: response.headers
         )
     }
 }

@@ -195,10 +195,15 @@ public enum QueueConformance {
         within patience: Duration = patience
     ) async throws -> [QueueDelivery] {
         let box = NIOLockedValueBox<[QueueDelivery]>([])
+        // The way the job consumes: in batches of what is there, never more than asked for.
         let reader = Task {
-            while box.withLockedValue({ $0.count }) < count, let d = try await consumer.next() {
-                if acknowledge { try await consumer.acknowledge(d) }
-                box.withLockedValue { $0.append(d) }
+            while case let want = count - box.withLockedValue({ $0.count }), want > 0 {
+                let batch = try await consumer.nextBatch(max: want)
+                if batch.isEmpty { break }
+                for d in batch {
+                    if acknowledge { try await consumer.acknowledge(d) }
+                    box.withLockedValue { $0.append(d) }
+                }
             }
         }
         let deadline = ContinuousClock.now + patience

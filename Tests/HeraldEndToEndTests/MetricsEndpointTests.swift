@@ -43,6 +43,28 @@ struct MetricsEndpointTests {
     }
 
     @Test(
+        "max_delay: while nothing delivers (the job is stopped), pushes are accepted until the oldest has waited max_delay, then refused at once with HTTP 503, -503 and Retry-After, and counted"
+    )
+    func queueBehind() async throws {
+        let child = try await HeraldChild { HeraldChild.baseTOML($0) + "\n[job]\nenabled = false\n[queue.memory]\nmax_delay = \"300ms\"\n" }
+        defer { child.stop() }
+        let api = child.api
+        let first = try await api.post("/goim/push/all?operation=1000", body: "first")
+        #expect(first.status == 200 && first.code == 0, "nothing outstanding yet: accepted")
+        try await Task.sleep(for: .milliseconds(500))
+        for attempt in 0..<3 {
+            let refused = try await api.post("/goim/push/all?operation=1000", body: "late \(attempt)")
+            #expect(refused.status == 503 && refused.code == -503, "\(refused)")
+            #expect(refused.header("Retry-After") == "1")
+            #expect(refused.message.contains("max_delay"), "\(refused.message)")
+        }
+        let metrics = try await HTTP1Client.request(host: "127.0.0.1", port: child.base + 11, method: .GET, path: "/metrics")
+        let text = String(buffer: metrics.body)
+        #expect(text.contains("herald_api_queue_full_total 3"), "each refusal counted")
+        #expect(text.contains(#"herald_pushes_total{kind="broadcast"} 1"#), "only the accepted push counts as published")
+    }
+
+    @Test(
         "herald comet and herald job serve /metrics on [metrics] listen: the comet's connections and deliveries, the job's consumption and its view of the registry; with a token, a scrape without it is refused"
     )
     func splitRolesServeMetrics() async throws {

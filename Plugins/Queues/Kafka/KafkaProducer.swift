@@ -73,7 +73,13 @@ final class KafkaProducer: Sendable {
             if result != 0 {
                 Unmanaged<Pending>.fromOpaque(opaque).release()
                 let error = rd_kafka_last_error()
-                continuation.resume(throwing: QueueError("kafka publish failed: \(KafkaHandle.describe(error))"))
+                if error == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                    // librdkafka holds queue.buffering.max.messages not yet sent: the broker is behind.
+                    continuation.resume(
+                        throwing: QueueError.full("kafka publish queue is full: \(KafkaHandle.describe(error))", retryAfter: .seconds(1)))
+                } else {
+                    continuation.resume(throwing: QueueError("kafka publish failed: \(KafkaHandle.describe(error))"))
+                }
             }
         }
     }

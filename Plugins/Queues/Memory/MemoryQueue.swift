@@ -5,8 +5,13 @@ import NIOConcurrencyHelpers
 
 /// The `memory` queue plugin: an in-process bounded queue between logic and job.
 ///
-/// Not durable and no redelivery: what is queued is lost if the process stops. When the queue
-/// holds `capacity` messages, publishing fails (the API answers -500) rather than dropping silently.
+/// Not durable and no redelivery: what is queued is lost if the process stops.
+///
+/// Bounded in count and in time, counted from publish to the job's acknowledgement (the comets
+/// took the message), so a backlog waiting in the job's lanes counts too: when `capacity`
+/// messages are outstanding, or the oldest outstanding one was published more than `max_delay`
+/// ago, publishing fails at once with ``QueueError/full(_:retryAfter:)`` (the push API answers
+/// 503 with `Retry-After`) instead of queueing the push behind seconds of backlog.
 public final class MemoryQueue: QueueBackend {
     public let name: String
     public let capacity: Int
@@ -21,33 +26,54 @@ public final class MemoryQueue: QueueBackend {
         var closed = false
         var published = 0
         var acknowledged = 0
+        /// Publish times of the outstanding (published, not acknowledged) messages by position,
+        /// from ``outstandingBase``; acknowledged ones past the first wait in ``acknowledgedAhead``.
+        var publishedAt = Deque<ContinuousClock.Instant>()
+        var outstandingBase: UInt64 = 0
+        var acknowledgedAhead = Set<UInt64>()
     }
 
     private let state = NIOLockedValueBox(State())
 
-    public init(name: String = "memory", capacity: Int = 65536) {
+    /// Longest an outstanding message may have waited before publishing is refused (zero: no limit).
+    public let maxDelay: Duration
+
+    public init(name: String = "memory", capacity: Int = 65536, maxDelay: Duration = .seconds(2)) {
         self.name = name
         self.capacity = capacity
+        self.maxDelay = maxDelay
     }
 
-    /// Registers the plugin under `memory`. Config: `capacity` (default 65536).
+    /// Registers the plugin under `memory`. Config: `capacity` (default 65536), `max_delay` (default "2s"; "0s": no limit).
     public static func register(in registry: inout PluginRegistry) {
         registry.registerQueue("memory") { context in
-            MemoryQueue(name: context.name, capacity: try context.config.int("capacity", default: 65536, in: 1...(1 << 26)))
+            MemoryQueue(
+                name: context.name,
+                capacity: try context.config.int("capacity", default: 65536, in: 1...(1 << 26)),
+                maxDelay: try context.config.duration("max_delay", default: .seconds(2)))
         }
     }
 
     public func publish(_ message: PushMsg) async throws {
+        let now = ContinuousClock.now
+        let maxDelay = self.maxDelay
         let waiter: (CheckedContinuation<QueueDelivery?, Never>, QueueDelivery)? = try state.withLockedValue { s in
             guard !s.closed else { throw QueueError("memory queue is shut down") }
+            guard s.publishedAt.count < capacity else {
+                throw QueueError.full("memory queue is full: \(capacity) messages not yet delivered (capacity)", retryAfter: .seconds(1))
+            }
+            if maxDelay > .zero, let oldest = s.publishedAt.first, now - oldest > maxDelay {
+                throw QueueError.full(
+                    "memory queue is behind: a message accepted \(Self.millis(now - oldest)) ms ago is not yet delivered (max_delay \(Self.millis(maxDelay)) ms)",
+                    retryAfter: .seconds(1))
+            }
             let delivery = QueueDelivery(message: message, position: s.nextPosition)
             s.nextPosition += 1
             s.published += 1
+            s.publishedAt.append(now)
+            // A paced broadcast takes as long as its pace says: it does not count as a backlog.
+            if message.type == .broadcast, message.speed > 0 { Self.markDone(delivery.position, in: &s) }
             if let w = s.waiters.popFirst() { return (w.continuation, delivery) }
-            guard s.items.count < capacity else {
-                s.published -= 1
-                throw QueueError("memory queue is full (capacity \(capacity))")
-            }
             s.items.append(delivery)
             return nil
         }
@@ -65,9 +91,9 @@ public final class MemoryQueue: QueueBackend {
 
     public func shutdown() async { closeAll() }
 
-    /// Messages published and acknowledged so far.
-    public var counts: (published: Int, acknowledged: Int, queued: Int) {
-        state.withLockedValue { ($0.published, $0.acknowledged, $0.items.count) }
+    /// Messages published and acknowledged so far, queued for the job, and outstanding (published, not acknowledged).
+    public var counts: (published: Int, acknowledged: Int, queued: Int, outstanding: Int) {
+        state.withLockedValue { ($0.published, $0.acknowledged, $0.items.count, $0.publishedAt.count) }
     }
 
     fileprivate func next(consumer: Int) async -> QueueDelivery? {
@@ -94,8 +120,26 @@ public final class MemoryQueue: QueueBackend {
         }
     }
 
-    fileprivate func acknowledge() {
-        state.withLockedValue { $0.acknowledged += 1 }
+    private static func millis(_ d: Duration) -> Int64 { d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
+
+    fileprivate func acknowledge(_ position: UInt64) {
+        state.withLockedValue { s in
+            s.acknowledged += 1
+            Self.markDone(position, in: &s)
+        }
+    }
+
+    /// The message at `position` no longer counts as outstanding; false if it did not.
+    @discardableResult
+    private static func markDone(_ position: UInt64, in s: inout State) -> Bool {
+        guard position >= s.outstandingBase, position < s.outstandingBase + UInt64(s.publishedAt.count),
+            s.acknowledgedAhead.insert(position).inserted
+        else { return false }
+        while s.acknowledgedAhead.remove(s.outstandingBase) != nil {
+            s.publishedAt.removeFirst()
+            s.outstandingBase += 1
+        }
+        return true
     }
 
     /// Ends every consumer (shutdown), or only `consumer`; their pending ``next()`` return nil.
@@ -115,7 +159,7 @@ public final class MemoryQueue: QueueBackend {
         let id: Int
         func next() async throws -> QueueDelivery? { await queue.next(consumer: id) }
         func nextBatch(max: Int) async throws -> [QueueDelivery] { await queue.nextBatch(consumer: id, max: max) }
-        func acknowledge(_ delivery: QueueDelivery) async throws { queue.acknowledge() }
+        func acknowledge(_ delivery: QueueDelivery) async throws { queue.acknowledge(delivery.position) }
         func close() async { queue.closeAll(only: id) }
     }
 }
