@@ -8,7 +8,8 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Wire { case tcp, websocket(path: String, host: String) }
+    /// goim over tcp or websocket, or nchan's websocket subscriber (each frame one message body).
+    enum Wire { case tcp, websocket(path: String, host: String), nchan(path: String, host: String) }
 
     private let wire: Wire
     private let token: [UInt8]
@@ -42,7 +43,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         case .tcp:
             upgraded = true
             sendPacket(context: context, operation: .auth, body: token)
-        case .websocket(let path, let host):
+        case .websocket(let path, let host), .nchan(let path, let host):
             let request =
                 "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -90,7 +91,13 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
             }
             buffer!.moveReaderIndex(forwardBy: end - view.startIndex + 4)
             upgraded = true
-            sendPacket(context: context, operation: .auth, body: token)
+            if case .nchan = wire {
+                // nchan subscribes on the upgrade: no auth.
+                authenticated = true
+                recorder.authenticated.wrappingIncrement(ordering: .relaxed)
+            } else {
+                sendPacket(context: context, operation: .auth, body: token)
+            }
         }
         switch wire {
         case .tcp:
@@ -105,6 +112,12 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
                 } else {
                     count += handle(outer, now: now, context: context)
                 }
+            }
+        case .nchan:
+            while let (opcode, payload) = readFrameWithOpcode(&buffer!) {
+                guard opcode == 1 || opcode == 2 else { continue }  // a ping or close: not a message
+                if samplesLatency, let sent = Self.timestamp(payload), now > sent { latencies.append((now - sent) / 1000) }
+                count += 1
             }
         }
         if buffer!.readableBytes == 0 { buffer = nil } else { buffer!.discardReadBytes() }
@@ -158,8 +171,12 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         return (op, ver, seq, body)
     }
 
-    private func readFrame(_ b: inout ByteBuffer) -> ByteBuffer? {
+    private func readFrame(_ b: inout ByteBuffer) -> ByteBuffer? { readFrameWithOpcode(&b)?.payload }
+
+    /// One server frame (unmasked) and its opcode; control frames are returned too.
+    private func readFrameWithOpcode(_ b: inout ByteBuffer) -> (opcode: UInt8, payload: ByteBuffer)? {
         let start = b.readerIndex
+        guard let b0 = b.getInteger(at: start, as: UInt8.self) else { return nil }
         guard let b1 = b.getInteger(at: start + 1, as: UInt8.self) else { return nil }
         var length = Int(b1 & 0x7F)
         var header = 2
@@ -175,7 +192,7 @@ final class BenchClientHandler: ChannelInboundHandler, @unchecked Sendable {
         guard b.readableBytes >= header + length else { return nil }
         let payload = b.getSlice(at: start + header, length: length)!
         b.moveReaderIndex(forwardBy: header + length)
-        return payload
+        return (b0 & 0x0F, payload)
     }
 
     private func sendPacket(context: ChannelHandlerContext, operation: Operation, body: [UInt8]) {

@@ -5,6 +5,12 @@ public struct BenchOptions: Sendable {
     /// connection is its own user, and message j goes to user j mod N alone (`/goim/push/mids`).
     public enum Workload: String, Sendable, CaseIterable { case room, unicast }
 
+    /// What the load runs against: Herald (goim's protocol and push API) or nginx with the nchan
+    /// module, the same load on the peer: subscriber i on `<path>/<id>` (WebSocket), message j
+    /// published with `POST /pub/<id>` to the `--api` address.
+    public enum Server: String, Sendable, CaseIterable { case herald, nchan }
+
+    public var server: Server = .herald
     public var transport: Transport = .tcp
     public var workload: Workload = .room
     /// The comet's client port (tcp or websocket).

@@ -115,7 +115,10 @@ public struct LoadRunner: Sendable {
                 let source = o.sources[i % o.sources.count]
                 let target = o.targets.isEmpty ? (host: o.host, port: o.port) : o.targets[i % o.targets.count]
                 tasks.addTask {
-                    let wire: BenchClientHandler.Wire = o.transport == .tcp ? .tcp : .websocket(path: o.path, host: o.host)
+                    let wire: BenchClientHandler.Wire =
+                        o.server == .nchan
+                        ? .nchan(path: "\(o.path)/\(o.firstID + i + 1)", host: o.host)
+                        : o.transport == .tcp ? .tcp : .websocket(path: o.path, host: o.host)
                     let samples = i % sampleEvery == 0
                     let tokenBytes = token(i)
                     do {
@@ -233,6 +236,7 @@ public struct LoadRunner: Sendable {
         let failedPushes = try await PushSchedule.run(messages: o.messages, rate: o.rate, workers: o.pushConcurrency, start: pushStart) {
             j in
             let body = "\(MonotonicClock.nanoseconds())|" + padding
+            if o.server == .nchan { return try await pusher.publishNchan(channel: o.firstID + j % max(1, authed) + 1, body: body) }
             return unicast
                 ? try await pusher.pushMid(operation: o.operation, mid: o.firstID + j % max(1, authed) + 1, body: body)
                 : try await pusher.pushRoom(operation: o.operation, type: "bench", room: "1", body: body)

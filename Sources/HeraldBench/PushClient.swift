@@ -27,6 +27,17 @@ final class PushClient: Sendable {
         try await post("/goim/push/mids?operation=\(operation)&mids=\(mid)", body: body).hasPrefix(#"{"code":0,"data":{"offline_mids":[]}"#)
     }
 
+    /// Publishes `body` to nchan channel `channel` (`POST /pub/<channel>`); true when nchan queued it
+    /// for its subscribers (201 or 202).
+    func publishNchan(channel: Int, body: String) async throws -> Bool {
+        var request = HTTPClientRequest(url: base + "/pub/\(channel)")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 64 * 1024)
+        return response.status == .created || response.status == .accepted
+    }
+
     /// POSTs `body` to `path`; the answer's text, or "" when the status was not 200.
     private func post(_ path: String, body: String) async throws -> String {
         var request = HTTPClientRequest(url: base + path)

@@ -32,12 +32,10 @@ extension SecuredChildChannel: HTTPChannelHandler where Base: HTTPChannelHandler
 
 extension HTTPServerBuilder {
     /// HTTP/1.1, behind TLS when `security` is given.
-    /// Each connection's requests are handled on its channel's event loop (``LoopBoundChildChannel``).
     public static func http1(security: (any ChannelSecurity)?, configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            let http = HTTP1Channel(responder: responder, configuration: configuration)
-            guard let security else { return LoopBoundChildChannel(http) }
-            return LoopBoundChildChannel(SecuredChildChannel(http, security: security))
+        guard let security else { return .http1(configuration: configuration) }
+        return HTTPServerBuilder { responder in
+            SecuredChildChannel(HTTP1Channel(responder: responder, configuration: configuration), security: security)
         }
     }
 }

@@ -16,6 +16,10 @@ struct Bench: AsyncParsableCommand {
             """
     )
 
+    @Option(
+        help:
+            "herald, or nchan: the same load against nginx with nchan (websocket, unicast; subscriber i on <path>/<id>, publishes POST /pub/<id> to --api)."
+    ) var server: String = "herald"
     @Option(help: "tcp or websocket.") var transport: String = "tcp"
     @Option(
         help:
@@ -57,6 +61,11 @@ struct Bench: AsyncParsableCommand {
         guard let w = BenchOptions.Workload(rawValue: workload) else { throw ValidationError("--workload must be room or unicast") }
         guard w == .room || processes == 1 else { throw ValidationError("--workload unicast runs in one load process (--processes 1)") }
         o.workload = w
+        guard let kind = BenchOptions.Server(rawValue: server) else { throw ValidationError("--server must be herald or nchan") }
+        guard kind == .herald || (t == .websocket && w == .unicast && processes == 1) else {
+            throw ValidationError("--server nchan runs --transport websocket --workload unicast in one process")
+        }
+        o.server = kind
         let (host, port) = try split(target ?? (t == .tcp ? "127.0.0.1:3101" : "127.0.0.1:3102"), "--target")
         o.host = host
         o.port = port
