@@ -3,6 +3,8 @@
 # gRPC between them, zeromq queue, sessions in redis) against the all-in-one `herald serve` on the
 # same queue, same machine, same run, with the same `herald bench` load.
 # Usage: scripts/bench-cluster.sh [messages] [push concurrency]
+#   WORKLOAD=unicast CONNECTIONS=1000: each connection its own user, each push to one user
+#   (default: room, 10 connections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-20000}
@@ -16,7 +18,7 @@ addresses = [\"127.0.0.1:$((base + 79))\"]"
 bench() { # $1 = label, $2 = server pid
   echo "== $1"
   "$bin" bench --transport tcp --target "127.0.0.1:$((base + 1))" --api "127.0.0.1:$((base + 11))" \
-    --connections 10 --messages "$messages" --push-concurrency "$concurrency" --server-pid "$2" \
+    --workload "${WORKLOAD:-room}" --connections "${CONNECTIONS:-10}" --messages "$messages" --push-concurrency "$concurrency" --server-pid "$2" \
     | grep -E "messages|throughput|latency"
 }
 
