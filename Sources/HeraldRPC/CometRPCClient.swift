@@ -2,6 +2,7 @@ public import GRPCCore
 public import GRPCNIOTransportHTTP2
 public import HeraldCore
 public import HeraldProtocol
+import NIOConcurrencyHelpers
 
 /// A comet in another process, called over gRPC (`goim.comet.Comet`): what job pushes through.
 /// The unit travels in goim's op-9 envelope with the identity of each packet beside it.
@@ -12,6 +13,10 @@ public final class CometRPCClient: CometPusher {
     private let stub: Goim_Comet_Comet.Client<HTTP2ClientTransport.Posix>
     private let connections: Task<Void, Never>
     private let policy: RPCCallPolicy
+    /// Set once the comet answered `PushMsgs` with UNIMPLEMENTED (goim's comet).
+    private let batchUnsupported = NIOLockedValueBox(false)
+    /// Whether the comet answered `PushMsgs` with UNIMPLEMENTED (batches go as one `PushMsg` per push).
+    public var batchCallUnavailable: Bool { batchUnsupported.withLockedValue { $0 } }
 
     /// The deadline of a paced broadcast (`speed` > 0), which returns only when it reached every
     /// connection of the comet.
@@ -52,6 +57,29 @@ public final class CometRPCClient: CometPusher {
         request.proto = Goim_Protocol_Proto(unit)
         request.heraldIds = unit.rpcIdentities
         try await call("comet.PushMsg", policy) { try await stub.pushMsg(request, options: $0) }
+    }
+
+    /// One `PushMsgs` call (Herald's comet); a comet that does not know it (goim's) answers
+    /// UNIMPLEMENTED once, and from then on it gets one `PushMsg` per push.
+    public func push(_ batch: [KeyPush]) async throws {
+        guard batch.count > 1, !batchUnsupported.withLockedValue({ $0 }) else { return try await pushEach(batch) }
+        var request = Goim_Comet_PushMsgsReq()
+        request.pushes = batch.map { push in
+            var one = Goim_Comet_PushMsgReq()
+            one.keys = push.keys
+            one.protoOp = push.operation
+            one.proto = Goim_Protocol_Proto(push.unit)
+            one.heraldIds = push.unit.rpcIdentities
+            return one
+        }
+        do {
+            _ = try await policy.run("comet.PushMsgs") { try await stub.pushMsgs(request, options: $0) }
+        } catch let error as RPCError where error.code == .unimplemented {
+            batchUnsupported.withLockedValue { $0 = true }
+            try await pushEach(batch)
+        } catch let error as RPCError where [.invalidArgument, .resourceExhausted, .outOfRange, .failedPrecondition].contains(error.code) {
+            throw PushRefused("comet.PushMsgs answered \(error.code): \(error.message)")
+        }
     }
 
     public func broadcast(operation: Int32, unit: PushUnit, speed: Int32) async throws {

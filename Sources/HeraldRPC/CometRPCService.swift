@@ -20,6 +20,27 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
         return Goim_Comet_PushMsgReply()
     }
 
+    /// Herald's batch: every push checked as ``pushMsg`` checks it, then delivered in one call.
+    public func pushMsgs(request: Goim_Comet_PushMsgsReq, context: ServerContext) async throws -> Goim_Comet_PushMsgReply {
+        var batch: [KeyPush] = []
+        batch.reserveCapacity(request.pushes.count)
+        var origins = Set<String>()
+        for push in request.pushes {
+            guard !push.keys.isEmpty, push.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc pushmsgs arg error") }
+            for id in push.heraldIds where !id.origin.isEmpty { origins.insert(id.origin) }
+            batch.append(
+                KeyPush(keys: push.keys, operation: push.protoOp, unit: try Self.unit(push.proto, push.heraldIds, "rpc pushmsgs arg error"))
+            )
+        }
+        guard origins.count <= Self.maxOriginsPerRequest else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "rpc pushmsgs arg error: \(origins.count) message origins in one request (at most \(Self.maxOriginsPerRequest))")
+        }
+        if !batch.isEmpty { try await comet.push(batch) }
+        return Goim_Comet_PushMsgReply()
+    }
+
     public func broadcast(request: Goim_Comet_BroadcastReq, context: ServerContext) async throws -> Goim_Comet_BroadcastReply {
         guard request.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc broadcast arg error") }
         let unit = try Self.unit(request.proto, request.heraldIds, "rpc broadcast arg error")

@@ -12,7 +12,7 @@ import Testing
 @Suite("gRPC: gzip-compressed calls to logic and comet", .serialized)
 struct GRPCCompressionTests {
     @Test(
-        "every goim.logic.Logic and goim.comet.Comet method called with gzip gets its correct reply (RenewOnline, Connect, Heartbeat, Receive, Disconnect, Nodes; BroadcastRoom, PushMsg, Broadcast, Rooms)"
+        "every goim.logic.Logic and goim.comet.Comet method called with gzip gets its correct reply (RenewOnline, Connect, Heartbeat, Receive, Disconnect, Nodes; BroadcastRoom, PushMsg, PushMsgs, Broadcast, Rooms)"
     )
     func gzipCalls() async throws {
         let redis = try RedisServers(count: 1)
@@ -103,6 +103,11 @@ struct GRPCCompressionTests {
             push.protoOp = 1000
             push.proto = proto("key")
             _ = try await comet.pushMsg(push, options: gzip)
+            var batch = Goim_Comet_PushMsgsReq()
+            var batched = push
+            batched.proto = proto("batch")
+            batch.pushes = [batched]
+            _ = try await comet.pushMsgs(batch, options: gzip)
             var all = Goim_Comet_BroadcastReq()
             all.protoOp = 1000
             all.proto = proto("all")
@@ -111,9 +116,9 @@ struct GRPCCompressionTests {
             #expect(rooms.rooms["live://gzip"] == true, "\(rooms.rooms)")
         }
         var received: [String] = []
-        while received.count < 3, let packet = await member.inbox.next(timeout: .seconds(10)) {
+        while received.count < 4, let packet = await member.inbox.next(timeout: .seconds(10)) {
             if packet.operation.rawValue == 1000 { received.append(packet.text) }
         }
-        #expect(received.sorted() == ["all", "key", "room"], "\(received)")
+        #expect(received.sorted() == ["all", "batch", "key", "room"], "\(received)")
     }
 }

@@ -24,7 +24,10 @@ public protocol CometPusher: Sendable {
 
 extension CometPusher {
     /// The pushes as separate concurrent calls: for a comet that has no batch call (goim's).
-    public func push(_ batch: [KeyPush]) async throws {
+    public func push(_ batch: [KeyPush]) async throws { try await pushEach(batch) }
+
+    /// Each push of `batch` as its own ``push(keys:operation:unit:)``, concurrently.
+    public func pushEach(_ batch: [KeyPush]) async throws {
         if batch.count == 1, let only = batch.first {
             return try await push(keys: only.keys, operation: only.operation, unit: only.unit)
         }

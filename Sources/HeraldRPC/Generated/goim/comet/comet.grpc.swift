@@ -35,6 +35,19 @@ public enum Goim_Comet_Comet: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "PushMsgs" metadata.
+        public enum PushMsgs: Sendable {
+            /// Request type for "PushMsgs".
+            public typealias Input = Goim_Comet_PushMsgsReq
+            /// Response type for "PushMsgs".
+            public typealias Output = Goim_Comet_PushMsgReply
+            /// Descriptor for "PushMsgs".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "goim.comet.Comet"),
+                method: "PushMsgs",
+                type: .unary
+            )
+        }
         /// Namespace for "Broadcast" metadata.
         public enum Broadcast: Sendable {
             /// Request type for "Broadcast".
@@ -77,6 +90,7 @@ public enum Goim_Comet_Comet: Sendable {
         /// Descriptors for all methods in the "goim.comet.Comet" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             PushMsg.descriptor,
+            PushMsgs.descriptor,
             Broadcast.descriptor,
             BroadcastRoom.descriptor,
             Rooms.descriptor
@@ -117,6 +131,20 @@ extension Goim_Comet_Comet {
         /// - Returns: A streaming response of `Goim_Comet_PushMsgReply` messages.
         func pushMsg(
             request: GRPCCore.StreamingServerRequest<Goim_Comet_PushMsgReq>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Goim_Comet_PushMsgReply>
+
+        /// Handle the "PushMsgs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Goim_Comet_PushMsgsReq` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Goim_Comet_PushMsgReply` messages.
+        func pushMsgs(
+            request: GRPCCore.StreamingServerRequest<Goim_Comet_PushMsgsReq>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Goim_Comet_PushMsgReply>
 
@@ -185,6 +213,20 @@ extension Goim_Comet_Comet {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Goim_Comet_PushMsgReply>
 
+        /// Handle the "PushMsgs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Goim_Comet_PushMsgsReq` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Goim_Comet_PushMsgReply` message.
+        func pushMsgs(
+            request: GRPCCore.ServerRequest<Goim_Comet_PushMsgsReq>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Goim_Comet_PushMsgReply>
+
         /// Handle the "Broadcast" method.
         ///
         /// - Parameters:
@@ -248,6 +290,20 @@ extension Goim_Comet_Comet {
             context: GRPCCore.ServerContext
         ) async throws -> Goim_Comet_PushMsgReply
 
+        /// Handle the "PushMsgs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Goim_Comet_PushMsgsReq` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Goim_Comet_PushMsgReply` to respond with.
+        func pushMsgs(
+            request: Goim_Comet_PushMsgsReq,
+            context: GRPCCore.ServerContext
+        ) async throws -> Goim_Comet_PushMsgReply
+
         /// Handle the "Broadcast" method.
         ///
         /// - Parameters:
@@ -308,6 +364,17 @@ extension Goim_Comet_Comet.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Goim_Comet_Comet.Method.PushMsgs.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Goim_Comet_PushMsgsReq>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Goim_Comet_PushMsgReply>(),
+            handler: { request, context in
+                try await self.pushMsgs(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Goim_Comet_Comet.Method.Broadcast.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Goim_Comet_BroadcastReq>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Goim_Comet_BroadcastReply>(),
@@ -357,6 +424,17 @@ extension Goim_Comet_Comet.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
+    public func pushMsgs(
+        request: GRPCCore.StreamingServerRequest<Goim_Comet_PushMsgsReq>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Goim_Comet_PushMsgReply> {
+        let response = try await self.pushMsgs(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func broadcast(
         request: GRPCCore.StreamingServerRequest<Goim_Comet_BroadcastReq>,
         context: GRPCCore.ServerContext
@@ -400,6 +478,19 @@ extension Goim_Comet_Comet.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Goim_Comet_PushMsgReply> {
         return GRPCCore.ServerResponse<Goim_Comet_PushMsgReply>(
             message: try await self.pushMsg(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func pushMsgs(
+        request: GRPCCore.ServerRequest<Goim_Comet_PushMsgsReq>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Goim_Comet_PushMsgReply> {
+        return GRPCCore.ServerResponse<Goim_Comet_PushMsgReply>(
+            message: try await self.pushMsgs(
                 request: request.message,
                 context: context
             ),
@@ -470,6 +561,25 @@ extension Goim_Comet_Comet {
         func pushMsg<Result>(
             request: GRPCCore.ClientRequest<Goim_Comet_PushMsgReq>,
             serializer: some GRPCCore.MessageSerializer<Goim_Comet_PushMsgReq>,
+            deserializer: some GRPCCore.MessageDeserializer<Goim_Comet_PushMsgReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Goim_Comet_PushMsgReply>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PushMsgs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Goim_Comet_PushMsgsReq` message.
+        ///   - serializer: A serializer for `Goim_Comet_PushMsgsReq` messages.
+        ///   - deserializer: A deserializer for `Goim_Comet_PushMsgReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func pushMsgs<Result>(
+            request: GRPCCore.ClientRequest<Goim_Comet_PushMsgsReq>,
+            serializer: some GRPCCore.MessageSerializer<Goim_Comet_PushMsgsReq>,
             deserializer: some GRPCCore.MessageDeserializer<Goim_Comet_PushMsgReply>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Goim_Comet_PushMsgReply>) async throws -> Result
@@ -572,6 +682,36 @@ extension Goim_Comet_Comet {
             try await self.client.unary(
                 request: request,
                 descriptor: Goim_Comet_Comet.Method.PushMsg.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "PushMsgs" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Goim_Comet_PushMsgsReq` message.
+        ///   - serializer: A serializer for `Goim_Comet_PushMsgsReq` messages.
+        ///   - deserializer: A deserializer for `Goim_Comet_PushMsgReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func pushMsgs<Result>(
+            request: GRPCCore.ClientRequest<Goim_Comet_PushMsgsReq>,
+            serializer: some GRPCCore.MessageSerializer<Goim_Comet_PushMsgsReq>,
+            deserializer: some GRPCCore.MessageDeserializer<Goim_Comet_PushMsgReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Goim_Comet_PushMsgReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Goim_Comet_Comet.Method.PushMsgs.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -699,6 +839,31 @@ extension Goim_Comet_Comet.ClientProtocol {
         )
     }
 
+    /// Call the "PushMsgs" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Goim_Comet_PushMsgsReq` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pushMsgs<Result>(
+        request: GRPCCore.ClientRequest<Goim_Comet_PushMsgsReq>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Goim_Comet_PushMsgReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.pushMsgs(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Goim_Comet_PushMsgsReq>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Goim_Comet_PushMsgReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Broadcast" method.
     ///
     /// - Parameters:
@@ -801,6 +966,35 @@ extension Goim_Comet_Comet.ClientProtocol {
             metadata: metadata
         )
         return try await self.pushMsg(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PushMsgs" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pushMsgs<Result>(
+        _ message: Goim_Comet_PushMsgsReq,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Goim_Comet_PushMsgReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Goim_Comet_PushMsgsReq>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.pushMsgs(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -84,6 +84,21 @@ public nonisolated struct Goim_Comet_PushMsgReply: Sendable {
   public init() {}
 }
 
+/// Herald's addition: several pushes in one call, each delivered as PushMsg would deliver it (the
+/// job's backlog for one comet). goim's comet answers UNIMPLEMENTED; Herald's job then calls
+/// PushMsg once per push.
+public nonisolated struct Goim_Comet_PushMsgsReq: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var pushes: [Goim_Comet_PushMsgReq] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Goim_Comet_BroadcastReq: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -290,6 +305,36 @@ nonisolated extension Goim_Comet_PushMsgReply: SwiftProtobuf.Message, SwiftProto
   }
 
   public static func ==(lhs: Goim_Comet_PushMsgReply, rhs: Goim_Comet_PushMsgReply) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Goim_Comet_PushMsgsReq: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PushMsgsReq"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pushes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.pushes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.pushes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.pushes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Goim_Comet_PushMsgsReq, rhs: Goim_Comet_PushMsgsReq) -> Bool {
+    if lhs.pushes != rhs.pushes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
