@@ -40,7 +40,7 @@ per() { awk -v c="$1" -v r="$2" 'BEGIN { if (r + 0 > 0 && c != "") printf "%.0f"
 p99() { field "$1" "latency (ms)" | awk '{print $6}'; }
 tput() { field "$1" throughput | awk '{print $1}' | cut -d. -f1; }
 cpu() { field "$1" "server CPU" | awk '{print $1}' | tr -d '%'; }
-refused() { grep -Eo '[0-9]+ pushes were refused' "$1" | awk '{print $1}' || true; }
+refused() { local n; n=$(grep -Eo '[0-9]+ pushes were refused' "$1" | awk '{print $1}' || true); echo "${n:-0}"; }
 lost() { field "$1" messages | sed -E 's/.* ([0-9]+) lost/\1/'; }
 unicast() { "$BIN" bench --transport websocket --workload unicast --connections "$U" "$@" 2>&1; }
 

@@ -49,7 +49,8 @@ struct CometBatchRPCTests {
             let serving = Task { try await server.run() }
             defer { serving.cancel() }
             let address = try await server.boundAddress()
-            let client = try CometRPCClient(serverID: "test-comet", address: address, policy: RPCCallPolicy(), credentials: .none)
+            let client = try CometRPCClient(
+                serverID: "test-comet", address: address, policy: RPCCallPolicy(timeout: .seconds(30)), credentials: .none)
 
             try await client.push(Self.batch(keys, tag: "first", seq: 1))
             for (key, c) in zip(keys, clients) { #expect(await c.inbox.next()?.text == "first \(key)") }

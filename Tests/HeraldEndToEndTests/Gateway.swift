@@ -44,6 +44,11 @@ enum TransportKind: String, CaseIterable, Sendable {
     static let sockets: [TransportKind] = [.tcp, .websocket]
 }
 
+/// The memory queue of test gateways: bounded in time far above what a loaded machine's job lags
+/// (some fifty gateways share two cores when the suites run in parallel); the bound itself is
+/// tested with its own setting (`MetricsEndpointTests.queueBehind`, `MemoryQueueBoundTests`).
+let memoryQueue = "[queue.memory]\nmax_delay = \"60s\""
+
 /// Builds a test configuration: loopback, port 0, fast timers; `comet`/`logic`/`job` add lines to those sections.
 ///
 /// The handshake timeout is generous by default: when the parallel suites start, some fifty
@@ -87,6 +92,7 @@ func gatewayTOML(
     [transport.sse]
     listen = "127.0.0.1:0"
     keepalive = "200ms"
+    \(extra.contains("[queue") ? "" : memoryQueue)
     \(extra)
     """
 }

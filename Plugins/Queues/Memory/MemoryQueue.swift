@@ -38,7 +38,13 @@ public final class MemoryQueue: QueueBackend {
     /// Longest an outstanding message may have waited before publishing is refused (zero: no limit).
     public let maxDelay: Duration
 
-    public init(name: String = "memory", capacity: Int = 65536, maxDelay: Duration = .seconds(2)) {
+    /// The plugin's default `max_delay`.
+    public static let defaultMaxDelay: Duration = .seconds(2)
+
+    /// A queue of `capacity` outstanding messages; `maxDelay` zero (as built here by default, for
+    /// code that composes its own pipeline) sets no bound in time. The `memory` plugin defaults to
+    /// ``defaultMaxDelay``.
+    public init(name: String = "memory", capacity: Int = 65536, maxDelay: Duration = .zero) {
         self.name = name
         self.capacity = capacity
         self.maxDelay = maxDelay
@@ -50,7 +56,7 @@ public final class MemoryQueue: QueueBackend {
             MemoryQueue(
                 name: context.name,
                 capacity: try context.config.int("capacity", default: 65536, in: 1...(1 << 26)),
-                maxDelay: try context.config.duration("max_delay", default: .seconds(2)))
+                maxDelay: try context.config.duration("max_delay", default: defaultMaxDelay))
         }
     }
 
