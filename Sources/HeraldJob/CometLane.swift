@@ -145,12 +145,15 @@ actor CometLane {
             guard let first = takeHead(key) else { continue }
             var batch = [(key: key, item: first)]
             if case .keys = first.target {
-                var bytes = first.unit.byteCount
+                var bytes = Self.callBytes(first)
+                var origins = Self.origins(first)
                 while batch.count < Self.maxBatch, let next = ready.first, let head = queues[next]?.first, case .keys = head.target,
-                    bytes + head.unit.byteCount <= configuration.roomBatchBytes, let item = takeHead(next)
+                    bytes + Self.callBytes(head) <= configuration.roomBatchBytes,
+                    origins.union(Self.origins(head)).count <= Self.maxOrigins, let item = takeHead(next)
                 {
                     ready.removeFirst()
-                    bytes += item.unit.byteCount
+                    bytes += Self.callBytes(item)
+                    origins.formUnion(Self.origins(item))
                     batch.append((next, item))
                 }
             }
@@ -163,6 +166,17 @@ actor CometLane {
 
     /// Most pushes by key in one call.
     static let maxBatch = 256
+    /// Most message origins (logic processes) in one call: what a comet accepts in one request.
+    static let maxOrigins = 16
+
+    /// What an item adds to a call: its packets, its keys and their framing, its identities.
+    private static func callBytes(_ item: Item) -> Int {
+        var bytes = item.unit.byteCount + 48 * item.unit.identities.count
+        if case .keys(let keys, _) = item.target { bytes += keys.reduce(0) { $0 + $1.utf8.count + 4 } }
+        return bytes
+    }
+
+    private static func origins(_ item: Item) -> Set<String> { Set(item.unit.identities.compactMap { $0?.origin }) }
 
     /// Removes the first queued item of `key` and marks the key in flight.
     private func takeHead(_ key: String) -> Item? {

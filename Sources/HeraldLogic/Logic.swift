@@ -262,7 +262,7 @@ public final class Logic: LocalLogicService {
     private func publishPushes(
         operation: Int32, byServer: [CometID: [String]], message: Data, position: StreamPosition? = nil
     ) async throws {
-        for (server, keys) in byServer.sorted(by: { $0.key < $1.key }) {
+        for (index, (server, keys)) in byServer.sorted(by: { $0.key < $1.key }).enumerated() {
             var msg = PushMsg()
             msg.type = .push
             msg.operation = operation
@@ -273,7 +273,12 @@ public final class Logic: LocalLogicService {
                 msg.heraldOffset = position.offset
                 msg.heraldEpoch = position.epoch
             }
-            try await publish(msg)
+            do {
+                try await publish(msg)
+            } catch let error as APIError where error.retryAfter != nil && index > 0 {
+                // Some of the push is on its way already: "retry later" would send that part twice.
+                throw APIError.server("\(error.message) (after \(index) of \(byServer.count) comets' messages were published)")
+            }
         }
     }
 

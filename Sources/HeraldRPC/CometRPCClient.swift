@@ -78,7 +78,9 @@ public final class CometRPCClient: CometPusher {
             batchUnsupported.withLockedValue { $0 = true }
             try await pushEach(batch)
         } catch let error as RPCError where [.invalidArgument, .resourceExhausted, .outOfRange, .failedPrecondition].contains(error.code) {
-            throw PushRefused("comet.PushMsgs answered \(error.code): \(error.message)")
+            // Refused as a whole (too big, too many origins, one bad push): each push on its own,
+            // so only a push that is itself refused is dropped.
+            try await pushEach(batch)
         }
     }
 

@@ -12,6 +12,8 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
 
     /// Distinct message origins (logic processes) one request may carry.
     static let maxOriginsPerRequest = 16
+    /// Pushes one `PushMsgs` request may carry (Herald's job sends at most 256).
+    static let maxPushesPerRequest = 1024
 
     public func pushMsg(request: Goim_Comet_PushMsgReq, context: ServerContext) async throws -> Goim_Comet_PushMsgReply {
         guard !request.keys.isEmpty, request.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc pushmsg arg error") }
@@ -22,6 +24,11 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
 
     /// Herald's batch: every push checked as ``pushMsg`` checks it, then delivered in one call.
     public func pushMsgs(request: Goim_Comet_PushMsgsReq, context: ServerContext) async throws -> Goim_Comet_PushMsgReply {
+        guard request.pushes.count <= Self.maxPushesPerRequest else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "rpc pushmsgs arg error: \(request.pushes.count) pushes in one request (at most \(Self.maxPushesPerRequest))")
+        }
         var batch: [KeyPush] = []
         batch.reserveCapacity(request.pushes.count)
         var origins = Set<String>()

@@ -34,7 +34,8 @@ struct MemoryQueueBoundTests {
         "a message outstanding longer than max_delay makes the next publish fail at once with retry-after; acknowledging it opens the queue again"
     )
     func maxDelay() async throws {
-        let queue = MemoryQueue(capacity: 100, maxDelay: .milliseconds(150))
+        // A bound far above how long the three publishes below can take on a loaded machine.
+        let queue = MemoryQueue(capacity: 100, maxDelay: .seconds(1))
         let consumer = try await queue.makeConsumer()
         try await queue.publish(Self.push(0))
         try await queue.publish(Self.push(1))
@@ -42,7 +43,7 @@ struct MemoryQueueBoundTests {
         let taken = try await consumer.nextBatch(max: 10)
         #expect(taken.map(\.message.msg) == [Data("m0".utf8), Data("m1".utf8)])
         try await queue.publish(Self.push(2))  // within max_delay: accepted
-        try await Task.sleep(for: .milliseconds(250))
+        try await Task.sleep(for: .milliseconds(1200))
         let refused = try #require(await Self.refusal(queue, Self.push(3)), "behind by more than max_delay: refused")
         #expect(refused.retryAfter == .seconds(1))
         #expect(refused.message.contains("max_delay"))
@@ -51,7 +52,7 @@ struct MemoryQueueBoundTests {
         try await consumer.acknowledge(taken[1])
         #expect(await Self.refusal(queue, Self.push(4)) != nil)
         try await consumer.acknowledge(taken[0])
-        // m2 (queued, published 250 ms ago) is now the oldest outstanding: still behind.
+        // m2 (queued, published over a second ago) is now the oldest outstanding: still behind.
         #expect(await Self.refusal(queue, Self.push(5)) != nil)
         let last = try await consumer.nextBatch(max: 10)
         #expect(last.map(\.message.msg) == [Data("m2".utf8)])

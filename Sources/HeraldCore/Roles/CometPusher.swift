@@ -26,16 +26,34 @@ extension CometPusher {
     /// The pushes as separate concurrent calls: for a comet that has no batch call (goim's).
     public func push(_ batch: [KeyPush]) async throws { try await pushEach(batch) }
 
-    /// Each push of `batch` as its own ``push(keys:operation:unit:)``, concurrently.
+    /// Each push of `batch` as its own ``push(keys:operation:unit:)``, at most 16 at once. Every
+    /// push is tried: a failure another call could fix is thrown (the whole batch is retried, and
+    /// the comet drops what it delivered already); ``PushRefused`` only when every failure was one.
     public func pushEach(_ batch: [KeyPush]) async throws {
         if batch.count == 1, let only = batch.first {
             return try await push(keys: only.keys, operation: only.operation, unit: only.unit)
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for item in batch {
-                group.addTask { try await self.push(keys: item.keys, operation: item.operation, unit: item.unit) }
+        var retryable: (any Error)?
+        var refused: PushRefused?
+        for start in stride(from: 0, to: batch.count, by: 16) {
+            let errors = await withTaskGroup(of: (any Error)?.self) { group in
+                for item in batch[start..<min(batch.count, start + 16)] {
+                    group.addTask {
+                        do {
+                            try await self.push(keys: item.keys, operation: item.operation, unit: item.unit)
+                            return nil
+                        } catch { return error }
+                    }
+                }
+                var errors: [any Error] = []
+                for await case let error? in group { errors.append(error) }
+                return errors
             }
-            try await group.waitForAll()
+            for error in errors {
+                if let refusal = error as? PushRefused { refused = refused ?? refusal } else { retryable = retryable ?? error }
+            }
         }
+        if let retryable { throw retryable }
+        if let refused { throw refused }
     }
 }
