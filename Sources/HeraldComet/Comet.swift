@@ -140,21 +140,11 @@ public final class Comet: SessionAcceptor, CometPusher, Service {
     // MARK: CometPusher
 
     public func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
-        guard let unit = deduplicator.admit(unit) else { return }
-        let payload = PushPayload(unit, kind: .user)
-        var grouped: [ObjectIdentifier: (LoopShard, [CometSession])] = [:]
-        for key in keys {
-            guard let session = bucket(for: key).get(key) else { continue }
-            grouped[ObjectIdentifier(session.shard), default: (session.shard, [])].1.append(session)
-        }
-        let byShard = grouped
-        try await onEachShard(byShard.values.map { $0.0 }, messages: payload.count) { shard in
-            let targets = byShard[ObjectIdentifier(shard)]!.1
-            return shard.deliverInSlices(to: targets, operation: operation, payload: payload, allocator: self.allocator)
-        }
+        try await push([KeyPush(keys: keys, operation: operation, unit: unit)])
     }
 
-    /// A batch in one hop per event loop: each loop writes its connections' share of every push.
+    /// Pushes by key, one or a batch, in one hop per event loop: each loop writes its connections'
+    /// share of every push (a push to more than ``LoopShard/sliceSize`` connections there in slices).
     public func push(_ batch: [KeyPush]) async throws {
         struct Work {
             var targets: [CometSession]

@@ -146,14 +146,20 @@ actor CometLane {
             var batch = [(key: key, item: first)]
             if case .keys = first.target {
                 var bytes = Self.callBytes(first)
-                var origins = Self.origins(first)
-                while batch.count < Self.maxBatch, let next = ready.first, let head = queues[next]?.first, case .keys = head.target,
-                    bytes + Self.callBytes(head) <= configuration.roomBatchBytes,
-                    origins.union(Self.origins(head)).count <= Self.maxOrigins, let item = takeHead(next)
-                {
+                var origins = Set(first.unit.identities.compactMap { $0?.origin })
+                while batch.count < Self.maxBatch, let next = ready.first, let head = queues[next]?.first, case .keys = head.target {
+                    let cost = Self.callBytes(head)
+                    // Usually none: a logic process's messages share one origin.
+                    var added: [String] = []
+                    for case let id? in head.unit.identities where !origins.contains(id.origin) && !added.contains(id.origin) {
+                        added.append(id.origin)
+                    }
+                    guard bytes + cost <= configuration.roomBatchBytes, origins.count + added.count <= Self.maxOrigins,
+                        let item = takeHead(next)
+                    else { break }
                     ready.removeFirst()
-                    bytes += Self.callBytes(item)
-                    origins.formUnion(Self.origins(item))
+                    bytes += cost
+                    origins.formUnion(added)
                     batch.append((next, item))
                 }
             }
@@ -175,8 +181,6 @@ actor CometLane {
         if case .keys(let keys, _) = item.target { bytes += keys.reduce(0) { $0 + $1.utf8.count + 4 } }
         return bytes
     }
-
-    private static func origins(_ item: Item) -> Set<String> { Set(item.unit.identities.compactMap { $0?.origin }) }
 
     /// Removes the first queued item of `key` and marks the key in flight.
     private func takeHead(_ key: String) -> Item? {

@@ -51,12 +51,17 @@ public final class CometRPCClient: CometPusher {
     }
 
     public func push(keys: [String], operation: Int32, unit: PushUnit) async throws {
-        var request = Goim_Comet_PushMsgReq()
-        request.keys = keys
-        request.protoOp = operation
-        request.proto = Goim_Protocol_Proto(unit)
-        request.heraldIds = unit.rpcIdentities
+        let request = Self.request(KeyPush(keys: keys, operation: operation, unit: unit))
         try await call("comet.PushMsg", policy) { try await stub.pushMsg(request, options: $0) }
+    }
+
+    private static func request(_ push: KeyPush) -> Goim_Comet_PushMsgReq {
+        var request = Goim_Comet_PushMsgReq()
+        request.keys = push.keys
+        request.protoOp = push.operation
+        request.proto = Goim_Protocol_Proto(push.unit)
+        request.heraldIds = push.unit.rpcIdentities
+        return request
     }
 
     /// One `PushMsgs` call (Herald's comet); a comet that does not know it (goim's) answers
@@ -64,14 +69,7 @@ public final class CometRPCClient: CometPusher {
     public func push(_ batch: [KeyPush]) async throws {
         guard batch.count > 1, !batchUnsupported.withLockedValue({ $0 }) else { return try await pushEach(batch) }
         var request = Goim_Comet_PushMsgsReq()
-        request.pushes = batch.map { push in
-            var one = Goim_Comet_PushMsgReq()
-            one.keys = push.keys
-            one.protoOp = push.operation
-            one.proto = Goim_Protocol_Proto(push.unit)
-            one.heraldIds = push.unit.rpcIdentities
-            return one
-        }
+        request.pushes = batch.map(Self.request)
         do {
             _ = try await policy.run("comet.PushMsgs") { try await stub.pushMsgs(request, options: $0) }
         } catch let error as RPCError where error.code == .unimplemented {

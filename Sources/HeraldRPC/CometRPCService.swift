@@ -16,10 +16,15 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
     static let maxPushesPerRequest = 1024
 
     public func pushMsg(request: Goim_Comet_PushMsgReq, context: ServerContext) async throws -> Goim_Comet_PushMsgReply {
-        guard !request.keys.isEmpty, request.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc pushmsg arg error") }
-        try await comet.push(
-            keys: request.keys, operation: request.protoOp, unit: Self.unit(request.proto, request.heraldIds, "rpc pushmsg arg error"))
+        let push = try Self.keyPush(request, "rpc pushmsg arg error")
+        try await comet.push(keys: push.keys, operation: push.operation, unit: push.unit)
         return Goim_Comet_PushMsgReply()
+    }
+
+    /// The push a `PushMsg` request (alone or in a batch) asks for, checked.
+    static func keyPush(_ request: Goim_Comet_PushMsgReq, _ refusal: String) throws -> KeyPush {
+        guard !request.keys.isEmpty, request.hasProto else { throw RPCError(code: .invalidArgument, message: refusal) }
+        return KeyPush(keys: request.keys, operation: request.protoOp, unit: try unit(request.proto, request.heraldIds, refusal))
     }
 
     /// Herald's batch: every push checked as ``pushMsg`` checks it, then delivered in one call.
@@ -33,11 +38,8 @@ public struct CometRPCService: Goim_Comet_Comet.SimpleServiceProtocol {
         batch.reserveCapacity(request.pushes.count)
         var origins = Set<String>()
         for push in request.pushes {
-            guard !push.keys.isEmpty, push.hasProto else { throw RPCError(code: .invalidArgument, message: "rpc pushmsgs arg error") }
             for id in push.heraldIds where !id.origin.isEmpty { origins.insert(id.origin) }
-            batch.append(
-                KeyPush(keys: push.keys, operation: push.protoOp, unit: try Self.unit(push.proto, push.heraldIds, "rpc pushmsgs arg error"))
-            )
+            batch.append(try Self.keyPush(push, "rpc pushmsgs arg error"))
         }
         guard origins.count <= Self.maxOriginsPerRequest else {
             throw RPCError(
