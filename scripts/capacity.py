@@ -21,10 +21,10 @@ def main() -> None:
     p.add_argument("--peak-factor", type=float, default=3.0, help="peak over average rate")
     # Measured here (docs/benchmarks.md).
     p.add_argument("--kib-per-conn", type=float, default=4.04, help="comet RSS per idle authenticated connection (websocket), KiB [measured]")
-    p.add_argument("--kernel-kib-per-conn", type=float, default=4.0, help="kernel memory per server-side socket, KiB [assumption: half of the ~8 KB loopback pair measured]")
+    p.add_argument("--kernel-kib-per-conn", type=float, default=4.0, help="kernel memory per server-side socket, KiB [assumption: half of a loopback socket pair's ~8 KB]")
     p.add_argument("--cpu-us-per-conn", type=float, default=185.0, help="server CPU per authenticated connection, µs [measured, websocket]")
     p.add_argument("--cpu-us-per-push", type=float, default=142.0, help="server CPU per unicast push end to end in one process, µs [measured]")
-    p.add_argument("--api-share", type=float, default=0.6, help="share of a push's CPU spent in logic's API [measured: ~85 of 142 µs]")
+    p.add_argument("--api-share", type=float, default=0.66, help="share of a push's CPU spent in logic's API [measured: 94 of 142 µs]")
     p.add_argument("--fanout-per-core", type=float, default=1.0e6, help="room deliveries per second per comet core [measured: ~2 M/s on 2 cores]")
     # Machines and services (assumptions unless you measure yours).
     p.add_argument("--comet-cores", type=int, default=16)
