@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HeraldCore", targets: ["HeraldCore"]),
         .library(name: "HeraldProtocol", targets: ["HeraldProtocol"]),
         .library(name: "HeraldTesting", targets: ["HeraldTesting"]),
+        .library(name: "HeraldClient", targets: ["HeraldClient"]),
         .library(name: "HeraldComet", targets: ["HeraldComet"]),
         .library(name: "HeraldLogic", targets: ["HeraldLogic"]),
         .library(name: "HeraldJob", targets: ["HeraldJob"]),
@@ -394,6 +395,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: - Client library
+        // What an app links to talk to Herald: no server module, nothing an iOS app would not take.
+        .target(
+            name: "HeraldClient",
+            dependencies: [
+                "HeraldProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: - Test support and tests
         .target(
             name: "HeraldTesting",
@@ -416,6 +432,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "HeraldClientTests",
+            dependencies: ["HeraldClient", "HeraldProtocol"]
         ),
         .testTarget(
             name: "HeraldCoreTests",
@@ -452,7 +472,7 @@ let package = Package(
             name: "HeraldEndToEndTests",
             dependencies: [
                 "HeraldApp", "HeraldComet", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldRPC", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMemory",
-                "HeraldHistoryMemory",
+                "HeraldHistoryMemory", "HeraldClient",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
