@@ -327,7 +327,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldQueueKafka", "HeraldQueueZeroMQ",
-                "HeraldApp", "HeraldBench", "HeraldRing",
+                "HeraldApp", "HeraldBench", "HeraldClient", "HeraldRing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -384,7 +384,7 @@ let package = Package(
         .target(
             name: "HeraldBench",
             dependencies: [
-                "HeraldProtocol",
+                "HeraldProtocol", "HeraldClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

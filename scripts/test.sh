@@ -50,5 +50,12 @@ for transport in tcp websocket; do
 done
 echo "failover smoke: every client recovered, no loss, no duplicate"
 
+# A server restart (SIGKILL, history in redis) under the Swift client library: every HeraldClient
+# comes back within its backoff bound and recovers every message once, in order, or this exits 1.
+for transport in tcp websocket; do
+  HERALD_BIN=$bin scripts/bench-client-restart.sh "$transport" 300 45 15
+done
+echo "client restart smoke: every client back within its backoff bound, no loss, no duplicate"
+
 # Fuzzing for a bounded time: the packet decoder, the auth token and PushMsg under libFuzzer + ASan.
 Fuzz/run.sh 60

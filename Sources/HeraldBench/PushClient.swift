@@ -49,6 +49,22 @@ final class PushClient: Sendable {
         return response.status == .ok ? String(buffer: answer) : ""
     }
 
+    /// Waits until `GET /goim/online/total` answers code 0; false after `timeout`.
+    func ready(within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var request = HTTPClientRequest(url: base + "/goim/online/total")
+            request.method = .GET
+            if let response = try? await client.execute(request, timeout: .seconds(2)),
+                let body = try? await response.body.collect(upTo: 64 * 1024), String(buffer: body).hasPrefix(#"{"code":0"#)
+            {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     func shutdown() async {
         try? await client.shutdown()
     }

@@ -14,7 +14,7 @@ struct Herald: AsyncParsableCommand {
         version: HeraldVersion.current,
         subcommands: [
             Serve.self, RoleCommand<CometRoleServer>.self, RoleCommand<LogicRoleServer>.self, RoleCommand<JobRoleServer>.self, Bench.self,
-            RingBench.self, KafkaDevBrokerCommand.self, ZeroMQKeygenCommand.self,
+            RingBench.self, ClientBenchCommand.self, KafkaDevBrokerCommand.self, ZeroMQKeygenCommand.self,
         ],
         defaultSubcommand: Serve.self
     )
