@@ -207,7 +207,7 @@ public enum LogicHTTPAPI {
             Response(
                 status: .ok,
                 headers: [.contentType: "text/javascript; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: DemoPage.script))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: HeraldScript.source))
             )
         }
     }
