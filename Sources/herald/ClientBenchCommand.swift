@@ -30,7 +30,9 @@ struct ClientBenchCommand: AsyncParsableCommand {
     var requireClean = false
 
     func run() async throws {
-        guard let endpoint = HeraldEndpoint(url: target) else { throw ValidationError("--target must be tcp://host:port or ws://host:port/path") }
+        guard let endpoint = HeraldEndpoint(url: target) else {
+            throw ValidationError("--target must be tcp://host:port or ws://host:port/path")
+        }
         let parts = api.split(separator: ":")
         guard parts.count == 2, let apiPort = Int(parts[1]) else { throw ValidationError("--api must be host:port") }
         var o = ClientRestartRunner.Options(binary: CommandLine.arguments[0], config: config, endpoint: endpoint)
