@@ -14,6 +14,8 @@ if grep -q '"""##' clients/js/herald.js; then echo 'herald.js contains """## and
   echo 'enum HeraldScript {'
   echo '    static let source = ##"""'
   cat clients/js/herald.js
+  # The literal ends before the line of its closing delimiter: this empty line keeps the file's last newline.
+  echo ''
   echo '"""##'
   echo '}'
 } >"$out"

@@ -107,21 +107,24 @@ struct BrowserDemoTests {
     }
 
     /// Loads the page headless and returns the DOM once the page went idle.
-    static func dumpDOM(chromium: String, url: String, virtualTime: Int = 10_000) async throws -> String {
+    static func dumpDOM(
+        chromium: String, url: String, virtualTime: Int = 10_000, extraArguments: [String] = [], killAfter: Duration = .seconds(40)
+    ) async throws -> String {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("herald-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--user-data-dir=\(profile.path)", "--virtual-time-budget=\(virtualTime)", "--dump-dom", url,
-        ]
+        process.arguments =
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--user-data-dir=\(profile.path)", "--virtual-time-budget=\(virtualTime)",
+            ] + extraArguments + ["--dump-dom", url]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
         let killer = Task {
-            try await Task.sleep(for: .seconds(40))
+            try await Task.sleep(for: killAfter)
             if process.isRunning { process.terminate() }
         }
         let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in

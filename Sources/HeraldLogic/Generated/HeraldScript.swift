@@ -406,5 +406,6 @@ function unpack(data) {
   read(0, data.byteLength);
   return out;
 }
+
 """##
 }
