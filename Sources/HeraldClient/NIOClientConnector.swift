@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import NIOWebSocket
 
 /// Connections over SwiftNIO: TCP (goim's packets back to back) or WebSocket (one packet per
@@ -31,9 +32,14 @@ struct NIOClientConnector: ClientConnector {
                     }
                     switch endpoint.transport {
                     case .tcp:
+                        if sslContext != nil {
+                            // Open once the TLS handshake is through: a failed one is an unreachable server, not a refusal.
+                            try sync.addHandler(TLSHandshakeWait(done: upgraded))
+                        } else {
+                            upgraded.succeed()
+                        }
                         try sync.addHandler(ByteToMessageHandler(PacketDecoder(maxBodySize: maxBodySize)))
                         try sync.addHandler(forwarder)
-                        upgraded.succeed()
                     case .websocket:
                         let request = UpgradeRequest(endpoint: endpoint, failure: upgraded)
                         let upgrader = NIOWebSocketClientUpgrader(
@@ -140,6 +146,33 @@ private final class PacketForwarder: ChannelInboundHandler, Sendable {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         continuation.finish()
+    }
+}
+
+/// Succeeds `done` when the TLS handshake completes; fails it if the connection ends first.
+private final class TLSHandshakeWait: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let done: EventLoopPromise<Void>
+
+    init(done: EventLoopPromise<Void>) {
+        self.done = done
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { done.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done.fail(HeraldClientError.connectionLost)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        done.fail(error)
+        context.fireErrorCaught(error)
     }
 }
 

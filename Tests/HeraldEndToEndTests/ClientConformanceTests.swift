@@ -3,6 +3,7 @@ import HeraldClient
 import HeraldProtocol
 import HeraldTesting
 import NIOConcurrencyHelpers
+import NIOSSL
 import Testing
 
 /// The client conformance suite for the Swift library (`HeraldClient`), against real gateways:
@@ -256,6 +257,44 @@ struct ClientConformanceTests {
                 #expect(await client.texts(count: 1) == ["elsewhere"])
                 await client.close()
             }
+        }
+    }
+
+    @Test("TLS: raw TCP in TLS and wss, trusting the server's certificate; a client that does not trust it is never connected")
+    func tls() async throws {
+        let cert = try TLSTests.TestCertificate()
+        defer { cert.remove() }
+        try cert.issue("herald-client-test")
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(cert.pem))
+        try await withGateway(TLSTests.config(cert)) { gw in
+            let room = Self.unique("room")
+            let endpoints: [HeraldEndpoint] = [
+                .tcp(host: "127.0.0.1", port: gw.tcpPort, tls: true), .websocket(host: "127.0.0.1", port: gw.wsPort, tls: true),
+            ]
+            let clients = endpoints.map { Recorder(HeraldClient(configuration: Self.configuration([$0]), tlsConfiguration: trusting)) }
+            for (i, c) in clients.enumerated() {
+                try await c.client.connect(token: HeraldToken(mid: Int64(7100 + i), roomID: "live://\(room)", accepts: [1000]))
+            }
+            let api = try TLSTests.https(cert)
+            let answer = try await TLSTests.push(
+                api, port: gw.apiPort, "/goim/push/room?operation=1000&type=live&room=\(room)", body: "over tls")
+            try await api.shutdown()
+            #expect(answer.contains(#""code":0"#), "\(answer)")
+            for c in clients {
+                #expect(await c.texts(count: 1) == ["over tls"])
+                await c.close()
+            }
+            // The system's trust roots do not include the test certificate: every handshake fails.
+            let untrusting = Recorder(
+                HeraldClient(configuration: Self.configuration([endpoints[0]]), tlsConfiguration: .makeClientConfiguration()))
+            let attempt = Task { try await untrusting.client.connect(token: HeraldToken(mid: 7199)) }
+            #expect(await eventually(timeout: .seconds(10)) { await untrusting.client.connectionAttempts >= 3 })
+            #expect(await untrusting.client.connectionsOpened == 0, "a failed handshake is an unreachable server")
+            #expect(await untrusting.client.connectionsAccepted == 0)
+            if case .stopped = await untrusting.client.state { Issue.record("a failed handshake is not a refused token") }
+            await untrusting.close()
+            await #expect(throws: HeraldClientError.closed) { try await attempt.value }
         }
     }
 }
