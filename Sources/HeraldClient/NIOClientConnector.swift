@@ -60,7 +60,13 @@ struct NIOClientConnector: ClientConnector {
                     }
                 }
             }
-        let channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+        } catch {
+            upgraded.fail(error)
+            throw error
+        }
         // The handshake (TLS, the WebSocket upgrade) has the rest of the connect timeout.
         let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(configuration.connectTimeout.nanoseconds)) {
             upgraded.fail(HeraldClientError.timedOut)
