@@ -9,7 +9,7 @@ struct ClientBenchCommand: AsyncParsableCommand {
         abstract: "Restart a server under N HeraldClient instances: how fast they come back, and whether each got every message once.",
         discussion: """
             Runs `herald serve --config <config>` itself, connects the clients (room bench://restart, recovery on),
-            pushes --messages at --rate, SIGKILLs the server after --restart-after and starts it again. Give the
+            pushes --messages at --rate, SIGKILLs the server after --restart-after and starts it again --down-ms later. Give the
             server history in Redis ([history] store = "redis"): a memory store does not outlive the process.
             Example (scripts/bench-client-restart.sh writes the configuration and starts redis-server):
               herald client-bench --config restart.toml --target tcp://127.0.0.1:3101 --clients 1000
@@ -25,6 +25,7 @@ struct ClientBenchCommand: AsyncParsableCommand {
     @Option(help: "The server is killed after this many messages (default: a third).") var restartAfter: Int?
     @Option(help: "The clients' backoff: first wait, in milliseconds.") var backoffInitialMs: Int = 200
     @Option(help: "The clients' backoff: longest wait, in milliseconds.") var backoffMaxMs: Int = 2000
+    @Option(help: "Milliseconds the server stays down before it is started again.") var downMs: Int = 3000
     @Option(help: "Seconds to wait for deliveries after the last push.") var drainTimeout: Int = 60
     @Flag(help: "Exit 1 unless every client came back within its backoff bound, recovered, and got every message once, in order.")
     var requireClean = false
@@ -45,6 +46,7 @@ struct ClientBenchCommand: AsyncParsableCommand {
         o.restartAfter = restartAfter ?? messages / 3
         o.backoff = ReconnectBackoff(initial: .milliseconds(backoffInitialMs), maximum: .milliseconds(backoffMaxMs))
         o.drainTimeout = .seconds(drainTimeout)
+        o.downFor = .milliseconds(max(0, downMs))
         let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
         let report = try await ClientRestartRunner(options: o).run(progress: log)
         print(report.summary)
