@@ -90,7 +90,8 @@ public final class CometRoleServer: RoleProcess {
         // Shutdown runs in reverse: deregister (job stops pushing here), stop the gRPC server,
         // drain the connections, stop the comet's timers.
         try await runtime.run(
-            [comet, front, rpc, registration], metrics: metrics, signals: signals, failed: { ready.fail($0) },
+            [comet, front, rpc, registration] + RoleSupport.announcer(configuration, role: "comet", router: router, logger: logger),
+            metrics: metrics, signals: signals, failed: { ready.fail($0) },
             // The logic client closes with the other resources, once the calls in flight finished.
             cleanUp: { [comet] in await comet.logicCallsFinished(timeout: .seconds(5)) }
         )

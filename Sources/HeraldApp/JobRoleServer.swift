@@ -40,7 +40,9 @@ public final class JobRoleServer: RoleProcess {
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
         // Shutdown runs in reverse: the job finishes what it consumed, then the comet clients close.
-        try await runtime.run([watcher, job], metrics: metrics, signals: signals)
+        try await runtime.run(
+            [watcher, job] + RoleSupport.announcer(configuration, role: "job", router: router, logger: logger), metrics: metrics,
+            signals: signals)
     }
 
     /// Applies a re-read configuration (SIGHUP): the queue's reloadable settings (a migration's

@@ -70,10 +70,20 @@ public final class LogicRoleServer: RoleProcess {
     public func addresses() async throws -> Addresses { try await ready.wait() }
 
     public func run(gracefulShutdownSignals signals: [UnixSignal] = []) async throws {
-        let api = RoleSupport.api(logic, configuration, eventLoopGroup: eventLoopGroup, tls: tls, metricsText: metricsText, logger: logger)
+        let registry = router as? any ProcessRegistry
+        let cluster = registry.map { registry in
+            ConsoleCluster(
+                selfKey: ProcessNode(
+                    id: configuration.serverID, role: "logic", version: "", startedAtMillis: 0, renewedAtMillis: 0, metricsAddress: ""
+                )
+                .key,
+                processes: { try await registry.registeredProcesses() }, metricsToken: configuration.metrics.token)
+        }
+        let api = RoleSupport.api(
+            logic, configuration, eventLoopGroup: eventLoopGroup, tls: tls, metricsText: metricsText, cluster: cluster, logger: logger)
         let announce = Announce(rpc: rpc, apiBound: api.bound, ready: ready, logger: logger)
         try await runtime.run(
-            [watcher, rpc, api.service, announce],
+            [watcher, rpc, api.service, announce] + RoleSupport.announcer(configuration, role: "logic", router: router, logger: logger),
             metrics: MetricsListener.make(configuration.metrics, text: metricsText, eventLoopGroup: eventLoopGroup, logger: logger),
             signals: signals, failed: { ready.fail($0) }
         )

@@ -33,7 +33,7 @@ enum RoleSupport {
     /// published on.
     static func api(
         _ logic: Logic, _ configuration: HeraldConfiguration, eventLoopGroup: any EventLoopGroup, tls: TLSContextSource?,
-        metricsText: (@Sendable () -> [UInt8])?, logger: Logger
+        metricsText: (@Sendable () -> [UInt8])?, cluster: ConsoleCluster? = nil, logger: Logger
     ) -> (service: any Service, bound: ReadyLatch<SocketAddress?>) {
         let bound = ReadyLatch<SocketAddress?>()
         let service = LogicHTTPAPI.makeApplication(
@@ -42,6 +42,8 @@ enum RoleSupport {
             logger: logger,
             security: configuration.logic.tls ? tls : nil,
             metricsText: metricsText,
+            serverID: configuration.serverID,
+            cluster: cluster,
             onBound: { bound.publish($0) }
         )
         return (service, bound)
@@ -60,6 +62,13 @@ enum RoleSupport {
             )
         }
         return router
+    }
+
+    /// The service that keeps this process in the process registry the `redis` router keeps
+    /// (nil for a router without one).
+    static func announcer(_ configuration: HeraldConfiguration, role: String, router: any SessionRouter, logger: Logger) -> [any Service] {
+        guard let registry = router as? any ProcessRegistry else { return [] }
+        return [ProcessAnnouncer(registry: registry, role: role, configuration: configuration, logger: logger)]
     }
 
     /// Logic's and job's view of the registry that `router` (from ``registryRouter``) keeps.

@@ -20,6 +20,8 @@ public enum LogicHTTPAPI {
         logger: Logger,
         security: (any ChannelSecurity)? = nil,
         metricsText: (@Sendable () -> [UInt8])? = nil,
+        serverID: String = "",
+        cluster: ConsoleCluster? = nil,
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -36,7 +38,7 @@ public enum LogicHTTPAPI {
             addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken)
         }
         if let adminToken = logic.configuration.adminToken {
-            AdminConsole.add(to: router, logic: logic, token: adminToken, metricsText: metricsText)
+            AdminConsole.add(to: router, logic: logic, token: adminToken, metricsText: metricsText, serverID: serverID, cluster: cluster)
         }
         return Application(
             router: router,

@@ -226,4 +226,88 @@ struct ConsoleTests {
         }
         for member in members { await member.close() }
     }
+
+    @Test(
+        "in a split deployment (logic, job, comet), the console lists the three processes and shows the cluster's figures: the comet's deliveries and the job's consumption, as their own /metrics give them"
+    )
+    func splitDeployment() async throws {
+        let chromium = try #require(BrowserDemoTests.chromium, "chromium is not installed (scripts/install-deps.sh test installs it)")
+        let redis = try RedisServers(count: 1)
+        defer { redis.stopAll() }
+        var layout = ClusterTests.Layout(redis: redis.addresses)
+        layout.logicExtra = "admin_token = \"\(Self.token)\""
+        let b = layout.base
+        let metricsToken = "scrape-secret-0123456789"
+        // Every process serves /metrics on a listener of its own, behind the cluster's token.
+        let metrics = { (port: Int) in "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\ntoken = \"\(metricsToken)\"\n" }
+        let (logicMetrics, jobMetrics, cometMetrics) = (b + 42, b + 53, b + 13)
+        let logic = try await HeraldChild(role: "logic", base: b + 30, config: { layout.logic(at: $0) + metrics(logicMetrics) })
+        defer { logic.stop() }
+        let job = try await HeraldChild(role: "job", base: b + 50, config: { _ in layout.job + metrics(jobMetrics) }, ready: { _ in true })
+        defer { job.stop() }
+        let comet = try await HeraldChild(
+            role: "comet", base: b, config: { layout.comet("comet-a", at: $0) + metrics(cometMetrics) },
+            ready: { _ in await ClusterTests.registered(logic).contains("comet-a") })
+        defer { comet.stop() }
+
+        let snapshot = { () async throws -> [String: Any] in
+            let reply = try await HTTP1Client.request(
+                host: "127.0.0.1", port: b + 41, method: .GET, path: "/admin/snapshot", headers: [("Authorization", "Bearer \(Self.token)")]
+            )
+            return try #require(try JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any])
+        }
+        let roles = { (s: [String: Any]) -> [String] in ((s["processes"] as? [[String: Any]]) ?? []).compactMap { $0["role"] as? String } }
+        #expect(
+            await eventually(timeout: .seconds(20)) { (try? await roles(snapshot())) == ["comet", "job", "logic"] },
+            "three processes registered")
+
+        let client = try await GoimTCPClient.connect(host: "127.0.0.1", port: b + 1)
+        #expect(try await client.authenticate(AuthToken(mid: 1, key: "split-console", roomID: "live://split-console", accepts: [1000])))
+        // Warm up until the job knows the comet: a broadcast reaches the client.
+        var warm = false
+        for i in 0..<40 where !warm {
+            _ = try await logic.api.post("/goim/push/all?operation=1000", body: "warm-\(i)")
+            while let p = await client.inbox.next(timeout: .milliseconds(250)) { if p.text.hasPrefix("warm") { warm = true } }
+        }
+        #expect(warm, "a broadcast reached the client")
+        for i in 0..<5 {
+            #expect(try await logic.api.post("/goim/push/room?operation=1000&type=live&room=split-console", body: "m\(i)").code == 0)
+        }
+        var got = 0
+        while got < 5, let packet = await client.inbox.next(timeout: .seconds(10)) {
+            if packet.text.hasPrefix("m") { got += 1 }
+        }
+        #expect(got == 5)
+
+        func own(_ port: Int, _ series: String) async throws -> Int? {
+            let reply = try await HTTP1Client.request(
+                host: "127.0.0.1", port: port, method: .GET, path: "/metrics", headers: [("Authorization", "Bearer \(metricsToken)")])
+            return Self.sample(series, in: String(buffer: reply.body))
+        }
+        let delivered = try #require(try await own(cometMetrics, "herald_push_delivered_total"))
+        let consumed = try #require(try await own(jobMetrics, "herald_queue_consumed_total"))
+        #expect(delivered >= 5 && consumed >= 5, "delivered \(delivered), consumed \(consumed)")
+        #expect(try await own(logicMetrics, "herald_push_delivered_total") ?? 0 == 0, "logic delivers nothing itself")
+        // The snapshot is scraped at most once a second: wait past that for one taken after the pushes.
+        try await Task.sleep(for: .milliseconds(1100))
+        let s = try await snapshot()
+        let figures = try #require(s["metrics"] as? [String: Double])
+        #expect(figures["herald_push_delivered_total"].map(Int.init) == delivered, "the comet's deliveries")
+        #expect(figures["herald_queue_consumed_total"].map(Int.init) == consumed, "the job's consumption")
+        let processes = try #require(s["processes"] as? [[String: Any]])
+        #expect(processes.allSatisfy { $0["counted"] as? Bool == true }, "every process scraped: \(processes)")
+        #expect(processes.allSatisfy { $0["version"] as? String == HeraldVersion.current })
+
+        let dom = try await BrowserDemoTests.dumpDOM(
+            chromium: chromium, url: "http://127.0.0.1:\(b + 41)/admin#token=\(Self.token)&view=cluster", virtualTime: 5000)
+        #expect(Self.figure("processes", in: dom) == "3")
+        for (role, id, port) in [("comet", "comet-a", cometMetrics), ("job", "job", jobMetrics), ("logic", "logic", logicMetrics)] {
+            #expect(dom.contains("<td>\(role)</td><td>\(id)</td><td>\(HeraldVersion.current)</td>"), "\(role) listed")
+            #expect(dom.contains("<td>counted (127.0.0.1:\(port))</td>"), "\(role)'s figures counted")
+        }
+        #expect(Self.figure("delivered_total", in: dom) == "\(delivered)", "the page shows the comet's deliveries")
+        #expect(Self.figure("consumed_total", in: dom) == "\(consumed)", "and the job's consumption")
+        #expect(dom.contains(#"<section id="traffic" hidden="">"#), "view=cluster shows the cluster alone")
+        await client.close()
+    }
 }

@@ -26,6 +26,21 @@ public enum AdminConsole {
             var renewedSecondsAgo: Int64?
         }
 
+        /// A process of the deployment (`herald serve` is one process of role `serve`).
+        struct Process: Encodable {
+            var id: String
+            var role: String
+            var version: String
+            var uptimeSeconds: Int64?
+            var renewedSecondsAgo: Int64?
+            /// Its `[metrics] listen` address ("" without one).
+            var metrics: String
+            /// Its figures are in ``Snapshot/metrics``: this process, or scraped just now.
+            var counted: Bool
+            /// Why its figures could not be scraped.
+            var scrapeError: String?
+        }
+
         struct Room: Encodable {
             var room: String
             var count: Int32
@@ -34,11 +49,15 @@ public enum AdminConsole {
         /// Milliseconds since 1970.
         var time: Int64
         var comets: [Comet]
+        var processes: [Process]
+        /// Why the process registry could not be read (the rest is still answered).
+        var processesError: String?
         var connections: Int
         var ips: Int
         /// The 20 most populated rooms, of every type.
         var rooms: [Room]
-        /// This process's `herald_*` samples (`name` or `name{labels}`), as `/metrics` has them.
+        /// The `herald_*` samples (`name` or `name{labels}`), as `/metrics` has them: this process's,
+        /// plus, in a split deployment, those scraped from every other process in the registry.
         var metrics: [String: Double]
         var migration: MigrationVerdict.Answer?
         /// The room asked for (`room=`) and its online count over every comet.
@@ -53,8 +72,13 @@ public enum AdminConsole {
     /// The most users one snapshot looks up (the page asks again every second).
     static let maxMids = 100
 
-    public static func add(to router: Router<BasicRequestContext>, logic: Logic, token: String, metricsText: (@Sendable () -> [UInt8])?) {
+    public static func add(
+        to router: Router<BasicRequestContext>, logic: Logic, token: String, metricsText: (@Sendable () -> [UInt8])?,
+        serverID: String, cluster: ConsoleCluster?
+    ) {
         let verdict = MigrationVerdict()
+        let scrape = cluster.map { ClusterScrape(cluster: $0) }
+        let startedAt = HeraldVersion.millis()
         router.get("admin") { _, _ in
             Response(
                 status: .ok,
@@ -75,8 +99,30 @@ public enum AdminConsole {
             } catch let error as APIError {
                 return json(status: .badRequest, Refusal(code: error.code, message: error.message))
             }
-            let samples = MetricSamples(text: metricsText?() ?? [])
+            var samples = MetricSamples(text: metricsText?() ?? [])
             let now = HeraldVersion.millis()
+            let age = { (millis: Int64) -> Int64? in millis > 0 ? max(0, now - millis) / 1000 : nil }
+            var processes: [Snapshot.Process]
+            var processesError: String?
+            if let scrape {
+                let read = await scrape.read()
+                samples.add(read.samples)
+                processesError = read.registryError
+                processes = read.processes.map { p in
+                    let scraped = read.scraped[p.key]
+                    return Snapshot.Process(
+                        id: p.id, role: p.role, version: p.version, uptimeSeconds: age(p.startedAtMillis),
+                        renewedSecondsAgo: age(p.renewedAtMillis),
+                        metrics: p.metricsAddress, counted: p.key == cluster?.selfKey || scraped == .some(nil), scrapeError: scraped ?? nil)
+                }
+            } else {
+                processes = [
+                    Snapshot.Process(
+                        id: serverID, role: "serve", version: HeraldVersion.current, uptimeSeconds: age(startedAt), renewedSecondsAgo: nil,
+                        metrics: "",
+                        counted: true)
+                ]
+            }
             let nodes = await logic.cometNodes()
             let counts = logic.roomCounts()
             let rooms = counts.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }.prefix(20)
@@ -86,9 +132,10 @@ public enum AdminConsole {
                     Snapshot.Comet(
                         id: $0.id.rawValue, addresses: $0.addresses, weight: $0.weight, connections: $0.connectionCount, ips: $0.ipCount,
                         rpc: $0.rpcAddress, version: $0.version,
-                        uptimeSeconds: $0.startedAtMillis > 0 ? max(0, now - $0.startedAtMillis) / 1000 : nil,
-                        renewedSecondsAgo: $0.renewedAtMillis > 0 ? max(0, now - $0.renewedAtMillis) / 1000 : nil)
+                        uptimeSeconds: age($0.startedAtMillis), renewedSecondsAgo: age($0.renewedAtMillis))
                 },
+                processes: processes,
+                processesError: processesError,
                 connections: nodes.reduce(0) { $0 + $1.connectionCount },
                 ips: nodes.reduce(0) { $0 + $1.ipCount },
                 rooms: rooms.map { Snapshot.Room(room: $0.key, count: $0.value) },

@@ -42,8 +42,12 @@ enum AdminPage {
               <div class="figure"><b data-figure="connections">-</b><span>connections</span></div>
               <div class="figure"><b data-figure="ips">-</b><span>client IPs</span></div>
               <div class="figure"><b data-figure="comets">-</b><span>comets</span></div>
+              <div class="figure"><b data-figure="processes">-</b><span>processes</span></div>
             </div>
             <table><thead><tr><th>comet</th><th>connections</th><th>IPs</th><th>weight</th><th>addresses</th><th>gRPC</th><th>version</th><th>up</th><th>renewed</th></tr></thead><tbody id="comet-rows"></tbody></table>
+            <p class="caption">processes: their figures are added up on this page (each one's <code>[metrics] listen</code>, scraped by logic)</p>
+            <table><thead><tr><th>role</th><th>process</th><th>version</th><th>up</th><th>renewed</th><th>metrics</th></tr></thead><tbody id="process-rows"></tbody></table>
+            <p data-figure="processes_error"></p>
           </section>
           <section id="traffic"><h2>Traffic</h2>
             <div class="figures">
@@ -69,7 +73,7 @@ enum AdminPage {
           </section>
           <section id="queues"><h2>Queues</h2>
             <table><thead><tr><th>queue</th><th>published</th><th>lag</th><th>redelivered</th><th>lost</th><th>errors</th></tr></thead><tbody id="queue-rows"></tbody></table>
-            <p>consumed by this process: <b data-figure="consumed_total">-</b></p>
+            <p>consumed: <b data-figure="consumed_total">-</b></p>
             <table><thead><tr><th>kafka topic</th><th>partition</th><th>lag</th></tr></thead><tbody id="partition-rows"></tbody></table>
           </section>
           <section id="migration"><h2>Migration</h2>
@@ -94,6 +98,9 @@ enum AdminPage {
           if (hash.get('token')) { sessionStorage.setItem('herald-admin-token', hash.get('token')); history.replaceState(null, '', location.pathname); }
           let token = sessionStorage.getItem('herald-admin-token');
           let askRoom = hash.get('room') || '', askMids = hash.get('mids') || '';
+          // #view=cluster (traffic, rooms, queues, migration) shows that view alone.
+          const view = hash.get('view');
+          if (view) for (const section of document.querySelectorAll('main > section')) section.hidden = section.id !== view;
           const history5m = [];
           const $ = (id) => document.getElementById(id);
           const fig = (name, value) => { for (const e of document.querySelectorAll(`[data-figure="${name}"]`)) e.textContent = value; };
@@ -127,6 +134,10 @@ enum AdminPage {
             fig('connections', num(s.connections)); fig('ips', num(s.ips)); fig('comets', num(s.comets.length));
             const age = (sec) => sec === undefined || sec === null ? '-' : sec < 120 ? sec + ' s' : sec < 7200 ? Math.floor(sec / 60) + ' min' : Math.floor(sec / 3600) + ' h';
             rows('comet-rows', s.comets.map((c) => [c.id, c.connections, c.ips, c.weight, c.addresses.join(' '), c.rpc || '(in process)', c.version || '-', age(c.uptimeSeconds), age(c.renewedSecondsAgo) + (c.renewedSecondsAgo === undefined ? '' : ' ago')]));
+            fig('processes', num(s.processes.length));
+            rows('process-rows', s.processes.map((p) => [p.role, p.id, p.version || '-', age(p.uptimeSeconds), age(p.renewedSecondsAgo) + (p.renewedSecondsAgo === undefined ? '' : ' ago'),
+              p.counted ? (p.metrics ? 'counted (' + p.metrics + ')' : 'counted') : p.metrics ? 'not counted: ' + (p.scrapeError || '-') : 'not counted: no [metrics] listen']));
+            fig('processes_error', s.processesError ? 'the process registry could not be read: ' + s.processesError : '');
             const deliveries = rate('herald_push_delivered_total');
             s.deliveriesPerSecond = deliveries;
             fig('deliveries_per_second', num(deliveries));

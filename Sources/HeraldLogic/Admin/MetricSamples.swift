@@ -13,6 +13,11 @@ public struct MetricSamples: Sendable, Equatable {
         }
     }
 
+    /// Adds `other`'s samples to these, series by series (the console's figures for a cluster).
+    public mutating func add(_ other: MetricSamples) {
+        for (series, value) in other.values { values[series, default: 0] += value }
+    }
+
     /// The sum of every series of `name` (all label values), or nil when none exists.
     public func total(_ name: String) -> Double? {
         var sum: Double?
