@@ -46,7 +46,8 @@ public actor HeraldClient {
     private var firstConnection: [CheckedContinuation<Void, any Error>] = []
     private var endpointIndex = 0
     private var accepted = false
-    private var heartbeatOutstanding = false
+    /// When the heartbeat still unanswered was sent.
+    private var heartbeatSentAt: ContinuousClock.Instant?
     private var authTimedOut = false
     private var drained = false
     private var closed = false
@@ -64,8 +65,8 @@ public actor HeraldClient {
         case unreachable
         /// Closed by the server after the token, before op 8.
         case refused
-        /// Lost; `accepted` tells whether op 8 had arrived.
-        case lost(accepted: Bool)
+        /// Lost; `lived` is how long it had been accepted (nil: op 8 had not arrived).
+        case lost(lived: Duration?)
         /// The server said op 6: reconnect elsewhere.
         case drained
     }
@@ -99,6 +100,10 @@ public actor HeraldClient {
     public func connect(token: HeraldToken) async throws {
         guard !closed else { throw stopReason ?? HeraldClientError.closed }
         guard !configuration.endpoints.isEmpty else { throw HeraldClientError.invalidConfiguration("no endpoints") }
+        // Positions belong to an identity: another user or room starts from nothing.
+        if let old = self.token, old.mid != token.mid || old.jwt != token.jwt || old.roomID != token.roomID {
+            positions = StreamPositions()
+        }
         self.token = token
         if loop == nil {
             loop = Task { await self.run() }
@@ -161,7 +166,7 @@ public actor HeraldClient {
     // MARK: - The connection loop
 
     private func run() async {
-        // Attempts that failed since the last connection the server accepted.
+        // Attempts that failed since the last connection that lasted (`stableAfter`).
         var failures = 0
         var refusals = 0
         while !closed {
@@ -169,33 +174,35 @@ public actor HeraldClient {
             publish(.connecting(endpoint: endpoint, attempt: failures))
             let end = await session(on: endpoint)
             if closed { return }
+            let delay: Duration
             switch end {
             case .unreachable:
                 endpointIndex += 1
+                delay = configuration.backoff.delay(attempt: failures)
+                failures += 1
             case .refused:
                 refusals += 1
                 if refusals >= configuration.maxAuthRefusals {
                     stop(.authRefused(attempts: refusals))
                     return
                 }
-            case .lost(let wasAccepted):
-                if wasAccepted {
-                    failures = 0
-                    refusals = 0
-                }
+                // Another comet may reach an auth backend this one could not.
+                endpointIndex += 1
+                delay = configuration.backoff.delay(attempt: failures)
+                failures += 1
+            case .lost(let lived):
+                // Accepted: the token is good. A connection that lasted starts the backoff
+                // afresh; one lost at once (another client with the same key, a server that
+                // accepts and drops) keeps it growing.
+                if lived != nil { refusals = 0 }
+                if let lived, lived >= configuration.stableAfter { failures = 0 }
+                delay = configuration.backoff.delay(attempt: failures)
+                failures += 1
             case .drained:
                 endpointIndex += 1
                 failures = 0
                 refusals = 0
-            }
-            let delay: Duration
-            switch end {
-            case .lost(accepted: true), .drained:
-                // The first retry after a connection that was accepted.
                 delay = configuration.backoff.delay(attempt: 0)
-            default:
-                delay = configuration.backoff.delay(attempt: failures)
-                failures += 1
             }
             publish(.waiting(retryIn: delay))
             do {
@@ -219,13 +226,14 @@ public actor HeraldClient {
         connectionsOpened += 1
         if closed {
             await connection.close()
-            return .lost(accepted: false)
+            return .lost(lived: nil)
         }
         self.connection = connection
         accepted = false
         authTimedOut = false
         drained = false
-        heartbeatOutstanding = false
+        heartbeatSentAt = nil
+        var acceptedAt: ContinuousClock.Instant?
         let body = AuthBody(token: token, recover: configuration.recovers ? positions.recoverField : nil).bytes()
         let authTimeout = configuration.authTimeout
         let authTimer = Task {
@@ -241,6 +249,7 @@ public actor HeraldClient {
                     guard packet.operation == .authReply else { continue }
                     authTimer.cancel()
                     accepted = true
+                    acceptedAt = .now
                     connectionsAccepted += 1
                     let recovered = positions.applyAuthReply(Array(packet.body.readableBytesView))
                     heartbeat = startHeartbeat(connection)
@@ -259,14 +268,14 @@ public actor HeraldClient {
         if self.connection === connection { self.connection = nil }
         failWaiters(.connectionLost)
         await connection.close()
-        if accepted { return drained ? .drained : .lost(accepted: true) }
-        return authTimedOut ? .lost(accepted: false) : .refused
+        if let acceptedAt { return drained ? .drained : .lost(lived: .now - acceptedAt) }
+        return authTimedOut ? .lost(lived: nil) : .refused
     }
 
     private func handle(_ packet: Packet) {
         switch packet.operation {
         case .heartbeatReply:
-            heartbeatOutstanding = false
+            heartbeatSentAt = nil
             roomOnline = packet.body.getInteger(at: packet.body.readerIndex, as: Int32.self) ?? 0
             resolve(packet)
         case .changeRoomReply, .subReply, .unsubReply:
@@ -301,14 +310,16 @@ public actor HeraldClient {
         }
     }
 
-    /// Sends the periodic heartbeat; a connection whose previous one is still unanswered is lost.
+    /// Sends the periodic heartbeat. While one is unanswered no other is sent; one unanswered for
+    /// `heartbeatTimeout` ends the connection (the server is gone without a word).
     private func heartbeatTick(_ connection: any ClientConnection) async -> Bool {
         guard self.connection === connection else { return false }
-        if heartbeatOutstanding {
+        if let sent = heartbeatSentAt {
+            guard ContinuousClock.now - sent >= configuration.heartbeatTimeout else { return true }
             await connection.close()
             return false
         }
-        heartbeatOutstanding = true
+        heartbeatSentAt = .now
         do {
             try await connection.send(Packet(version: 1, operation: .heartbeat, sequence: 2))
             return true

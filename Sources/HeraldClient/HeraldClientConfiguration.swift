@@ -10,17 +10,27 @@ extension HeraldClient {
         /// answered before the next one is due is taken as lost. goim's server closes a connection
         /// after `heartbeat × heartbeat_max` of silence (4 min × 2); its clients send every 30 s.
         public var heartbeatInterval: Duration
+        /// How long a heartbeat may stay unanswered before the connection is taken as lost
+        /// (checked at each interval; no second heartbeat is sent meanwhile).
+        public var heartbeatTimeout: Duration
         /// The wait between a lost connection and the next attempt.
         public var backoff: ReconnectBackoff
+        /// A connection lost sooner than this after it was accepted counts as a failed attempt, so
+        /// the backoff keeps growing (two clients sharing a key, a server that accepts and drops);
+        /// one that lasted starts the backoff afresh.
+        public var stableAfter: Duration
         /// How long the server may take to accept the token (op 8) once the connection is open.
         public var authTimeout: Duration
         /// How long opening a connection may take (TCP connect, TLS and WebSocket handshakes).
         public var connectTimeout: Duration
         /// How long a call (change room, subscribe, heartbeat) waits for the server's answer.
         public var requestTimeout: Duration
-        /// After this many refusals of the token in a row the client stops with
-        /// ``HeraldClientError/authRefused(attempts:)`` instead of retrying: a refused token does
-        /// not become valid by itself, and retrying it is a reconnect storm.
+        /// A server that closes the connection after op 7 without op 8 refused the token — or
+        /// could not reach its auth backend (goim's protocol does not say which). Refusals are
+        /// retried with the backoff, on the next endpoint; after this many in a row the client
+        /// stops with ``HeraldClientError/authRefused(attempts:)``: a refused token does not become
+        /// valid by itself. With the default backoff, 5 refusals span at least 3.75 s; raise it
+        /// where an auth backend may be away longer (`Int.max`: never stop).
         public var maxAuthRefusals: Int
         /// Asks for history (`"recover"` in the op-7 body): after a reconnect the server replays
         /// what the client missed, when `[history]` is on there.
@@ -31,17 +41,21 @@ extension HeraldClient {
         public init(
             endpoints: [HeraldEndpoint],
             heartbeatInterval: Duration = .seconds(30),
+            heartbeatTimeout: Duration = .seconds(10),
             backoff: ReconnectBackoff = ReconnectBackoff(),
+            stableAfter: Duration = .seconds(10),
             authTimeout: Duration = .seconds(10),
             connectTimeout: Duration = .seconds(10),
             requestTimeout: Duration = .seconds(10),
-            maxAuthRefusals: Int = 3,
+            maxAuthRefusals: Int = 5,
             recovers: Bool = true,
             maxBodySize: Int = 1 << 20
         ) {
             self.endpoints = endpoints
             self.heartbeatInterval = heartbeatInterval
+            self.heartbeatTimeout = heartbeatTimeout
             self.backoff = backoff
+            self.stableAfter = stableAfter
             self.authTimeout = authTimeout
             self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout

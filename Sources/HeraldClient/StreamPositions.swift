@@ -33,8 +33,13 @@ struct StreamPositions: Sendable, Hashable {
         guard var position = streams[stream] else { return low }
         let known = position.offset
         var offset = (known & ~0xFFFF_FFFF) | low
-        // Far below the known position in 32-bit terms: the low bits wrapped past 2^32.
-        if offset + (1 << 31) < known { offset += 1 << 32 }
+        // Far below the known position in 32-bit terms: the low bits wrapped past 2^32 upwards;
+        // far above it: a message from before the wrap (a replayed or late one).
+        if offset + (1 << 31) < known {
+            offset += 1 << 32
+        } else if offset > known + (1 << 31), offset >= 1 << 32 {
+            offset -= 1 << 32
+        }
         if offset > known {
             position.offset = offset
             streams[stream] = position

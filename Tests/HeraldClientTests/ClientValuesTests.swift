@@ -34,6 +34,10 @@ struct ClientValuesTests {
         // The user stream stands at 2^32 - 1: the next push's low 32 bits wrapped to 0.
         #expect(p.observe(.user, sequence: 0) == 1 << 32)
         #expect(p.streams[.user]?.offset == 1 << 32)
+        // A message from before the wrap (a replayed or late one) keeps its high bits, and does not
+        // move the position.
+        #expect(p.observe(.user, sequence: Int32(bitPattern: 0xFFFF_FFFD)) == (1 << 32) - 3)
+        #expect(p.streams[.user]?.offset == 1 << 32)
         #expect(p.observe(.broadcast, sequence: 9) == 9, "a stream without a known epoch is not recorded")
         #expect(p.streams[.broadcast] == nil)
         let body =

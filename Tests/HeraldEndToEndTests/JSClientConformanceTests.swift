@@ -22,8 +22,8 @@ struct JSClientConformanceTests {
     @Test("every scenario passes, and the servers saw what the page did")
     func conformance() async throws {
         let chromium = try #require(BrowserDemoTests.chromium, "chromium is not installed (scripts/install-deps.sh test installs it)")
-        // The server closes a connection after 1 s × 2 without a heartbeat; history is on for recovery.
-        let live = gatewayTOML(logic: "heartbeat = \"1s\"\nheartbeat_max = 2", extra: "[history]\nenabled = true")
+        // The server closes a connection after 2 s × 2 without a heartbeat; history is on for recovery.
+        let live = gatewayTOML(logic: "heartbeat = \"2s\"\nheartbeat_max = 2", extra: "[history]\nenabled = true")
         let jwt = gatewayTOML(
             logic: "[logic.auth]\nmode = \"jwt\"\njwt_algorithm = \"HS256\"\njwt_secret = \"a-test-secret-of-at-least-32-bytes\"")
         let drained = gatewayTOML().replacingOccurrences(of: "drain_window = \"0s\"", with: "drain_window = \"200ms\"")
@@ -31,7 +31,7 @@ struct JSClientConformanceTests {
             try await withGateway(jwt) { refusing in
                 try await withGateway(drained) { leaving in
                     let coordinator = try await main.client(.tcp, AuthToken(mid: 9999, accepts: [1000]))
-                    // Its heartbeats keep it past the 2 s timeout (their replies are skipped by `signal`).
+                    // Its heartbeats keep it past the 4 s timeout (their replies are skipped by `signal`).
                     let beating = Task {
                         while !Task.isCancelled {
                             try? await coordinator.send(Packet(version: 1, operation: .heartbeat, sequence: 2))

@@ -63,14 +63,24 @@ export interface HeraldClientOptions {
   onState?: (state: HeraldState) => void;
   /** Ask for what was missed after a reconnect (true). */
   recover?: boolean;
-  /** Heartbeat interval (30000); an unanswered heartbeat a whole interval later ends the connection. */
+  /** Heartbeat interval (30000). No second heartbeat is sent while one is unanswered. */
   heartbeatMs?: number;
-  /** How long a WebSocket may take to open and be accepted (3000). */
+  /** A heartbeat unanswered this long ends the connection (10000). */
+  heartbeatTimeoutMs?: number;
+  /** How long a WebSocket may take to open (3000); one that does not counts as unreachable. */
   wsTimeoutMs?: number;
+  /** How long the server may take to accept the token once the socket is open (10000). */
+  authTimeoutMs?: number;
+  /** A connection lost sooner than this after it was accepted keeps the backoff growing (10000). */
+  stableAfterMs?: number;
   /** How long a call waits for the server's answer (10000). */
   requestTimeoutMs?: number;
   backoff?: HeraldBackoff;
-  /** Stop after this many refusals of the token in a row (3), instead of a reconnect storm. */
+  /**
+   * A close after op 7 without op 8 is a refusal: the token was refused, or the server could not
+   * reach its auth backend. Refusals are retried with the backoff on the next endpoint; after this
+   * many in a row (5) the client stops with "auth_refused".
+   */
   maxAuthRefusals?: number;
 }
 

@@ -37,13 +37,15 @@ export class HeraldClient {
    */
   constructor({
     websocket = [], longpoll = [], token = {}, onMessage = () => {}, onState = () => {},
-    recover = true, heartbeatMs = 30000, wsTimeoutMs = 3000, requestTimeoutMs = 10000,
-    backoff = {}, maxAuthRefusals = 3,
+    recover = true, heartbeatMs = 30000, heartbeatTimeoutMs = 10000, wsTimeoutMs = 3000, authTimeoutMs = 10000,
+    requestTimeoutMs = 10000, backoff = {}, stableAfterMs = 10000, maxAuthRefusals = 5,
   } = {}) {
     this.websocket = [].concat(websocket);
     this.longpoll = [].concat(longpoll);
     this.token = { ...token };
-    Object.assign(this, { onMessage, onState, recover, heartbeatMs, wsTimeoutMs, requestTimeoutMs, maxAuthRefusals });
+    Object.assign(this, {
+      onMessage, onState, recover, heartbeatMs, heartbeatTimeoutMs, wsTimeoutMs, authTimeoutMs, requestTimeoutMs, stableAfterMs, maxAuthRefusals,
+    });
     this.backoff = { initialMs: 500, maxMs: 15000, multiplier: 2, jitter: 0.5, ...backoff };
     this.positions = {};      // stream ("room", "user", "broadcast") -> {epoch, offset}
     this.state = "idle";
@@ -120,6 +122,7 @@ export class HeraldClient {
   stop(reason) {
     if (this.stopped) return;
     this.stopped = true;
+    this.closeSessions = true;
     this.stopReason = reason;
     clearTimeout(this.retry);
     this.endConnection();
@@ -130,6 +133,12 @@ export class HeraldClient {
 
   endConnection() {
     this.generation += 1;
+    // A long-poll session the client leaves is closed on the server too (a lost network is not:
+    // drop() leaves it to the server's heartbeat timeout, as a real loss would).
+    if (this.session && this.closeSessions) {
+      const { base, id } = this.session;
+      fetch(`${base}/close?session=${id}`, { method: "POST" }).catch(() => {});
+    }
     clearInterval(this.beat);
     clearTimeout(this.authTimer);
     if (this.abort) this.abort.abort();
@@ -151,6 +160,7 @@ export class HeraldClient {
     if (this.stopped) return;
     this.stats.attempts += 1;
     this.accepted = false;
+    this.acceptedAt = undefined;
     this.drained = false;
     this.setState("connecting", { endpoint: this.currentEndpoint(), attempt: this.failures });
     if (this.transport === "websocket") this.openWebSocket();
@@ -160,9 +170,13 @@ export class HeraldClient {
   // How a connection ended: "unreachable", "refused", "lost" (after op 8 or an auth timeout), "drained".
   ended(generation, how) {
     if (generation !== this.generation || this.stopped) return;
+    const lived = this.accepted ? Date.now() - this.acceptedAt : undefined;
     this.endConnection();
+    this.accepted = false;
     this.failWaiters("connection_lost");
     if (how === "refused") {
+      // Closed after op 7 without op 8: the token was refused, or the server could not reach its
+      // auth backend. Retried with the backoff on the next endpoint; stopped after maxAuthRefusals.
       this.refusals += 1;
       if (this.refusals >= this.maxAuthRefusals) return this.stop("auth_refused");
     }
@@ -171,15 +185,18 @@ export class HeraldClient {
       // No WebSocket endpoint ever took us: fall back to long-poll (proxies that break WebSockets).
       this.transport = "longpoll";
       this.endpoint = 0;
-    } else if (how === "unreachable" || how === "drained") {
+    } else if (how === "unreachable" || how === "drained" || how === "refused") {
       this.endpoint += 1;
     }
+    if (lived !== undefined) this.refusals = 0;
     let delay;
-    if (how === "drained" || (how === "lost" && this.accepted)) {
+    if (how === "drained") {
       this.failures = 0;
       this.refusals = 0;
       delay = backoffDelay(this.backoff, 0);
     } else {
+      // A connection that lasted starts the backoff afresh; one lost at once keeps it growing.
+      if (lived !== undefined && lived >= this.stableAfterMs) this.failures = 0;
       delay = backoffDelay(this.backoff, this.failures);
       this.failures += 1;
     }
@@ -197,6 +214,7 @@ export class HeraldClient {
   // op 8: the outcome of a recovery, and the positions after the replay.
   authenticated(body) {
     this.accepted = true;
+    this.acceptedAt = Date.now();
     this.everAccepted = true;
     this.stats.accepted += 1;
     clearTimeout(this.authTimer);
@@ -210,7 +228,7 @@ export class HeraldClient {
   // A packet after op 8 (a reply, op 6, or a push).
   received(op, body, ver, seq) {
     if (op === OP.heartbeatReply) {
-      this.heartbeatOutstanding = false;
+      this.heartbeatSentAt = undefined;
       return this.resolve(op, body);
     }
     if (op === OP.changeRoom + 1 || op === OP.sub + 1 || op === OP.unsub + 1) return this.resolve(op, body);
@@ -222,10 +240,12 @@ export class HeraldClient {
       offset = seq >>> 0;
       const at = this.positions[stream];
       if (at) {
-        // seq holds the low 32 bits of the offset; take the high bits from the position known.
+        // seq holds the low 32 bits of the offset; take the high bits from the position known
+        // (one more when the low bits wrapped upwards, one less for a message from before a wrap).
         const high = Math.floor(at.offset / 4294967296) * 4294967296;
         offset = high + offset;
         if (offset + 2147483648 < at.offset) offset += 4294967296;
+        else if (offset > at.offset + 2147483648 && offset >= 4294967296) offset -= 4294967296;
         if (offset > at.offset) at.offset = offset;
       }
     }
@@ -241,10 +261,13 @@ export class HeraldClient {
     this.ws = ws;
     ws.binaryType = "arraybuffer";
     let opened = false;
-    // A socket that does not open and authenticate in time (a proxy that swallows it) counts as unreachable.
-    this.authTimer = setTimeout(() => this.ended(generation, opened ? "lost" : "unreachable"), this.wsTimeoutMs);
+    // A socket that does not open in time counts as unreachable (and may send the client to
+    // long-poll); one that opens has authTimeoutMs for op 8 (the server reads history first).
+    this.authTimer = setTimeout(() => this.ended(generation, "unreachable"), this.wsTimeoutMs);
     ws.onopen = () => {
       opened = true;
+      clearTimeout(this.authTimer);
+      this.authTimer = setTimeout(() => this.ended(generation, "lost"), this.authTimeoutMs);
       ws.send(packet(this.encoder, OP.auth, this.authBody()));
     };
     ws.onclose = () => {
@@ -258,11 +281,15 @@ export class HeraldClient {
         if (!this.accepted) {
           if (op !== OP.authReply) continue;
           this.authenticated(this.decoder.decode(body));
-          this.heartbeatOutstanding = false;
+          this.heartbeatSentAt = undefined;
           this.beat = setInterval(() => {
-            // The previous heartbeat is unanswered a whole interval later: the connection is dead.
-            if (this.heartbeatOutstanding) return this.ended(generation, "lost");
-            this.heartbeatOutstanding = true;
+            // While a heartbeat is unanswered no other is sent; one unanswered for
+            // heartbeatTimeoutMs means the server is gone without a word.
+            if (this.heartbeatSentAt !== undefined) {
+              if (Date.now() - this.heartbeatSentAt >= this.heartbeatTimeoutMs) this.ended(generation, "lost");
+              return;
+            }
+            this.heartbeatSentAt = Date.now();
             ws.send(packet(this.encoder, OP.heartbeat, ""));
           }, this.heartbeatMs);
           continue;
@@ -280,11 +307,15 @@ export class HeraldClient {
     let session;
     try {
       const auth = await fetch(`${base}/auth`, { method: "POST", body: this.authBody() });
-      if (generation !== this.generation) return;
       if (auth.status === 403) return this.ended(generation, "refused");
       if (!auth.ok) return this.ended(generation, "unreachable");
       const data = (await auth.json()).data;
       session = data.session;
+      if (generation !== this.generation) {
+        // The client moved on while the session was made: close it rather than leave it open.
+        fetch(`${base}/close?session=${session}`, { method: "POST" }).catch(() => {});
+        return;
+      }
       this.session = { base, id: session };
       this.authenticated(data.reply ? JSON.stringify(data.reply) : "");
     } catch (e) {
