@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Takes docs/images/console.png: `herald serve` on the migration queue in dual-write (Kafka's
+# Takes docs/images/console.png and one screenshot per view (console-cluster.png, -traffic,
+# -rooms, -queues, -migration): `herald serve` on the migration queue in dual-write (Kafka's
 # development broker and ZeroMQ) with the console on, 300 clients in a room and pushes at a steady
-# rate from `herald bench`, and headless Chromium's screenshot of /admin after half a minute.
+# rate from `herald bench`, and headless Chromium's screenshots of /admin after half a minute.
 # Usage: scripts/console-screenshot.sh [output=docs/images/console.png]   (HERALD_BIN: the binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,9 +45,16 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$((base + 11))") 2>/dev/nul
   --messages 4000 --rate 100 --drain-timeout 10 >/dev/null 2>&1 & load=$!
 sleep 25
 mkdir -p "$(dirname "$out")"
-profile=$(mktemp -d)
-chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$profile" \
-  --hide-scrollbars --window-size=1400,900 --virtual-time-budget=8000 --screenshot="$PWD/$out" \
-  "http://127.0.0.1:$((base + 11))/admin#token=$token&room=bench%3A%2F%2F1&mids=1,2,99999" >/dev/null 2>&1
-rm -rf "$profile"
-echo "wrote $out"
+shot() {  # shot <file> <window size> <fragment>
+  local profile
+  profile=$(mktemp -d)
+  chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$profile" \
+    --hide-scrollbars --window-size="$2" --virtual-time-budget=8000 --screenshot="$PWD/$1" \
+    "http://127.0.0.1:$((base + 11))/admin#token=$token&$3" >/dev/null 2>&1
+  rm -rf "$profile"
+  echo "wrote $1"
+}
+shot "$out" 1400,900 "room=bench%3A%2F%2F1&mids=1,2,99999"
+for view in cluster traffic rooms queues migration; do
+  shot "${out%.png}-$view.png" 1000,560 "view=$view&room=bench%3A%2F%2F1&mids=1,2,99999"
+done
