@@ -305,6 +305,9 @@ struct ConsoleTests {
             #expect(dom.contains("<td>\(role)</td><td>\(id)</td><td>\(HeraldVersion.current)</td>"), "\(role) listed")
             #expect(dom.contains("<td>counted (127.0.0.1:\(port))</td>"), "\(role)'s figures counted")
         }
+        #expect(
+            dom.components(separatedBy: " s ago</td>").count - 1 >= 4,
+            "how long ago the comet's and the three processes' entries were renewed")
         #expect(Self.figure("delivered_total", in: dom) == "\(delivered)", "the page shows the comet's deliveries")
         #expect(Self.figure("consumed_total", in: dom) == "\(consumed)", "and the job's consumption")
         #expect(dom.contains(#"<section id="traffic" hidden="">"#), "view=cluster shows the cluster alone")
