@@ -77,10 +77,12 @@ public final class LogicRoleServer: RoleProcess {
                     id: configuration.serverID, role: "logic", version: "", startedAtMillis: 0, renewedAtMillis: 0, metricsAddress: ""
                 )
                 .key,
-                processes: { try await registry.registeredProcesses() }, metricsToken: configuration.metrics.token)
+                selfMetrics: configuration.metrics.advertised, processes: { try await registry.registeredProcesses() },
+                metricsToken: configuration.metrics.token)
         }
         let api = RoleSupport.api(
-            logic, configuration, eventLoopGroup: eventLoopGroup, tls: tls, metricsText: metricsText, cluster: cluster, logger: logger)
+            logic, configuration, eventLoopGroup: eventLoopGroup, tls: tls, metricsText: metricsText, role: "logic", cluster: cluster,
+            logger: logger)
         let announce = Announce(rpc: rpc, apiBound: api.bound, ready: ready, logger: logger)
         try await runtime.run(
             [watcher, rpc, api.service, announce] + RoleSupport.announcer(configuration, role: "logic", router: router, logger: logger),

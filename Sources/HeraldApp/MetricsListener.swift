@@ -13,11 +13,22 @@ import ServiceLifecycle
 public struct MetricsSettings: Sendable {
     public var listen: (host: String, port: Int)?
     public var token: String?
+    /// What the process registry announces as this listener's address (`host:port`), for logic's
+    /// console to scrape: `advertise`, or `listen` when that names one host and port.
+    public var advertised: String?
 
     public init(table: ConfigTable) throws(ConfigError) {
         let listen = try table.string("listen", default: "")
         let token = try table.string("token", default: "")
+        let advertise = try table.string("advertise", default: "")
         self.token = token.isEmpty ? nil : token
+        if !advertise.isEmpty {
+            let (host, port) = try HostPort.parse(advertise, key: "metrics.advertise")
+            guard !ScrapeAddress.isWildcard(host), port > 0 else {
+                throw ConfigError(key: "metrics.advertise", message: "\(advertise) is not an address another process can reach")
+            }
+            advertised = ScrapeAddress.format(host: host, port: port)
+        }
         guard !listen.isEmpty else { return }
         let (host, port) = try HostPort.parse(listen, key: "metrics.listen")
         if token.isEmpty && !LoopbackAddress.contains(host: host) {
@@ -28,6 +39,7 @@ public struct MetricsSettings: Sendable {
             )
         }
         self.listen = (host, port)
+        if advertised == nil, !ScrapeAddress.isWildcard(host), port > 0 { advertised = ScrapeAddress.format(host: host, port: port) }
     }
 }
 

@@ -20,7 +20,7 @@ struct ProcessAnnouncer: Service {
     }
 
     func node() -> ProcessNode {
-        let metrics = configuration.metrics.listen.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" } ?? ""
+        let metrics = configuration.metrics.advertised ?? ""
         return ProcessNode(
             id: configuration.serverID, role: role, version: HeraldVersion.current, startedAtMillis: startedAtMillis,
             renewedAtMillis: HeraldVersion.millis(), metricsAddress: metrics)

@@ -33,7 +33,7 @@ enum RoleSupport {
     /// published on.
     static func api(
         _ logic: Logic, _ configuration: HeraldConfiguration, eventLoopGroup: any EventLoopGroup, tls: TLSContextSource?,
-        metricsText: (@Sendable () -> [UInt8])?, cluster: ConsoleCluster? = nil, logger: Logger
+        metricsText: (@Sendable () -> [UInt8])?, role: String = "serve", cluster: ConsoleCluster? = nil, logger: Logger
     ) -> (service: any Service, bound: ReadyLatch<SocketAddress?>) {
         let bound = ReadyLatch<SocketAddress?>()
         let service = LogicHTTPAPI.makeApplication(
@@ -43,6 +43,7 @@ enum RoleSupport {
             security: configuration.logic.tls ? tls : nil,
             metricsText: metricsText,
             serverID: configuration.serverID,
+            role: role,
             cluster: cluster,
             onBound: { bound.publish($0) }
         )

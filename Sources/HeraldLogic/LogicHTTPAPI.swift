@@ -21,6 +21,7 @@ public enum LogicHTTPAPI {
         security: (any ChannelSecurity)? = nil,
         metricsText: (@Sendable () -> [UInt8])? = nil,
         serverID: String = "",
+        role: String = "serve",
         cluster: ConsoleCluster? = nil,
         onBound: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -38,7 +39,8 @@ public enum LogicHTTPAPI {
             addMetrics(to: router, text: metricsText, token: logic.configuration.metricsToken ?? logic.configuration.apiToken)
         }
         if let adminToken = logic.configuration.adminToken {
-            AdminConsole.add(to: router, logic: logic, token: adminToken, metricsText: metricsText, serverID: serverID, cluster: cluster)
+            AdminConsole.add(
+                to: router, logic: logic, token: adminToken, metricsText: metricsText, serverID: serverID, role: role, cluster: cluster)
         }
         return Application(
             router: router,

@@ -279,23 +279,38 @@ struct ConsoleTests {
         }
         #expect(got == 5)
 
-        func own(_ port: Int, _ series: String) async throws -> Int? {
+        /// The sum of every series of `name` in a process's own /metrics.
+        func own(_ port: Int, _ name: String) async throws -> Int {
             let reply = try await HTTP1Client.request(
                 host: "127.0.0.1", port: port, method: .GET, path: "/metrics", headers: [("Authorization", "Bearer \(metricsToken)")])
-            return Self.sample(series, in: String(buffer: reply.body))
+            return String(buffer: reply.body).split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+                .reduce(0) { $0 + Int(Double($1.split(separator: " ").last ?? "") ?? 0) }
         }
-        let delivered = try #require(try await own(cometMetrics, "herald_push_delivered_total"))
-        let consumed = try #require(try await own(jobMetrics, "herald_queue_consumed_total"))
-        #expect(delivered >= 5 && consumed >= 5, "delivered \(delivered), consumed \(consumed)")
-        #expect(try await own(logicMetrics, "herald_push_delivered_total") ?? 0 == 0, "logic delivers nothing itself")
+        func total(_ figures: [String: Double], _ name: String) -> Int {
+            Int(figures.filter { $0.key == name || $0.key.hasPrefix(name + "{") }.values.reduce(0, +))
+        }
+        // Read at rest: the comet's deliveries no longer change (a late warm-up broadcast included).
+        var delivered = try await own(cometMetrics, "herald_push_delivered_total")
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = try await own(cometMetrics, "herald_push_delivered_total")
+            if now == delivered { break }
+            delivered = now
+        }
+        let consumed = try await own(jobMetrics, "herald_queue_consumed_total")
+        let published = try await own(logicMetrics, "herald_pushes_total")
+        #expect(delivered >= 5 && consumed >= 5 && published >= 5, "delivered \(delivered), consumed \(consumed), published \(published)")
+        #expect(try await own(logicMetrics, "herald_push_delivered_total") == 0, "logic delivers nothing itself")
+        #expect(try await own(cometMetrics, "herald_pushes_total") == 0, "the comet publishes nothing itself")
         // The snapshot is scraped at most once a second: wait past that for one taken after the pushes.
         try await Task.sleep(for: .milliseconds(1100))
         let s = try await snapshot()
         let figures = try #require(s["metrics"] as? [String: Double])
-        #expect(figures["herald_push_delivered_total"].map(Int.init) == delivered, "the comet's deliveries")
-        #expect(figures["herald_queue_consumed_total"].map(Int.init) == consumed, "the job's consumption")
+        #expect(total(figures, "herald_push_delivered_total") == delivered, "the comet's deliveries")
+        #expect(total(figures, "herald_queue_consumed_total") == consumed, "the job's consumption")
+        #expect(total(figures, "herald_pushes_total") == published, "logic's own pushes, counted once")
         let processes = try #require(s["processes"] as? [[String: Any]])
-        #expect(processes.allSatisfy { $0["counted"] as? Bool == true }, "every process scraped: \(processes)")
+        #expect(processes.allSatisfy { $0["counted"] as? Bool == true && $0["scrapeError"] == nil }, "every process scraped: \(processes)")
         #expect(processes.allSatisfy { $0["version"] as? String == HeraldVersion.current })
 
         let dom = try await BrowserDemoTests.dumpDOM(
@@ -311,6 +326,31 @@ struct ConsoleTests {
         #expect(Self.figure("delivered_total", in: dom) == "\(delivered)", "the page shows the comet's deliveries")
         #expect(Self.figure("consumed_total", in: dom) == "\(consumed)", "and the job's consumption")
         #expect(dom.contains(#"<section id="traffic" hidden="">"#), "view=cluster shows the cluster alone")
+        // Entries the console must not scrape, written straight into Redis: a process that does not
+        // answer, an address with a path (where the metrics token must not go), a wildcard address.
+        let redisPort = Int(redis.addresses[0].split(separator: ":")[1])!
+        for (key, address) in [
+            ("job/ghost-down", "127.0.0.1:1"), ("comet/ghost-path", "evil.example:80/x?"), ("job/ghost-wild", "0.0.0.0:9100"),
+        ] {
+            let parts = key.split(separator: "/")
+            let json =
+                #"{"id":"\#(parts[1])","role":"\#(parts[0])","version":"0","startedAtMillis":1,"renewedAtMillis":1,"metricsAddress":"\#(address)"}"#
+            _ = try RedisServers.send(["SET", "herald_process_\(key)", json, "PX", "60000"], port: redisPort)
+            _ = try RedisServers.send(["SADD", "herald_processes", key], port: redisPort)
+        }
+        try await Task.sleep(for: .milliseconds(1100))
+        let withGhosts = try await snapshot()
+        let listed = try #require(withGhosts["processes"] as? [[String: Any]])
+        #expect(listed.count == 6, "\(listed)")
+        for ghost in listed where (ghost["id"] as? String)?.hasPrefix("ghost-") == true {
+            #expect(ghost["counted"] as? Bool == false, "\(ghost)")
+            #expect((ghost["scrapeError"] as? String)?.isEmpty == false, "\(ghost)")
+        }
+        #expect(
+            (listed.first { $0["id"] as? String == "ghost-path" }?["scrapeError"] as? String)?.contains("not a host:port") == true,
+            "\(listed)")
+        let ghostFigures = try #require(withGhosts["metrics"] as? [String: Double])
+        #expect(total(ghostFigures, "herald_push_delivered_total") == delivered, "the entries that cannot be scraped add nothing")
         await client.close()
     }
 }

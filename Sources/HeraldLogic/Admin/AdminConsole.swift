@@ -35,9 +35,10 @@ public enum AdminConsole {
             var renewedSecondsAgo: Int64?
             /// Its `[metrics] listen` address ("" without one).
             var metrics: String
-            /// Its figures are in ``Snapshot/metrics``: this process, or scraped just now.
+            /// Its figures are in ``Snapshot/metrics``: this process, scraped just now, or (with a
+            /// ``scrapeError``) its last good scrape.
             var counted: Bool
-            /// Why its figures could not be scraped.
+            /// Why its figures could not be scraped just now.
             var scrapeError: String?
         }
 
@@ -74,7 +75,7 @@ public enum AdminConsole {
 
     public static func add(
         to router: Router<BasicRequestContext>, logic: Logic, token: String, metricsText: (@Sendable () -> [UInt8])?,
-        serverID: String, cluster: ConsoleCluster?
+        serverID: String, role: String, cluster: ConsoleCluster?
     ) {
         let verdict = MigrationVerdict()
         let scrape = cluster.map { ClusterScrape(cluster: $0) }
@@ -109,16 +110,16 @@ public enum AdminConsole {
                 samples.add(read.samples)
                 processesError = read.registryError
                 processes = read.processes.map { p in
-                    let scraped = read.scraped[p.key]
-                    return Snapshot.Process(
+                    Snapshot.Process(
                         id: p.id, role: p.role, version: p.version, uptimeSeconds: age(p.startedAtMillis),
-                        renewedSecondsAgo: age(p.renewedAtMillis),
-                        metrics: p.metricsAddress, counted: p.key == cluster?.selfKey || scraped == .some(nil), scrapeError: scraped ?? nil)
+                        renewedSecondsAgo: age(p.renewedAtMillis), metrics: p.metricsAddress,
+                        counted: p.key == cluster?.selfKey || read.counted.contains(p.key),
+                        scrapeError: p.key == cluster?.selfKey ? nil : read.failures[p.key])
                 }
             } else {
                 processes = [
                     Snapshot.Process(
-                        id: serverID, role: "serve", version: HeraldVersion.current, uptimeSeconds: age(startedAt), renewedSecondsAgo: nil,
+                        id: serverID, role: role, version: HeraldVersion.current, uptimeSeconds: age(startedAt), renewedSecondsAgo: nil,
                         metrics: "",
                         counted: true)
                 ]

@@ -136,7 +136,7 @@ enum AdminPage {
             rows('comet-rows', s.comets.map((c) => [c.id, c.connections, c.ips, c.weight, c.addresses.join(' '), c.rpc || '(in process)', c.version || '-', age(c.uptimeSeconds), age(c.renewedSecondsAgo) + (c.renewedSecondsAgo === undefined ? '' : ' ago')]));
             fig('processes', num(s.processes.length));
             rows('process-rows', s.processes.map((p) => [p.role, p.id, p.version || '-', age(p.uptimeSeconds), age(p.renewedSecondsAgo) + (p.renewedSecondsAgo === undefined ? '' : ' ago'),
-              p.counted ? (p.metrics ? 'counted (' + p.metrics + ')' : 'counted') : p.metrics ? 'not counted: ' + (p.scrapeError || '-') : 'not counted: no [metrics] listen']));
+              p.scrapeError ? (p.counted ? 'its last scrape counted; now: ' : 'not counted: ') + p.scrapeError : p.metrics ? 'counted (' + p.metrics + ')' : 'counted']));
             fig('processes_error', s.processesError ? 'the process registry could not be read: ' + s.processesError : '');
             const deliveries = rate('herald_push_delivered_total');
             s.deliveriesPerSecond = deliveries;

@@ -13,9 +13,22 @@ public struct MetricSamples: Sendable, Equatable {
         }
     }
 
-    /// Adds `other`'s samples to these, series by series (the console's figures for a cluster).
+    /// Gauges every process of a deployment sets to the same kind of value (its migration phase,
+    /// the comets it sees): adding them up would mean nothing, so the lowest is kept — the phase
+    /// of the process furthest behind.
+    static let sameInEveryProcess: Set<String> = ["herald_migration_phase", "herald_registry_comets"]
+
+    /// Adds `other`'s samples to these, series by series (the console's figures for a cluster):
+    /// counters and additive gauges (connections, lag) are summed, ``sameInEveryProcess`` not.
     public mutating func add(_ other: MetricSamples) {
-        for (series, value) in other.values { values[series, default: 0] += value }
+        for (series, value) in other.values {
+            let name = series.split(separator: "{", maxSplits: 1).first.map(String.init) ?? series
+            if Self.sameInEveryProcess.contains(name) {
+                values[series] = min(values[series] ?? value, value)
+            } else {
+                values[series, default: 0] += value
+            }
+        }
     }
 
     /// The sum of every series of `name` (all label values), or nil when none exists.
