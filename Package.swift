@@ -474,7 +474,7 @@ let package = Package(
             name: "HeraldEndToEndTests",
             dependencies: [
                 "HeraldApp", "HeraldComet", "HeraldTesting", "HeraldCore", "HeraldProtocol", "HeraldJob", "HeraldRPC", "HeraldQueueKafka", "HeraldQueueZeroMQ", "HeraldQueueMemory",
-                "HeraldHistoryMemory", "HeraldClient",
+                "HeraldHistoryMemory", "HeraldClient", "HeraldLogic",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -202,8 +202,8 @@ public struct ClientRestartReport: Sendable {
     ) {
         clients = o.clients
         messages = o.messages
-        restartSeconds = Self.seconds(upAt - killedAt)
-        backoffMaximum = Self.seconds(o.backoff.maximum)
+        restartSeconds = (upAt - killedAt).seconds
+        backoffMaximum = (o.backoff.maximum).seconds
         self.attempts = attempts.reduce(0, +)
         var first: [Double] = []
         var back: [Double] = []
@@ -217,7 +217,7 @@ public struct ClientRestartReport: Sendable {
         for t in tracks {
             let states = t.states.withLockedValue { $0 }
             for (_, state) in states {
-                if case .waiting(let d) = state { longestWait = max(longestWait, Self.seconds(d)) }
+                if case .waiting(let d) = state { longestWait = max(longestWait, (d).seconds) }
             }
             let after = states.filter { $0.0 > killedAt }
             // The attempt that brought the client back began this long after the server was up
@@ -225,9 +225,9 @@ public struct ClientRestartReport: Sendable {
             if let index = after.firstIndex(where: { if case .connected = $0.1 { true } else { false } }) {
                 let connected = after[index]
                 if let attempt = after[..<index].last(where: { if case .connecting = $0.1 { true } else { false } }) {
-                    first.append(max(0, Self.seconds(attempt.0 - upAt)))
+                    first.append(max(0, (attempt.0 - upAt).seconds))
                 }
-                back.append(max(0, Self.seconds(connected.0 - upAt)))
+                back.append(max(0, (connected.0 - upAt).seconds))
                 if case .connected(_, let r) = connected.1, r == true { recovered += 1 } else { notRecovered += 1 }
             } else {
                 notReconnected += 1
@@ -247,10 +247,6 @@ public struct ClientRestartReport: Sendable {
         self.notRecovered = notRecovered
         self.notReconnected = notReconnected
         self.longestWait = longestWait
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {

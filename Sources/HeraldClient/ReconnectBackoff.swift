@@ -1,3 +1,5 @@
+import Foundation
+
 /// How long a client waits before it tries again: exponential in the attempts since the last
 /// accepted connection, capped, and jittered downwards so a crowd that lost one server does not
 /// come back in one wave. The delay is never above ``maximum``.
@@ -22,7 +24,7 @@ public struct ReconnectBackoff: Sendable, Hashable {
     public func delay(attempt: Int, random: Double) -> Duration {
         let initialSeconds = Self.seconds(initial)
         let maximumSeconds = Self.seconds(maximum)
-        let grown = initialSeconds * pow(max(1, multiplier), Double(min(max(0, attempt), 64)))
+        let grown = initialSeconds * Foundation.pow(max(1, multiplier), Double(min(max(0, attempt), 64)))
         let capped = min(maximumSeconds, grown)
         let share = min(1, max(0, jitter)) * min(max(0, random), 1)
         return .nanoseconds(Int64((capped * (1 - share) * 1e9).rounded()))
@@ -36,14 +38,5 @@ public struct ReconnectBackoff: Sendable, Hashable {
     static func seconds(_ d: Duration) -> Double {
         let (s, atto) = d.components
         return Double(s) + Double(atto) / 1e18
-    }
-
-    private func pow(_ base: Double, _ exponent: Double) -> Double {
-        var result = 1.0
-        for _ in 0..<Int(exponent) {
-            result *= base
-            if result > 1e12 { break }
-        }
-        return result
     }
 }
