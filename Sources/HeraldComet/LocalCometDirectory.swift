@@ -13,6 +13,9 @@ public final class LocalCometDirectory: CometDirectory {
 
     public func set(comet: Comet) { self.comet.withLockedValue { $0 = comet } }
 
+    /// The one comet is this process: a mapping's server is alive as long as the mapping exists.
+    public var everyServerIsLive: Bool { true }
+
     public func comets() async -> [CometID: any CometPusher] {
         guard let comet = comet.withLockedValue({ $0 }) else { return [:] }
         return [comet.serverID: comet]

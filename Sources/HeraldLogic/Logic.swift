@@ -35,6 +35,10 @@ public final class Logic: LocalLogicService {
         broadcast: Counter(label: "herald_pushes_total", dimensions: [("kind", "broadcast")])
     )
 
+    /// The in-process router and queue of the all-in-one process, when both are: pushes that need
+    /// neither history nor a remote directory are then published without suspending (``pushKeysNow``).
+    private let local: (router: any LocalSessionRouter, queue: any LocalQueueBackend)?
+
     /// `herald_api_queue_full_total`: pushes refused because the queue was full or behind.
     private let queueFull = Counter(label: "herald_api_queue_full_total")
 
@@ -56,6 +60,11 @@ public final class Logic: LocalLogicService {
         self.currentVerifier = NIOLockedValueBox(try verifier ?? configuration.auth.makeVerifier())
         self.comets = comets
         self.logger = logger
+        if comets.everyServerIsLive, let router = router as? any LocalSessionRouter, let queue = queue as? any LocalQueueBackend {
+            local = (router, queue)
+        } else {
+            local = nil
+        }
     }
 
     /// Replaces how tokens are verified (SIGHUP): connections authenticating afterwards use the new
@@ -135,18 +144,31 @@ public final class Logic: LocalLogicService {
     /// Returns the keys that are not connected.
     @discardableResult
     public func pushKeys(operation: Int32, keys: [String], message: Data) async throws -> [String] {
-        let servers = try await router.serversByKeys(keys)
+        let (byServer, missing) = Self.group(keys: keys, servers: try await router.serversByKeys(keys))
+        try await publishPushes(operation: operation, byServer: byServer, message: message)
+        return missing
+    }
+
+    /// ``pushKeys(operation:keys:message:)`` without suspending; nil when it cannot be done so
+    /// (the router or the queue is not in this process).
+    public func pushKeysNow(operation: Int32, keys: [String], message: Data) throws -> [String]? {
+        guard let local else { return nil }
+        let (byServer, missing) = Self.group(keys: keys, servers: local.router.serversByKeysNow(keys))
+        for msg in Self.pushMessages(operation: operation, byServer: byServer, message: message) {
+            try publishNow(msg, to: local.queue)
+        }
+        return missing
+    }
+
+    private static func group(keys: [String], servers: [String: CometID]) -> (byServer: [CometID: [String]], missing: [String]) {
         var byServer: [CometID: [String]] = [:]
         var missing: [String] = []
         for key in keys {
             if let server = servers[key] { byServer[server, default: []].append(key) } else { missing.append(key) }
         }
-        try await publishPushes(operation: operation, byServer: byServer, message: message)
-        return missing
+        return (byServer, missing)
     }
 
-    /// Pushes to every connection of the given users. Returns the users with no connection.
-    @discardableResult
     /// Presence per user, keyed by the decimal user id (beyond goim, which cannot tell).
     public func onlineUsers(mids: [Int64]) async throws -> [String: UserOnline] {
         let sessions: [Int64: [SessionMapping]]
@@ -168,30 +190,52 @@ public final class Logic: LocalLogicService {
         return result
     }
 
+    /// Pushes to every connection of the given users. Returns the users with no connection.
+    @discardableResult
     public func pushMids(operation: Int32, mids: [Int64], platform: String? = nil, message: Data) async throws -> [Int64] {
         let sessions = try await router.sessionsByMids(mids)
         let live = await comets.liveServers()
-        var byServer: [CometID: [String]] = [:]
-        var offline: [Int64] = []
         // A push to one platform of a user is not kept: the user's stream is read by every device.
-        let keep = history != nil && historySettings.users && platform == nil
+        guard history != nil, historySettings.users, platform == nil else {
+            let (byServer, offline) = Self.group(mids: mids, sessions: sessions, live: live, platform: platform)
+            try await publishPushes(operation: operation, byServer: byServer, message: message)
+            return offline
+        }
+        var offline: [Int64] = []
         for mid in mids {
-            let list = Self.alive(sessions[mid] ?? [], live).filter { platform == nil || $0.platform == platform }
-            if list.isEmpty { offline.append(mid) }
-            if keep {
-                // Each user's own stream and offset: one message per user and comet, stored also
-                // while the user is offline (the unread messages of the next login).
-                var own: [CometID: [String]] = [:]
-                for s in list { own[s.server, default: []].append(s.key) }
-                try await publishStored(HistoryStream.user(mid), operation: operation, message: message) { position in
-                    try await self.publishPushes(operation: operation, byServer: own, message: message, position: position)
-                }
-            } else {
-                for s in list { byServer[s.server, default: []].append(s.key) }
+            // Each user's own stream and offset: one message per user and comet, stored also
+            // while the user is offline (the unread messages of the next login).
+            let (own, none) = Self.group(mids: [mid], sessions: sessions, live: live, platform: nil)
+            offline += none
+            try await publishStored(HistoryStream.user(mid), operation: operation, message: message) { position in
+                try await self.publishPushes(operation: operation, byServer: own, message: message, position: position)
             }
         }
-        try await publishPushes(operation: operation, byServer: byServer, message: message)
         return offline
+    }
+
+    /// ``pushMids(operation:mids:platform:message:)`` without suspending; nil when it cannot be
+    /// done so (the router or the queue is not in this process, or the push is kept in history).
+    public func pushMidsNow(operation: Int32, mids: [Int64], platform: String? = nil, message: Data) throws -> [Int64]? {
+        guard let local, history == nil || !historySettings.users || platform != nil else { return nil }
+        let (byServer, offline) = Self.group(mids: mids, sessions: local.router.sessionsByMidsNow(mids), live: nil, platform: platform)
+        for msg in Self.pushMessages(operation: operation, byServer: byServer, message: message) {
+            try publishNow(msg, to: local.queue)
+        }
+        return offline
+    }
+
+    private static func group(
+        mids: [Int64], sessions: [Int64: [SessionMapping]], live: Set<CometID>?, platform: String?
+    ) -> (byServer: [CometID: [String]], offline: [Int64]) {
+        var byServer: [CometID: [String]] = [:]
+        var offline: [Int64] = []
+        for mid in mids {
+            let list = alive(sessions[mid] ?? [], live).filter { platform == nil || $0.platform == platform }
+            if list.isEmpty { offline.append(mid) }
+            for s in list { byServer[s.server, default: []].append(s.key) }
+        }
+        return (byServer, offline)
     }
 
     /// Stores a message in `stream`, then runs `publish` with its offset, one message of the
@@ -231,11 +275,7 @@ public final class Logic: LocalLogicService {
 
     /// Pushes to everyone in room `type://room`.
     public func pushRoom(operation: Int32, type: String, room: String, message: Data) async throws {
-        var msg = PushMsg()
-        msg.type = .room
-        msg.operation = operation
-        msg.room = Self.roomID(type: type, room: room)
-        msg.msg = message
+        var msg = Self.roomMessage(operation: operation, type: type, room: room, message: message)
         guard history != nil, historySettings.keeps(room: msg.room) else { return try await publish(msg) }
         try await publishStored(HistoryStream.room(msg.room), operation: operation, message: message) { position in
             msg.heraldOffset = position.offset
@@ -244,13 +284,27 @@ public final class Logic: LocalLogicService {
         }
     }
 
+    /// ``pushRoom(operation:type:room:message:)`` without suspending; false when it cannot be
+    /// done so (the queue is not in this process, or the room is kept in history).
+    public func pushRoomNow(operation: Int32, type: String, room: String, message: Data) throws -> Bool {
+        let msg = Self.roomMessage(operation: operation, type: type, room: room, message: message)
+        guard let local, history == nil || !historySettings.keeps(room: msg.room) else { return false }
+        try publishNow(msg, to: local.queue)
+        return true
+    }
+
+    private static func roomMessage(operation: Int32, type: String, room: String, message: Data) -> PushMsg {
+        var msg = PushMsg()
+        msg.type = .room
+        msg.operation = operation
+        msg.room = roomID(type: type, room: room)
+        msg.msg = message
+        return msg
+    }
+
     /// Pushes to every connection that accepts `operation`.
     public func pushAll(operation: Int32, speed: Int32, message: Data) async throws {
-        var msg = PushMsg()
-        msg.type = .broadcast
-        msg.operation = operation
-        msg.speed = speed
-        msg.msg = message
+        var msg = Self.broadcastMessage(operation: operation, speed: speed, message: message)
         guard history != nil, historySettings.broadcast else { return try await publish(msg) }
         try await publishStored(HistoryStream.broadcast, operation: operation, message: message) { position in
             msg.heraldOffset = position.offset
@@ -259,10 +313,27 @@ public final class Logic: LocalLogicService {
         }
     }
 
-    private func publishPushes(
+    /// ``pushAll(operation:speed:message:)`` without suspending; false when it cannot be done so.
+    public func pushAllNow(operation: Int32, speed: Int32, message: Data) throws -> Bool {
+        guard let local, history == nil || !historySettings.broadcast else { return false }
+        try publishNow(Self.broadcastMessage(operation: operation, speed: speed, message: message), to: local.queue)
+        return true
+    }
+
+    private static func broadcastMessage(operation: Int32, speed: Int32, message: Data) -> PushMsg {
+        var msg = PushMsg()
+        msg.type = .broadcast
+        msg.operation = operation
+        msg.speed = speed
+        msg.msg = message
+        return msg
+    }
+
+    /// One PUSH message per comet, in server order.
+    private static func pushMessages(
         operation: Int32, byServer: [CometID: [String]], message: Data, position: StreamPosition? = nil
-    ) async throws {
-        for (index, (server, keys)) in byServer.sorted(by: { $0.key < $1.key }).enumerated() {
+    ) -> [PushMsg] {
+        byServer.sorted(by: { $0.key < $1.key }).map { server, keys in
             var msg = PushMsg()
             msg.type = .push
             msg.operation = operation
@@ -273,28 +344,65 @@ public final class Logic: LocalLogicService {
                 msg.heraldOffset = position.offset
                 msg.heraldEpoch = position.epoch
             }
+            return msg
+        }
+    }
+
+    private func publishPushes(
+        operation: Int32, byServer: [CometID: [String]], message: Data, position: StreamPosition? = nil
+    ) async throws {
+        let messages = Self.pushMessages(operation: operation, byServer: byServer, message: message, position: position)
+        for (index, msg) in messages.enumerated() {
             do {
                 try await publish(msg)
             } catch let error as APIError where error.retryAfter != nil && index > 0 {
                 // Some of the push is on its way already: "retry later" would send that part twice.
-                throw APIError.server("\(error.message) (after \(index) of \(byServer.count) comets' messages were published)")
+                throw APIError.server("\(error.message) (after \(index) of \(messages.count) comets' messages were published)")
             }
         }
     }
 
     private func publish(_ msg: PushMsg) async throws {
+        let msg = stamped(msg)
+        do {
+            try await queue.publish(msg)
+        } catch {
+            throw refusal(error)
+        }
+        count(msg)
+    }
+
+    /// ``publish(_:)`` to an in-process queue. The all-in-one process has one comet, so a push
+    /// is one message and there is no part that could already be on its way.
+    private func publishNow(_ msg: PushMsg, to queue: any LocalQueueBackend) throws {
+        let msg = stamped(msg)
+        do {
+            try queue.publishNow(msg)
+        } catch {
+            throw refusal(error)
+        }
+        count(msg)
+    }
+
+    private func stamped(_ msg: PushMsg) -> PushMsg {
         var msg = msg
         msg.heraldOrigin = origin
         msg.heraldSeq = sequence.wrappingIncrementThenLoad(ordering: .relaxed)
         msg.heraldPublishedAt = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
-        do {
-            try await queue.publish(msg)
-        } catch let error as QueueError where error.retryAfter != nil {
+        return msg
+    }
+
+    /// What the API answers for a publish the queue refused: 503 with Retry-After when the queue
+    /// is full or behind, -500 otherwise.
+    private func refusal(_ error: any Error) -> APIError {
+        if let error = error as? QueueError, let retryAfter = error.retryAfter {
             queueFull.increment()
-            throw APIError.unavailable("queue \(queue.name): \(error); retry later", retryAfter: error.retryAfter!)
-        } catch {
-            throw APIError.server("queue \(queue.name) did not accept the message: \(error)")
+            return APIError.unavailable("queue \(queue.name): \(error); retry later", retryAfter: retryAfter)
         }
+        return APIError.server("queue \(queue.name) did not accept the message: \(error)")
+    }
+
+    private func count(_ msg: PushMsg) {
         switch msg.type {
         case .push: pushesByKind.push.increment()
         case .room: pushesByKind.room.increment()

@@ -27,12 +27,12 @@ public enum LogicHTTPAPI {
     ) -> some ApplicationProtocol {
         let router = Router()
         let c = logic.configuration
-        router.add(
-            middleware: OriginCheckMiddleware(
-                allowed: c.allowedOrigins,
-                checkHost: c.apiToken == nil && LoopbackAddress.contains(host: c.httpHost),
-                allowedHosts: c.allowedHosts
-            ))
+        let origins = OriginCheckMiddleware<BasicRequestContext>(
+            allowed: c.allowedOrigins,
+            checkHost: c.apiToken == nil && LoopbackAddress.contains(host: c.httpHost),
+            allowedHosts: c.allowedHosts
+        )
+        router.add(middleware: origins)
         addRoutes(to: router, logic: logic)
         if logic.configuration.demo { addDemo(to: router) }
         if let metricsText {
@@ -42,9 +42,10 @@ public enum LogicHTTPAPI {
             AdminConsole.add(
                 to: router, logic: logic, token: adminToken, metricsText: metricsText, serverID: serverID, role: role, cluster: cluster)
         }
+        let pushes = PushEndpoints(logic: logic, origins: origins)
         return Application(
             router: router,
-            server: .http1(security: security),
+            server: .http1(security: security, configuration: .init(additionalChannelHandlers: [PushRequestHandler(endpoints: pushes)])),
             configuration: .init(
                 address: .hostname(logic.configuration.httpHost, port: logic.configuration.httpPort),
                 serverName: "herald"
@@ -56,59 +57,10 @@ public enum LogicHTTPAPI {
     }
 
     static func addRoutes(to router: Router<BasicRequestContext>, logic: Logic) {
-        let maxBody = logic.configuration.maxMessageSize
         let goim = router.group("goim")
         if let token = logic.configuration.apiToken { goim.add(middleware: APITokenMiddleware(token: token)) }
-        if logic.configuration.pushRateLimit > 0 {
-            goim.add(
-                middleware: PushRateLimiter(
-                    rate: logic.configuration.pushRateLimit, burst: logic.configuration.pushBurst, logger: logic.logger))
-        }
-
-        goim.post("push/keys") { request, _ in
-            await respondToPush {
-                let q = QueryParameters(parameters: request.uri.queryParameters)
-                let op = try q.int32("operation", required: true)!
-                let keys = q.list("keys")
-                guard !keys.isEmpty else { throw APIError.badRequest("keys: required parameter is missing") }
-                let body = try await readMessage(request, limit: maxBody)
-                try await logic.pushKeys(operation: op, keys: keys, message: body)
-                return nil
-            }
-        }
-        goim.post("push/mids") { request, _ in
-            await respondToPush {
-                let q = QueryParameters(parameters: request.uri.queryParameters)
-                let op = try q.int32("operation", required: true)!
-                let mids = try q.int64List("mids")
-                guard !mids.isEmpty else { throw APIError.badRequest("mids: required parameter is missing") }
-                let platform = try q.string("platform", required: false).flatMap { $0.isEmpty ? nil : $0 }
-                let body = try await readMessage(request, limit: maxBody)
-                return try await logic.pushMids(operation: op, mids: mids, platform: platform, message: body)
-            }
-        }
-        goim.post("push/room") { request, _ in
-            await respondToPush {
-                let q = QueryParameters(parameters: request.uri.queryParameters)
-                let op = try q.int32("operation", required: true, nonZero: true)!
-                let type = try q.string("type", required: true)!
-                let room = try q.string("room", required: true)!
-                let body = try await readMessage(request, limit: maxBody)
-                try await logic.pushRoom(operation: op, type: type, room: room, message: body)
-                return nil
-            }
-        }
-        goim.post("push/all") { request, _ in
-            await respond {
-                let q = QueryParameters(parameters: request.uri.queryParameters)
-                let op = try q.int32("operation", required: true, nonZero: true)!
-                let speed = try q.int32("speed", required: false) ?? 0
-                guard speed >= 0 else { throw APIError.badRequest("speed: must not be negative") }
-                let body = try await readMessage(request, limit: maxBody)
-                try await logic.pushAll(operation: op, speed: speed, message: body)
-                return NoData()
-            }
-        }
+        // The push endpoints (`POST /goim/push/*`) are answered before the router, in each
+        // connection's pipeline: see PushRequestHandler.
         goim.get("history") { request, _ in
             await respond {
                 let q = QueryParameters(parameters: request.uri.queryParameters)
@@ -216,80 +168,12 @@ public enum LogicHTTPAPI {
         }
     }
 
-    /// The body as the queue message will carry it: copied once, in one piece, into the
-    /// `PushMsg`'s `Data` (not shared with the read buffer, which can be much larger than the body).
-    private static func readMessage(_ request: Request, limit: Int) async throws -> Data {
-        do {
-            let buffer = try await request.body.collect(upTo: limit)
-            return Data(buffer: buffer, byteTransferStrategy: .copy)
-        } catch is NIOTooManyBytesError {
-            throw MessageTooLarge(limit: limit)
-        }
-    }
-
-    struct MessageTooLarge: Error { var limit: Int }
-
     private static func respond<T: Encodable & Sendable>(_ body: () async throws -> T) async -> Response {
         do {
             let data = try await body()
-            return envelope(status: .ok, Envelope(code: 0, message: "", data: data))
+            return APIAnswer.envelope(status: .ok, Envelope(code: 0, message: "", data: data)).response
         } catch {
-            return failure(error)
+            return APIAnswer.failure(error).response
         }
-    }
-
-    /// The push endpoints' answer, written directly rather than through `JSONEncoder` (which took
-    /// about 7% of the server's CPU per unicast push when profiled): `{"code":0,"message":""}`, or
-    /// with `"data":{"offline_mids":[…]}` when `body` returns the users that were offline. The
-    /// same bytes as the encoder's sorted-key output.
-    private static func respondToPush(_ body: () async throws -> [Int64]?) async -> Response {
-        do {
-            let offline = try await body()
-            var buffer = ByteBuffer()
-            buffer.writeStaticString(#"{"code":0,"#)
-            if let offline {
-                buffer.writeStaticString(#""data":{"offline_mids":["#)
-                for (i, mid) in offline.enumerated() {
-                    if i > 0 { buffer.writeStaticString(",") }
-                    buffer.writeString(String(mid))
-                }
-                buffer.writeStaticString("]},")
-            }
-            buffer.writeStaticString(#""message":""}"#)
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
-        } catch {
-            return failure(error)
-        }
-    }
-
-    private static func failure(_ error: any Error) -> Response {
-        switch error {
-        case let error as APIError:
-            if let retryAfter = error.retryAfter {
-                var response = envelope(status: .serviceUnavailable, Envelope<Int>(code: error.code, message: error.message, data: nil))
-                let seconds = max(1, retryAfter.components.seconds + (retryAfter.components.attoseconds > 0 ? 1 : 0))
-                response.headers[.retryAfter] = String(seconds)
-                return response
-            }
-            return envelope(status: .ok, Envelope<Int>(code: error.code, message: error.message, data: nil))
-        case let error as MessageTooLarge:
-            return envelope(
-                status: .contentTooLarge,
-                Envelope<Int>(code: -400, message: "body: message exceeds the limit of \(error.limit) bytes", data: nil)
-            )
-        default:
-            return envelope(status: .ok, Envelope<Int>(code: -500, message: String(describing: error), data: nil))
-        }
-    }
-
-    private static func envelope<T: Encodable>(status: HTTPResponse.Status, _ value: Envelope<T>) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let data = (try? encoder.encode(value)) ?? Data(#"{"code":-500,"message":"encoding failed"}"#.utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
-        )
     }
 }

@@ -161,9 +161,11 @@ struct ClientConformanceTests {
         try await withGateway(gatewayTOML(extra: "[history]\nenabled = true")) { gw in
             let key = Self.unique("key")
             let room = Self.unique("room")
-            // A fixed 5 s wait before the reconnect, so the pushes below find the client away
-            // (checked below: no second attempt had begun when they were through).
-            let backoff = ReconnectBackoff(initial: .seconds(5), maximum: .seconds(5), jitter: 0)
+            // A fixed 20 s wait before the reconnect, so the pushes below find the client away
+            // (checked below: no second attempt had begun when they were through). 5 s was too
+            // short on 2 cores while the whole suite starts at once: the intruder's close and
+            // seven pushes with history took longer, and the client was back before the last.
+            let backoff = ReconnectBackoff(initial: .seconds(20), maximum: .seconds(20), jitter: 0)
             let client = Recorder(HeraldClient(configuration: Self.configuration([Self.endpoint(gw, .websocket)], backoff: backoff)))
             try await client.client.connect(token: HeraldToken(mid: 7006, key: key, roomID: "live://\(room)", accepts: [1000]))
             let push: (String) async throws -> Void = { text in
@@ -178,7 +180,7 @@ struct ClientConformanceTests {
             await intruder.close()
             for i in 3..<10 { try await push("r\(i)") }
             #expect(await client.client.connectionAttempts == 1, "the client was away while r3…r9 were pushed: they come from history")
-            #expect(await client.texts(count: 10, timeout: .seconds(20)) == (0..<10).map { "r\($0)" })
+            #expect(await client.texts(count: 10, timeout: .seconds(45)) == (0..<10).map { "r\($0)" })
             #expect(await client.client.connectionsAccepted == 2)
             let connected = client.states.filter { if case .connected = $0 { true } else { false } }
             #expect(

@@ -12,7 +12,7 @@ import NIOConcurrencyHelpers
 /// messages are outstanding, or the oldest outstanding one was published more than `max_delay`
 /// ago, publishing fails at once with ``QueueError/full(_:retryAfter:)`` (the push API answers
 /// 503 with `Retry-After`) instead of queueing the push behind seconds of backlog.
-public final class MemoryQueue: QueueBackend {
+public final class MemoryQueue: LocalQueueBackend {
     public let name: String
     public let capacity: Int
     public var guarantees: QueueGuarantees { QueueGuarantees(durable: false, orderedPerKey: true, redelivers: false) }
@@ -60,7 +60,9 @@ public final class MemoryQueue: QueueBackend {
         }
     }
 
-    public func publish(_ message: PushMsg) async throws {
+    public func publish(_ message: PushMsg) async throws { try publishNow(message) }
+
+    public func publishNow(_ message: PushMsg) throws {
         let now = ContinuousClock.now
         let maxDelay = self.maxDelay
         let waiter: (CheckedContinuation<QueueDelivery?, Never>, QueueDelivery)? = try state.withLockedValue { s in

@@ -55,7 +55,9 @@ public final class MemoryRouter: LocalSessionRouter {
         }
     }
 
-    public func serversByKeys(_ keys: [String]) async throws -> [String: CometID] {
+    public func serversByKeys(_ keys: [String]) async throws -> [String: CometID] { serversByKeysNow(keys) }
+
+    public func serversByKeysNow(_ keys: [String]) -> [String: CometID] {
         state.withLockedValue { s in
             var out: [String: CometID] = [:]
             for key in keys { if let m = s.byKey[key] { out[key] = m.server } }
@@ -63,7 +65,9 @@ public final class MemoryRouter: LocalSessionRouter {
         }
     }
 
-    public func sessionsByMids(_ mids: [Int64]) async throws -> [Int64: [SessionMapping]] {
+    public func sessionsByMids(_ mids: [Int64]) async throws -> [Int64: [SessionMapping]] { sessionsByMidsNow(mids) }
+
+    public func sessionsByMidsNow(_ mids: [Int64]) -> [Int64: [SessionMapping]] {
         state.withLockedValue { s in
             var out: [Int64: [SessionMapping]] = [:]
             for mid in mids {

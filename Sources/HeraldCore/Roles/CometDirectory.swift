@@ -19,10 +19,14 @@ public protocol CometDirectory: Sendable {
     /// The ids of the comets alive now, when the directory knows (a cluster's registry); nil when
     /// every mapping's server is alive by construction (the all-in-one process).
     func liveServers() async -> Set<CometID>?
+    /// True when every mapping's server is alive by construction (the all-in-one process), so
+    /// ``liveServers()`` is nil and need not be asked.
+    var everyServerIsLive: Bool { get }
 }
 
 extension CometDirectory {
     public func ready() async {}
     public func refreshedComets() async -> [CometID: any CometPusher] { await comets() }
     public func liveServers() async -> Set<CometID>? { nil }
+    public var everyServerIsLive: Bool { false }
 }

@@ -15,3 +15,10 @@ public protocol QueueBackend: Sendable {
     /// Releases resources; pending publishes fail.
     func shutdown() async
 }
+
+/// A queue whose publish completes without suspending (an in-process queue under a lock). The push
+/// API publishes to it on the event loop that read the request, with no task per request.
+public protocol LocalQueueBackend: QueueBackend {
+    /// ``QueueBackend/publish(_:)`` without suspending.
+    func publishNow(_ message: PushMsg) throws
+}

@@ -28,4 +28,8 @@ public protocol SessionRouter: Sendable {
 public protocol LocalSessionRouter: SessionRouter {
     func addMappingNow(_ mapping: SessionMapping)
     func deleteMappingNow(mid: Int64, key: String, server: CometID) -> Bool
+    /// ``SessionRouter/serversByKeys(_:)`` without suspending.
+    func serversByKeysNow(_ keys: [String]) -> [String: CometID]
+    /// ``SessionRouter/sessionsByMids(_:)`` without suspending.
+    func sessionsByMidsNow(_ mids: [Int64]) -> [Int64: [SessionMapping]]
 }

@@ -10,14 +10,16 @@ struct APITokenMiddleware<Context: RequestContext>: RouterMiddleware {
     init(token: String) { expected = Array("Bearer \(token)".utf8) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], ConstantTime.equal(header.utf8, expected) else {
-            return Response(
-                status: .unauthorized,
-                headers: [.contentType: "application/json; charset=utf-8", .wwwAuthenticate: "Bearer"],
-                body: ResponseBody(
-                    byteBuffer: ByteBuffer(string: #"{"code":-401,"message":"authorization: a valid bearer token is required"}"#))
-            )
-        }
+        if let refusal = check(authorization: request.headers[.authorization]) { return refusal.response }
         return try await next(request, context)
+    }
+
+    /// The refusal for a request whose `Authorization` header is `header`; nil when it may pass.
+    func check(authorization header: String?) -> APIAnswer? {
+        guard let header, ConstantTime.equal(header.utf8, expected) else {
+            return .refusal(
+                .unauthorized, code: -401, "authorization: a valid bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        return nil
     }
 }

@@ -24,26 +24,24 @@ struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let host = request.head.authority?.lowercased()
+        if let refusal = check(host: request.head.authority, origin: request.headers[.origin]) { return refusal.response }
+        return try await next(request, context)
+    }
+
+    /// The refusal for a request sent to `host` (its authority) from `origin`; nil when it may pass.
+    func check(host: String?, origin: String?) -> APIAnswer? {
+        let host = host?.lowercased()
         if let extra = loopbackHosts, !Self.isLoopbackHost(host, extra: extra) {
             return Self.forbidden(
                 #"host: this API answers only requests addressed to a loopback name; list other names in [logic] allowed_hosts, or set api_token"#
             )
         }
-        guard let origin = request.headers[.origin]?.lowercased() else { return try await next(request, context) }
-        if allowed.contains(origin) || Self.isSameOrigin(origin, host: host) {
-            return try await next(request, context)
-        }
+        guard let origin = origin?.lowercased() else { return nil }
+        if allowed.contains(origin) || Self.isSameOrigin(origin, host: host) { return nil }
         return Self.forbidden("origin: cross-site requests are refused; list the site in [logic] allowed_origins")
     }
 
-    static func forbidden(_ message: String) -> Response {
-        Response(
-            status: .forbidden,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"code":-403,"message":"\#(message)"}"#))
-        )
-    }
+    static func forbidden(_ message: String) -> APIAnswer { .refusal(.forbidden, code: -403, message) }
 
     /// Whether `host` (`name[:port]` or `[v6]:port`) names this machine's loopback, or one of `extra`.
     static func isLoopbackHost(_ host: String?, extra: Set<String>) -> Bool {

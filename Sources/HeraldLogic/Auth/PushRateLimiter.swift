@@ -1,5 +1,4 @@
 import HeraldCore
-import Hummingbird
 import Logging
 import Metrics
 import NIOConcurrencyHelpers
@@ -7,7 +6,7 @@ import NIOCore
 
 /// A token bucket over the push endpoints (`[logic] push_rate_limit` pushes/s, `push_burst`):
 /// over the limit a push is answered HTTP 429 with code -429 and counted; it is never queued.
-struct PushRateLimiter<Context: RequestContext>: RouterMiddleware {
+final class PushRateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var last: ContinuousClock.Instant
@@ -27,8 +26,8 @@ struct PushRateLimiter<Context: RequestContext>: RouterMiddleware {
         self.logger = logger
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.contains("/push/") else { return try await next(request, context) }
+    /// Takes one push from the bucket; the refusal to answer when it is empty.
+    func take() -> APIAnswer? {
         let now = ContinuousClock.now
         let allowed = bucket.withLockedValue { b in
             let elapsed = now - b.last
@@ -38,16 +37,9 @@ struct PushRateLimiter<Context: RequestContext>: RouterMiddleware {
             b.tokens -= 1
             return true
         }
-        guard allowed else {
-            refused.increment()
-            log.log(logger, "push API rate limit reached", metadata: ["limit.per_second": "\(rate)"])
-            return Response(
-                status: .tooManyRequests,
-                headers: [.contentType: "application/json; charset=utf-8", .retryAfter: "1"],
-                body: ResponseBody(
-                    byteBuffer: ByteBuffer(string: #"{"code":-429,"message":"push_rate_limit: too many pushes, retry later"}"#))
-            )
-        }
-        return try await next(request, context)
+        guard !allowed else { return nil }
+        refused.increment()
+        log.log(logger, "push API rate limit reached", metadata: ["limit.per_second": "\(rate)"])
+        return .refusal(.tooManyRequests, code: -429, "push_rate_limit: too many pushes, retry later", headers: [.retryAfter: "1"])
     }
 }
