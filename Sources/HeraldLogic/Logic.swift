@@ -154,9 +154,7 @@ public final class Logic: LocalLogicService {
     public func pushKeysNow(operation: Int32, keys: [String], message: Data) throws -> [String]? {
         guard let local else { return nil }
         let (byServer, missing) = Self.group(keys: keys, servers: local.router.serversByKeysNow(keys))
-        for msg in Self.pushMessages(operation: operation, byServer: byServer, message: message) {
-            try publishNow(msg, to: local.queue)
-        }
+        try publishPushesNow(Self.pushMessages(operation: operation, byServer: byServer, message: message), to: local.queue)
         return missing
     }
 
@@ -219,9 +217,7 @@ public final class Logic: LocalLogicService {
     public func pushMidsNow(operation: Int32, mids: [Int64], platform: String? = nil, message: Data) throws -> [Int64]? {
         guard let local, history == nil || !historySettings.users || platform != nil else { return nil }
         let (byServer, offline) = Self.group(mids: mids, sessions: local.router.sessionsByMidsNow(mids), live: nil, platform: platform)
-        for msg in Self.pushMessages(operation: operation, byServer: byServer, message: message) {
-            try publishNow(msg, to: local.queue)
-        }
+        try publishPushesNow(Self.pushMessages(operation: operation, byServer: byServer, message: message), to: local.queue)
         return offline
     }
 
@@ -372,8 +368,19 @@ public final class Logic: LocalLogicService {
         count(msg)
     }
 
-    /// ``publish(_:)`` to an in-process queue. The all-in-one process has one comet, so a push
-    /// is one message and there is no part that could already be on its way.
+    /// ``publishPushes(operation:byServer:message:position:)`` to an in-process queue, with the
+    /// same rule for a refusal after part of the push was published.
+    private func publishPushesNow(_ messages: [PushMsg], to queue: any LocalQueueBackend) throws {
+        for (index, msg) in messages.enumerated() {
+            do {
+                try publishNow(msg, to: queue)
+            } catch let error as APIError where error.retryAfter != nil && index > 0 {
+                throw APIError.server("\(error.message) (after \(index) of \(messages.count) comets' messages were published)")
+            }
+        }
+    }
+
+    /// ``publish(_:)`` to an in-process queue.
     private func publishNow(_ msg: PushMsg, to queue: any LocalQueueBackend) throws {
         let msg = stamped(msg)
         do {

@@ -18,15 +18,24 @@ final class PushEndpoints: Sendable {
         case keys, mids, room, all
 
         /// The push route a request asks for; nil for every other request (the router answers it).
+        /// Empty path segments are skipped as the router does ("/goim//push/keys/" is a push).
         init?(_ request: HTTPRequest) {
-            guard request.method == .post, let path = request.path, path.utf8.starts(with: "/goim/push/".utf8) else { return nil }
-            let name = path.utf8.dropFirst(11).prefix { $0 != UInt8(ascii: "?") }
-            switch String(Substring(name)) {
-            case "keys": self = .keys
-            case "mids": self = .mids
-            case "room": self = .room
-            case "all": self = .all
-            default: return nil
+            guard request.method == .post, let target = request.path else { return nil }
+            let path = target.utf8.prefix { $0 != UInt8(ascii: "?") }
+            var segments = path.split(separator: UInt8(ascii: "/"), maxSplits: 3, omittingEmptySubsequences: true).makeIterator()
+            guard let goim = segments.next(), goim.elementsEqual("goim".utf8), let push = segments.next(),
+                push.elementsEqual("push".utf8), let name = segments.next(), segments.next() == nil
+            else { return nil }
+            if name.elementsEqual("keys".utf8) {
+                self = .keys
+            } else if name.elementsEqual("mids".utf8) {
+                self = .mids
+            } else if name.elementsEqual("room".utf8) {
+                self = .room
+            } else if name.elementsEqual("all".utf8) {
+                self = .all
+            } else {
+                return nil
             }
         }
     }
@@ -39,6 +48,7 @@ final class PushEndpoints: Sendable {
 
     let logic: Logic
     let maxBody: Int
+    let date = HTTPDate()
     private let origins: OriginCheckMiddleware<BasicRequestContext>
     private let token: APITokenMiddleware<BasicRequestContext>?
     private let rateLimiter: PushRateLimiter?

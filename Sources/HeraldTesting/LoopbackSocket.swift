@@ -44,6 +44,9 @@ public final class LoopbackSocket {
 
     public func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
 
+    /// Closes the sending side (the peer reads end of input); reading goes on.
+    public func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
     /// Writes what the socket takes without waiting; the number of bytes taken (0 when its buffer is full).
     public func sendWithoutWaiting(_ bytes: [UInt8]) -> Int {
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }

@@ -41,13 +41,14 @@ struct PushPipelineTests {
     /// server closed, or 10 s passed. The blocking read runs on a thread of its own: the gateway
     /// under test runs in this process and needs the concurrency pool's threads.
     static func pipeline(
-        port: Int, _ requests: [String], expecting count: Int
+        port: Int, _ requests: [String], expecting count: Int, thenCloseWriting: Bool = false
     ) async -> (answers: [(status: Int, headers: [String: String], body: String)], closed: Bool) {
         let bytes = Array(requests.joined().utf8)
         let (read, closed): ([UInt8], Bool) = await withCheckedContinuation { done in
             Thread {
                 guard let socket = try? LoopbackSocket(port: port, timeout: 10) else { return done.resume(returning: ([], true)) }
                 socket.send(bytes)
+                if thenCloseWriting { socket.shutdownWrite() }
                 let read = socket.read { responses($0).count >= count }
                 done.resume(returning: (read.bytes, read.closed))
             }.start()
@@ -140,6 +141,85 @@ struct PushPipelineTests {
             let packet = await c.inbox.next(timeout: .seconds(10))
             #expect(packet.map { String(buffer: $0.body) } == "last")
             #expect(await c.inbox.next(timeout: .milliseconds(300)) == nil, "the refused body was not pushed")
+            await c.close()
+        }
+    }
+
+    @Test("after a request that asks for Connection: close, nothing later on that connection is served or pushed")
+    func nothingAfterClose() async throws {
+        try await withGateway { gw in
+            let c = try await gw.client(.tcp, AuthToken(mid: 4, key: "k4", accepts: [1000]))
+            let afterPush = [
+                Self.request("POST", "/goim/push/keys?operation=1000&keys=k4", body: "first", headers: "Connection: close\r\n"),
+                Self.request("POST", "/goim/push/keys?operation=1000&keys=k4", body: "after-push"),
+            ]
+            let (answers, closed) = await Self.pipeline(port: gw.apiPort, afterPush, expecting: 2)
+            #expect(answers.count == 1 && answers.first?.headers["connection"] == "close", "answers: \(answers.map(\.body))")
+            #expect(closed)
+            let afterRoute = [
+                Self.request("GET", "/goim/online/total", headers: "Connection: close\r\n"),
+                Self.request("POST", "/goim/push/keys?operation=1000&keys=k4", body: "after-route"),
+            ]
+            let (routed, _) = await Self.pipeline(port: gw.apiPort, afterRoute, expecting: 2)
+            #expect(routed.count == 1 && routed.first?.body.contains(#""conn_count":1"#) == true, "answers: \(routed.map(\.body))")
+            // A marker pushed on a connection of its own comes after anything the two above published.
+            #expect(try await gw.http.post("/goim/push/keys?operation=1000&keys=k4", body: "marker").code == 0)
+            var bodies: [String] = []
+            while bodies.last != "marker", let packet = await c.inbox.next(timeout: .seconds(10)) {
+                bodies.append(String(buffer: packet.body))
+            }
+            #expect(bodies == ["first", "marker"])
+            await c.close()
+        }
+    }
+
+    @Test("a malformed request, or the end of the client's input, behind a push published by a task: the push is answered first")
+    func errorsWaitForTheAsyncPush() async throws {
+        try await withGateway(RecoveryTests.toml()) { gw in
+            let c = try await gw.client(.tcp, AuthToken(mid: 8, key: "k8", accepts: [1000]))
+            let accepted = #"{"code":0,"data":{"offline_mids":[]},"message":""}"#
+            let malformed = [Self.request("POST", "/goim/push/mids?operation=1000&mids=8", body: "kept-1"), "NOT HTTP\r\n\r\n"]
+            let (answers, _) = await Self.pipeline(port: gw.apiPort, malformed, expecting: 2)
+            try #require(answers.count == 2, "answers: \(answers.map(\.body))")
+            #expect(answers[0].status == 200 && answers[0].body == accepted)
+            #expect(answers[1].status == 400)
+            let halfClosed = [Self.request("POST", "/goim/push/mids?operation=1000&mids=8", body: "kept-2")]
+            let (last, _) = await Self.pipeline(port: gw.apiPort, halfClosed, expecting: 1, thenCloseWriting: true)
+            #expect(last.count == 1 && last.first?.body == accepted, "answers: \(last.map(\.body))")
+            var bodies: [String] = []
+            for _ in 0..<2 {
+                guard let packet = await c.inbox.next(timeout: .seconds(10)) else { break }
+                bodies.append(String(buffer: packet.body))
+            }
+            #expect(bodies == ["kept-1", "kept-2"])
+            await c.close()
+        }
+    }
+
+    @Test("refusals are answered in order with the pushes around them; empty path segments still reach the push; answers carry Date")
+    func refusalsInOrder() async throws {
+        try await withGateway(gatewayTOML(logic: "api_token = \"s3cret\"")) { gw in
+            let c = try await gw.client(.tcp, AuthToken(mid: 5, key: "k5", accepts: [1000]))
+            let token = "Authorization: Bearer s3cret\r\n"
+            let requests = [
+                Self.request("POST", "/goim/push/keys?operation=1000&keys=k5", body: "no-token"),
+                Self.request("POST", "/goim//push/keys/?operation=1000&keys=k5", body: "one", headers: token),
+                Self.request(
+                    "POST", "/goim/push/keys?operation=1000&keys=k5", body: "bad-token", headers: "Authorization: Bearer nope\r\n"),
+                Self.request("POST", "/goim/push/keys?operation=1000&keys=k5", body: "two", headers: token),
+            ]
+            let (answers, _) = await Self.pipeline(port: gw.apiPort, requests, expecting: requests.count)
+            try #require(answers.count == requests.count, "answers: \(answers.map(\.body))")
+            #expect(answers.map(\.status) == [401, 200, 401, 200])
+            #expect(answers[0].body.contains(#""code":-401"#) && answers[0].headers["www-authenticate"] == "Bearer")
+            #expect(answers.allSatisfy { $0.headers["date"]?.hasSuffix(" GMT") == true }, "\(answers.map(\.headers))")
+            var bodies: [String] = []
+            for _ in 0..<2 {
+                guard let packet = await c.inbox.next(timeout: .seconds(10)) else { break }
+                bodies.append(String(buffer: packet.body))
+            }
+            #expect(bodies == ["one", "two"])
+            #expect(await c.inbox.next(timeout: .milliseconds(300)) == nil, "the refused pushes were not pushed")
             await c.close()
         }
     }
