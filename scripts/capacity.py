@@ -20,11 +20,11 @@ def main() -> None:
     p.add_argument("--room-deliveries-per-conn-min", type=float, default=1.0, help="room/broadcast deliveries per connection per minute")
     p.add_argument("--peak-factor", type=float, default=3.0, help="peak over average rate")
     # Measured here (docs/benchmarks.md).
-    p.add_argument("--kib-per-conn", type=float, default=4.04, help="comet RSS per idle authenticated connection (websocket), KiB [measured]")
+    p.add_argument("--kib-per-conn", type=float, default=4.16, help="comet RSS per idle authenticated connection (websocket), KiB [measured]")
     p.add_argument("--kernel-kib-per-conn", type=float, default=4.0, help="kernel memory per server-side socket, KiB [assumption: half of a loopback socket pair's ~8 KB]")
-    p.add_argument("--cpu-us-per-conn", type=float, default=185.0, help="server CPU per authenticated connection, µs [measured, websocket]")
-    p.add_argument("--cpu-us-per-push", type=float, default=142.0, help="server CPU per unicast push end to end in one process, µs [measured]")
-    p.add_argument("--api-share", type=float, default=0.66, help="share of a push's CPU spent in logic's API [measured: 94 of 142 µs]")
+    p.add_argument("--cpu-us-per-conn", type=float, default=265.0, help="server CPU per authenticated connection, µs [measured, websocket]")
+    p.add_argument("--cpu-us-per-push", type=float, default=184.0, help="server CPU per unicast push end to end in one process, µs [measured]")
+    p.add_argument("--api-share", type=float, default=0.41, help="share of a push's CPU spent in logic's API [measured: 75 of 184 µs]")
     p.add_argument("--fanout-per-core", type=float, default=1.0e6, help="room deliveries per second per comet core [measured: ~2 M/s on 2 cores]")
     # Machines and services (assumptions unless you measure yours).
     p.add_argument("--comet-cores", type=int, default=16)
