@@ -36,6 +36,7 @@ public struct AuthToken: Codable, Sendable, Hashable {
     /// Parses a token body. Throws ``AuthTokenError`` naming what is wrong.
     public static func parse(_ bytes: some Collection<UInt8>) throws(AuthTokenError) -> AuthToken {
         guard !bytes.isEmpty else { throw .empty }
+        if let token = bytes.withContiguousStorageIfAvailable(AuthTokenScanner.scan) ?? nil { return token }
         do {
             return try JSONDecoder().decode(AuthToken.self, from: Data(bytes))
         } catch let error as DecodingError {
