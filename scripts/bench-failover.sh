@@ -75,6 +75,10 @@ comet_config comet-a 0 >"$dir/comet-a.toml"
 comet_config comet-b 20 >"$dir/comet-b.toml"
 
 "$bin" logic --config "$dir/logic.toml" & pids+=($!)
+# Logic's RPC port before the comets (as bench-50k.sh does): a comet whose first connection
+# attempt found no logic waits out gRPC's reconnect backoff. In one CI run without this wait, 110
+# of 300 clients were closed at auth.
+wait_port $((base + 19)) || { echo "logic's rpc port $((base + 19)) did not open" >&2; exit 1; }
 "$bin" job --config "$dir/job.toml" & pids+=($!)
 "$bin" comet --config "$dir/comet-a.toml" & comet_a=$!; pids+=($comet_a)
 "$bin" comet --config "$dir/comet-b.toml" & comet_b=$!; pids+=($comet_b)
