@@ -33,6 +33,9 @@ public struct HeraldConfiguration: Sendable {
     public var transports: [TransportEntry]
     /// Event loop threads for connections and the API (0 = one per core).
     public var threads: Int
+    /// `[server] tasks_on_event_loops`: a `herald` process runs its Swift tasks on its event loops
+    /// instead of a separate thread pool (see ``EventLoopExecutor``).
+    public var tasksOnEventLoops: Bool
     /// `[tls]`: the certificate of listeners with `tls = true`.
     public var tls: TLSSettings?
     /// `[rpc]` and `[registry]`: the roles as separate processes.
@@ -50,6 +53,7 @@ public struct HeraldConfiguration: Sendable {
         let server = try root.table("server")
         serverID = try server.string("id").flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
         threads = try server.int("threads", default: 0, in: 0...1024)
+        tasksOnEventLoops = try server.bool("tasks_on_event_loops", default: true)
         let levelText = try root.table("log").choice(
             "level",
             default: "info",

@@ -1,6 +1,7 @@
 import HeraldCore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// What a role process releases once its services stopped: its logic client, the plugins'
 /// connections, then the event loops it owns.
@@ -17,7 +18,10 @@ struct RoleResources: Sendable {
         await queue?.shutdown()
         await router?.shutdown()
         await history?.shutdown()
-        try? await eventLoopGroup?.shutdownGracefully()
+        // The process-wide group that also runs the tasks (``EventLoopExecutor``) lives as long as the process.
+        if let group = eventLoopGroup, (group as? MultiThreadedEventLoopGroup) !== MultiThreadedEventLoopGroup.singleton {
+            try? await group.shutdownGracefully()
+        }
     }
 
     /// Collects the resources while a role's initializer builds them. If the initializer throws

@@ -26,7 +26,8 @@ enum RoleSupport {
 
     /// The process's event loops: `[server] threads`, or one per core.
     static func eventLoopGroup(_ configuration: HeraldConfiguration) -> MultiThreadedEventLoopGroup {
-        MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
+        if EventLoopExecutor.isInstalled { return MultiThreadedEventLoopGroup.singleton }
+        return MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
     }
 
     /// The HTTP push API of a process that runs logic, and the latch its bound address is

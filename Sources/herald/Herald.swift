@@ -75,6 +75,7 @@ enum ProcessSetUp {
     ) async throws {
         var configuration = try config.map(load) ?? HeraldConfiguration.embeddedDefault()
         let metrics = bootstrap(&configuration, logLevel: logLevel)
+        if configuration.tasksOnEventLoops { EventLoopExecutor.install(threads: configuration.threads) }
         let role: any RoleProcess
         do {
             role = try make(configuration, metrics)
