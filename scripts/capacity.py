@@ -22,9 +22,10 @@ def main() -> None:
     # Measured here (docs/benchmarks.md).
     p.add_argument("--kib-per-conn", type=float, default=4.16, help="comet RSS per idle authenticated connection (websocket), KiB [measured]")
     p.add_argument("--kernel-kib-per-conn", type=float, default=4.0, help="kernel memory per server-side socket, KiB [assumption: half of a loopback socket pair's ~8 KB]")
-    p.add_argument("--cpu-us-per-conn", type=float, default=265.0, help="server CPU per authenticated connection, µs [measured, websocket]")
-    p.add_argument("--cpu-us-per-push", type=float, default=184.0, help="server CPU per unicast push end to end in one process, µs [measured]")
-    p.add_argument("--api-share", type=float, default=0.41, help="share of a push's CPU spent in logic's API [measured: 75 of 184 µs]")
+    p.add_argument("--cpu-us-per-conn", type=float, default=162.0, help="server CPU per authenticated connection, µs [measured, websocket; tcp 106]")
+    p.add_argument("--cpu-us-per-push", type=float, default=78.0, help="server CPU per unicast push end to end in one process, µs [measured, closed loop]")
+    p.add_argument("--api-share", type=float, default=0.46, help="share of a push's CPU spent in logic's API [profiled: request read, parse, publish and answer]")
+    p.add_argument("--job-share", type=float, default=0.2, help="share of a push's CPU spent in the job [profiled: job, lanes and task runtime 8.6%%, plus thread scheduling of the hand-offs 11.2%%]")
     p.add_argument("--fanout-per-core", type=float, default=1.0e6, help="room deliveries per second per comet core [measured: ~2 M/s on 2 cores]")
     # Machines and services (assumptions unless you measure yours).
     p.add_argument("--comet-cores", type=int, default=16)
@@ -64,7 +65,7 @@ def main() -> None:
             comets += 1
         limit = min(limits, key=limits.get) if comets == max(2, math.ceil(n / per_comet)) else "cpu"
         logics = max(2, math.ceil(unicast * a.cpu_us_per_push * a.api_share / 1e6 / (a.logic_cores * a.headroom)))
-        jobs = max(2, math.ceil(unicast * a.cpu_us_per_push * 0.2 / 1e6 / (a.job_cores * a.headroom)))
+        jobs = max(2, math.ceil(unicast * a.cpu_us_per_push * a.job_share / 1e6 / (a.job_cores * a.headroom)))
         # Redis: a connect writes the session, a heartbeat renews it, a unicast push reads it.
         redis_ops = n / (a.heartbeat_minutes * 60) + n / (a.reconnect_minutes * 60) / comets + unicast
         shards = max(1, math.ceil(redis_ops / (a.redis_ops_per_shard * a.headroom)))

@@ -1,7 +1,6 @@
 import HeraldCore
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 
 /// What a role process releases once its services stopped: its logic client, the plugins'
 /// connections, then the event loops it owns.
@@ -19,9 +18,7 @@ struct RoleResources: Sendable {
         await router?.shutdown()
         await history?.shutdown()
         // The process-wide group that also runs the tasks (``EventLoopExecutor``) lives as long as the process.
-        if let group = eventLoopGroup, (group as? MultiThreadedEventLoopGroup) !== MultiThreadedEventLoopGroup.singleton {
-            try? await group.shutdownGracefully()
-        }
+        if !EventLoopExecutor.isInstalled { try? await eventLoopGroup?.shutdownGracefully() }
     }
 
     /// Collects the resources while a role's initializer builds them. If the initializer throws
@@ -68,7 +65,7 @@ struct RoleResources: Sendable {
             // Nothing was scheduled on these event loops yet; the plugins close their connections
             // on their own time. A role is built from the main task or a test, never on an event
             // loop thread, where a synchronous shutdown would trap.
-            try? resources.eventLoopGroup?.syncShutdownGracefully()
+            if !EventLoopExecutor.isInstalled { try? resources.eventLoopGroup?.syncShutdownGracefully() }
             var plugins = resources
             plugins.eventLoopGroup = nil
             Task { await plugins.release() }

@@ -75,7 +75,13 @@ enum ProcessSetUp {
     ) async throws {
         var configuration = try config.map(load) ?? HeraldConfiguration.embeddedDefault()
         let metrics = bootstrap(&configuration, logLevel: logLevel)
-        if configuration.tasksOnEventLoops { EventLoopExecutor.install(threads: configuration.threads) }
+        if configuration.tasksOnEventLoops {
+            let installed = EventLoopExecutor.install(threads: configuration.threads)
+            Logger(label: label).notice(
+                installed
+                    ? "swift tasks run on the event loops ([server] tasks_on_event_loops)"
+                    : "[server] tasks_on_event_loops is not supported here: swift tasks keep their own thread pool")
+        }
         let role: any RoleProcess
         do {
             role = try make(configuration, metrics)

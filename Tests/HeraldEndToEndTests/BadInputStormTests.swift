@@ -29,7 +29,11 @@ struct BadInputStormTests {
 
     /// One hostile message: garbage, a packet with mutated bytes, a lying length, or a truncation.
     static func hostile(_ rng: inout SplitMix) -> [UInt8] {
-        var p = validPacket([.auth, .heartbeat, .sub, .changeRoom][Int.random(in: 0..<4, using: &rng)], body: #"{"mid":1}"#, rng: &rng)
+        // The body is a token this gateway refuses (it is not JSON): a hostile connection never
+        // logs in. One that did (a valid `{"mid":1}` auth with only its seq mutated, followed by
+        // well-formed packets) is a legitimate session the server rightly keeps open; a loaded CI
+        // run generated one and saw 399 closes of 400.
+        var p = validPacket([.auth, .heartbeat, .sub, .changeRoom][Int.random(in: 0..<4, using: &rng)], body: #"{"mid":1"#, rng: &rng)
         switch Int.random(in: 0..<5, using: &rng) {
         case 0:
             return (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -87,8 +91,10 @@ struct BadInputStormTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for batch in 0..<8 {
                         group.addTask {
-                            var rng = SplitMix(state: UInt64(batch) &* 7919 &+ 1)
                             for i in 0..<50 {
+                                // One seed per connection: a connection skipped below (its connect
+                                // refused on a loaded machine) does not change what the others send.
+                                var rng = SplitMix(state: UInt64(batch * 50 + i) &* 7919 &+ 1)
                                 let c: any GoimClient
                                 do {
                                     c =

@@ -117,12 +117,16 @@ struct RedisRouterTests {
     func expiry() async throws {
         let servers = try RedisServers(count: 1)
         defer { servers.stopAll() }
-        let r = try Self.router(servers, expire: "1s")
+        // The refresh interval is a fifth of the expiry: a loaded CI run once took over a second
+        // between two refreshes 500 ms apart with a 1 s expiry, and the refreshed mapping was gone.
+        let r = try Self.router(servers, expire: "5s")
         defer { Task { await r.shutdown() } }
         try await r.addMapping(SessionMapping(mid: 1, key: "stays", server: "c"))
         try await r.addMapping(SessionMapping(mid: 2, key: "goes", server: "c"))
-        for _ in 0..<5 {
-            try await Task.sleep(for: .milliseconds(500))
+        let start = ContinuousClock.now
+        // Refreshed every second until "goes" (never refreshed) is past its expiry.
+        while ContinuousClock.now - start < .seconds(6) {
+            try await Task.sleep(for: .seconds(1))
             #expect(try await r.expireMapping(mid: 1, key: "stays", server: "c"))
         }
         #expect(try await r.serversByKeys(["stays", "goes"]) == ["stays": "c"])

@@ -76,10 +76,11 @@ final class KafkaConsumer: QueueConsumer {
             finish: { [handleAlive, handle] in
                 // Commits stored offsets and leaves the group (serving the final revocation).
                 _ = rd_kafka_consumer_close(handle.pointer)
-                handleAlive.withLockedValue { alive in
-                    alive = false
-                    rd_kafka_destroy(handle.pointer)
-                }
+                // Offsets are stored under the lock only while the handle is alive: once this
+                // flag is down nothing touches the handle, so it is destroyed outside the lock
+                // (an acknowledgement, which may run on an event loop, never waits for the destroy).
+                handleAlive.withLockedValue { $0 = false }
+                rd_kafka_destroy(handle.pointer)
             }
         )
     }
