@@ -25,7 +25,7 @@ def main() -> None:
     p.add_argument("--cpu-us-per-conn", type=float, default=162.0, help="server CPU per authenticated connection, µs [measured, websocket; tcp 106]")
     p.add_argument("--cpu-us-per-push", type=float, default=78.0, help="server CPU per unicast push end to end in one process, µs [measured, closed loop]")
     p.add_argument("--api-share", type=float, default=0.46, help="share of a push's CPU spent in logic's API [profiled: request read, parse, publish and answer]")
-    p.add_argument("--job-share", type=float, default=0.2, help="share of a push's CPU spent in the job [profiled: job, lanes and task runtime 8.6%%, plus thread scheduling of the hand-offs 11.2%%]")
+    p.add_argument("--job-share", type=float, default=0.2, help="share of a push's CPU spent in the job [profiled before tasks ran on the event loops: job, lanes and task runtime 8.6%%, plus thread scheduling of the hand-offs 11.2%%, which that change cut]")
     p.add_argument("--fanout-per-core", type=float, default=1.0e6, help="room deliveries per second per comet core [measured: ~2 M/s on 2 cores]")
     # Machines and services (assumptions unless you measure yours).
     p.add_argument("--comet-cores", type=int, default=16)

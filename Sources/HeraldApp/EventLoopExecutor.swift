@@ -9,10 +9,11 @@ import NIOPosix
 /// Measured with `herald bench --workload unicast` (1,000 WebSocket users, 16 publishers, closed
 /// loop): futex calls 13.7 K/s → 0.9 K/s, context switches 12.2 K/s → 5.6 K/s; server CPU per push
 /// 85 → 76 µs closed loop and 187 → 166 µs open loop at 4,000 pushes/s (means of 3 runs each).
-/// It is process-wide, so only the `herald` command installs it (on Linux), before it builds a role (`[server] tasks_on_event_loops`, on by default); libraries and tests that build
-/// a role themselves keep Swift's default pool. A plugin that blocks a thread in an async function
-/// would then hold an event loop: turn the setting off for such plugins (the built-in ones block
-/// only on threads of their own).
+/// It is process-wide, so only the `herald` command installs it (on Linux), before it builds a
+/// role (`[server] tasks_on_event_loops`, on by default); libraries and tests that build a role
+/// themselves keep Swift's default pool. A plugin that blocks a thread in an async function would
+/// then hold an event loop: turn the setting off for such plugins (the built-in ones block only on
+/// threads of their own, apart from destroying a Kafka consumer whose subscription failed).
 public enum EventLoopExecutor {
     private static let installed = ManagedAtomic(false)
 

@@ -117,8 +117,9 @@ struct RedisRouterTests {
     func expiry() async throws {
         let servers = try RedisServers(count: 1)
         defer { servers.stopAll() }
-        // The refresh interval is a fifth of the expiry: a loaded CI run once took over a second
-        // between two refreshes 500 ms apart with a 1 s expiry, and the refreshed mapping was gone.
+        // The refresh interval is a fifth of the expiry. With refreshes 500 ms apart under a 1 s
+        // expiry, a loaded CI run found the mapping gone at its first refresh: most likely more
+        // than a second passed between the add and that refresh.
         let r = try Self.router(servers, expire: "5s")
         defer { Task { await r.shutdown() } }
         try await r.addMapping(SessionMapping(mid: 1, key: "stays", server: "c"))
